@@ -1,0 +1,51 @@
+//! The support-ticket domain (DESIGN §1-§3): the ticket object, field rules, the status workflow,
+//! who may do what, and the storage ports. Pure: no AWS, HTTP or Lambda types.
+
+pub mod access;
+pub mod create;
+pub mod error;
+pub mod model;
+pub mod store;
+pub mod update;
+mod validation;
+mod workflow;
+
+pub use access::{Caller, Role};
+pub use create::{ExternalAttachment, NewTicket};
+pub use error::{DomainError, FieldError};
+pub use model::{
+    is_valid_id, Attachment, AttachmentStatus, Category, MessageType, Priority, Status,
+    ThreadMessage, Ticket, TicketSummary, Timestamp,
+};
+pub use store::StoreError;
+pub use update::{Patch, TicketPatch};
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::model::{Category, Priority, Status, TicketSummary, Timestamp};
+
+    /// A ticket of client `client-1` in `status`, as the unit tests start from.
+    pub fn summary(status: Status) -> TicketSummary {
+        let now = Timestamp::now();
+        TicketSummary {
+            id: crate::model::new_id(),
+            title: "Printer on fire".into(),
+            description: "It is on fire.".into(),
+            status,
+            priority: Priority::High,
+            category: Category::Technical,
+            client: "client-1".into(),
+            assigned_to: None,
+            tags: vec![],
+            resolution: (status == Status::Resolved || status == Status::Closed)
+                .then(|| "Extinguished".to_string()),
+            created_at: now,
+            updated_at: now,
+            resolved_at: None,
+            first_response_at: None,
+            closed_at: None,
+            deleted_at: None,
+            version: 3,
+        }
+    }
+}

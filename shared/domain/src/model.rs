@@ -1,0 +1,275 @@
+//! The ticket object as the API shows it (DESIGN §1): field names, enums and timestamps.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::access::Caller;
+
+/// A point in time, always shown as RFC 3339 UTC with milliseconds (`2024-01-15T10:30:00.000Z`).
+///
+/// The fixed width makes the text sort like the time, which the storage indexes rely on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(DateTime<Utc>);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self::from(Utc::now())
+    }
+
+    pub fn as_datetime(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+impl From<DateTime<Utc>> for Timestamp {
+    /// Keeps millisecond precision, the precision the text form carries.
+    fn from(value: DateTime<Utc>) -> Self {
+        let millis = value.timestamp_millis();
+        Self(DateTime::from_timestamp_millis(millis).unwrap_or(value))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = chrono::ParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(DateTime::parse_from_rfc3339(s)?.with_timezone(&Utc)))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Declares a closed set of values with their wire names, in one place.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $wire)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(&self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire),+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ();
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($wire => Ok($name::$variant),)+
+                    _ => Err(()),
+                }
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// Where a ticket is in its workflow. New tickets are `open`; `closed` is terminal.
+    Status {
+        Open => "open",
+        Pending => "pending",
+        InProgress => "in_progress",
+        Resolved => "resolved",
+        Closed => "closed",
+    }
+);
+
+wire_enum!(Priority {
+    Low => "low",
+    Medium => "medium",
+    High => "high",
+    Urgent => "urgent",
+});
+
+wire_enum!(Category {
+    Technical => "technical",
+    Billing => "billing",
+    Account => "account",
+    FeatureRequest => "feature_request",
+    General => "general",
+});
+
+wire_enum!(
+    /// Who wrote a thread message.
+    MessageType {
+        User => "user",
+        Agent => "agent",
+        System => "system",
+    }
+);
+
+wire_enum!(AttachmentStatus {
+    Pending => "pending",
+    Available => "available",
+    Rejected => "rejected",
+    External => "external",
+});
+
+/// A server-generated identifier: a ULID, opaque and URL-safe, ordered by creation time.
+pub fn new_id() -> String {
+    ulid::Ulid::new().to_string()
+}
+
+/// True when `text` has the shape of an id this service generates (guards path parameters).
+pub fn is_valid_id(text: &str) -> bool {
+    text.len() == 26 && ulid::Ulid::from_string(text).is_ok()
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThreadMessage {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub author: String,
+    pub message: String,
+    pub timestamp: Timestamp,
+    #[serde(rename = "type")]
+    pub kind: MessageType,
+    pub internal: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub filename: String,
+    pub url: String,
+    pub size: u64,
+    #[serde(rename = "type")]
+    pub content_type: String,
+    pub status: AttachmentStatus,
+}
+
+/// The ticket without its thread and attachments: what lists show and what the ticket item stores.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketSummary {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub category: Category,
+    pub client: String,
+    pub assigned_to: Option<String>,
+    pub tags: Vec<String>,
+    pub resolution: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+    pub first_response_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    /// Set while the ticket is soft-deleted; only admins see such a ticket.
+    pub deleted_at: Option<Timestamp>,
+    /// Bumped on every change; also sent as the `ETag`.
+    pub version: u64,
+}
+
+/// The whole ticket: its summary fields with the thread and attachments.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    #[serde(flatten)]
+    pub summary: TicketSummary,
+    pub threads: Vec<ThreadMessage>,
+    pub attachments: Vec<Attachment>,
+}
+
+impl TicketSummary {
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+}
+
+impl Ticket {
+    /// The ticket as `caller` may see it: clients never see internal notes.
+    pub fn visible_to(mut self, caller: &Caller) -> Self {
+        if !caller.role.is_staff() {
+            self.threads.retain(|message| !message.internal);
+        }
+        self
+    }
+}
+
+impl std::ops::Deref for Ticket {
+    type Target = TicketSummary;
+
+    fn deref(&self) -> &TicketSummary {
+        &self.summary
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_print_as_fixed_width_utc_with_millis() {
+        let ts: Timestamp = "2024-01-15T10:30:00Z".parse().unwrap();
+        assert_eq!(ts.to_string(), "2024-01-15T10:30:00.000Z");
+        let offset: Timestamp = "2024-01-15T12:30:00.5+02:00".parse().unwrap();
+        assert_eq!(offset.to_string(), "2024-01-15T10:30:00.500Z");
+    }
+
+    #[test]
+    fn timestamp_text_sorts_like_time() {
+        let a: Timestamp = "2024-01-15T10:30:00.999Z".parse().unwrap();
+        let b: Timestamp = "2024-01-15T10:30:01Z".parse().unwrap();
+        assert!(a < b);
+        assert!(a.to_string() < b.to_string());
+    }
+
+    #[test]
+    fn enums_use_their_wire_names() {
+        assert_eq!(
+            serde_json::to_string(&Status::InProgress).unwrap(),
+            "\"in_progress\""
+        );
+        assert_eq!(
+            "feature_request".parse::<Category>(),
+            Ok(Category::FeatureRequest)
+        );
+        assert!("Open".parse::<Status>().is_err());
+    }
+
+    #[test]
+    fn ids_are_ulids_and_validated() {
+        let id = new_id();
+        assert!(is_valid_id(&id));
+        assert!(!is_valid_id("../etc/passwd"));
+        assert!(!is_valid_id(""));
+    }
+}

@@ -1,0 +1,272 @@
+//! The storage ports. The domain owns them; the DynamoDB adapter implements them. Each handler
+//! asks only for the port it uses.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use thiserror::Error;
+
+use crate::model::{Category, Priority, Status, Ticket, TicketSummary};
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A conditional write lost: the ticket changed since it was read.
+    #[error("the ticket changed since it was read")]
+    VersionConflict,
+    /// A list cursor that this store did not issue, or issued for another query.
+    #[error("the cursor is not valid for this query")]
+    InvalidCursor,
+    /// Storage throttled or could not be reached; worth retrying later.
+    #[error("storage is unavailable")]
+    Unavailable,
+    /// Anything else. The text is for logs only, never for a response.
+    #[error("storage failed: {0}")]
+    Internal(String),
+}
+
+/// The result of an idempotent create.
+#[derive(Debug)]
+pub enum CreateOutcome {
+    Created,
+    /// The key was used before: the first request's fingerprint and its response body.
+    Replayed { fingerprint: String, response: String },
+}
+
+/// What a create stores beside the ticket so that a retry returns the first result.
+#[derive(Clone, Debug)]
+pub struct IdempotencyRecord {
+    /// The client's key, scoped to the caller that sent it.
+    pub key: String,
+    pub fingerprint: String,
+    /// The response body of the first request, replayed as is.
+    pub response: String,
+}
+
+pub trait TicketReader: Send + Sync {
+    /// The ticket with its thread and attachments, or `None` when there is no such ticket.
+    fn get_ticket(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Ticket>, StoreError>> + Send;
+}
+
+pub trait TicketCreator: Send + Sync {
+    /// Stores a new ticket, its first message and attachments, all or nothing.
+    fn create_ticket(
+        &self,
+        ticket: &Ticket,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> impl Future<Output = Result<CreateOutcome, StoreError>> + Send;
+}
+
+pub trait TicketWriter: Send + Sync {
+    /// Replaces `before` with `after`, only if the stored version is still `before.version`.
+    fn save_ticket(
+        &self,
+        before: &TicketSummary,
+        after: &TicketSummary,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+pub trait TicketLister: Send + Sync {
+    fn list_tickets(
+        &self,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<TicketPage, StoreError>> + Send;
+
+    /// How many visible tickets in `scope` have each facet.
+    fn count_tickets(&self, scope: &Scope) -> impl Future<Output = Result<Counts, StoreError>> + Send;
+}
+
+/// Whose tickets a list covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Client(String),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub status: Option<Status>,
+    pub category: Option<Category>,
+    pub priority: Option<Priority>,
+    pub tag: Option<String>,
+    pub assigned_to: Option<String>,
+}
+
+impl ListFilter {
+    pub fn facets(&self) -> Vec<Facet> {
+        let mut facets = Vec::new();
+        facets.extend(self.status.map(Facet::Status));
+        facets.extend(self.category.map(Facet::Category));
+        facets.extend(self.priority.map(Facet::Priority));
+        facets.extend(self.tag.clone().map(Facet::Tag));
+        facets.extend(self.assigned_to.clone().map(Facet::Assignee));
+        facets
+    }
+
+    /// The one counter that holds the number of matching tickets, when there is one: with no
+    /// filter it is the total, with one filter that facet's count. Combined filters have none.
+    pub fn counted_by(&self) -> Option<Facet> {
+        let mut facets = self.facets();
+        match facets.len() {
+            0 => Some(Facet::All),
+            1 => facets.pop(),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortField {
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    /// Newest first.
+    fn default() -> Self {
+        Sort {
+            field: SortField::CreatedAt,
+            descending: true,
+        }
+    }
+}
+
+/// Where a page starts: an opaque cursor (preferred) or a page number (reads the pages before it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageStart {
+    Page(u32),
+    Cursor(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListQuery {
+    pub scope: Scope,
+    pub filter: ListFilter,
+    pub sort: Sort,
+    pub limit: u32,
+    pub start: PageStart,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TicketPage {
+    pub items: Vec<TicketSummary>,
+    /// Present when more tickets may follow.
+    pub next_cursor: Option<String>,
+}
+
+/// A countable property of a ticket. Counters are kept per scope for every facet.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Facet {
+    All,
+    Status(Status),
+    Category(Category),
+    Priority(Priority),
+    Tag(String),
+    Assignee(String),
+}
+
+impl Facet {
+    /// A stable name for the counter of this facet.
+    pub fn key(&self) -> String {
+        match self {
+            Facet::All => "all".into(),
+            Facet::Status(s) => format!("status:{s}"),
+            Facet::Category(c) => format!("category:{c}"),
+            Facet::Priority(p) => format!("priority:{p}"),
+            Facet::Tag(t) => format!("tag:{t}"),
+            Facet::Assignee(a) => format!("assignee:{a}"),
+        }
+    }
+
+    /// The facets a ticket counts under. A deleted ticket counts under none.
+    pub fn of(ticket: &TicketSummary) -> Vec<Facet> {
+        if ticket.is_deleted() {
+            return Vec::new();
+        }
+        let mut facets = vec![
+            Facet::All,
+            Facet::Status(ticket.status),
+            Facet::Category(ticket.category),
+            Facet::Priority(ticket.priority),
+        ];
+        facets.extend(ticket.tags.iter().cloned().map(Facet::Tag));
+        facets.extend(ticket.assigned_to.clone().map(Facet::Assignee));
+        facets
+    }
+
+    /// Counter changes that turn `before` into `after`: +1 for each facet gained, -1 for each lost.
+    pub fn delta(before: Option<&TicketSummary>, after: &TicketSummary) -> BTreeMap<String, i64> {
+        let mut delta = BTreeMap::new();
+        for facet in before.map(Facet::of).unwrap_or_default() {
+            *delta.entry(facet.key()).or_insert(0) -= 1;
+        }
+        for facet in Facet::of(after) {
+            *delta.entry(facet.key()).or_insert(0) += 1;
+        }
+        delta.retain(|_, change| *change != 0);
+        delta
+    }
+}
+
+/// Counter values by facet key; a facet never counted reads as zero.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts(pub BTreeMap<String, i64>);
+
+impl Counts {
+    pub fn get(&self, facet: &Facet) -> u64 {
+        self.0.get(&facet.key()).copied().unwrap_or(0).max(0) as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::summary;
+
+    #[test]
+    fn delta_moves_a_status_change_between_counters() {
+        let before = summary(Status::Open);
+        let mut after = before.clone();
+        after.status = Status::Pending;
+        let delta = Facet::delta(Some(&before), &after);
+        assert_eq!(
+            delta.into_iter().collect::<Vec<_>>(),
+            [("status:open".to_string(), -1), ("status:pending".to_string(), 1)]
+        );
+    }
+
+    #[test]
+    fn deleting_removes_every_facet_and_creating_adds_them() {
+        let created = summary(Status::Open);
+        let added = Facet::delta(None, &created);
+        assert_eq!(added.get("all"), Some(&1));
+        let mut deleted = created.clone();
+        deleted.deleted_at = Some(created.created_at);
+        let removed = Facet::delta(Some(&created), &deleted);
+        assert!(removed.values().all(|change| *change == -1));
+        assert_eq!(removed.len(), added.len());
+    }
+
+    #[test]
+    fn only_zero_or_one_filter_has_a_counter() {
+        assert_eq!(ListFilter::default().counted_by(), Some(Facet::All));
+        let one = ListFilter {
+            tag: Some("vpn".into()),
+            ..ListFilter::default()
+        };
+        assert_eq!(one.counted_by(), Some(Facet::Tag("vpn".into())));
+        let two = ListFilter {
+            status: Some(Status::Open),
+            ..one
+        };
+        assert_eq!(two.counted_by(), None);
+    }
+}
