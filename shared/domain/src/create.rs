@@ -214,9 +214,10 @@ mod tests {
 
     fn fields(err: DomainError) -> Vec<String> {
         match err {
-            DomainError::Validation(e) | DomainError::Forbidden(e) => {
-                e.into_iter().map(|FieldError { field, .. }| field).collect()
-            }
+            DomainError::Validation(e) | DomainError::Forbidden(e) => e
+                .into_iter()
+                .map(|FieldError { field, .. }| field)
+                .collect(),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -234,7 +235,10 @@ mod tests {
         assert_eq!(ticket.threads.len(), 1);
         let first = &ticket.threads[0];
         assert_eq!(first.message, "The login page shows an error.");
-        assert_eq!((first.kind, first.author.as_str()), (MessageType::User, "client-1"));
+        assert_eq!(
+            (first.kind, first.author.as_str()),
+            (MessageType::User, "client-1")
+        );
         assert!(!first.internal);
     }
 

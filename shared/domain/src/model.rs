@@ -42,7 +42,9 @@ impl FromStr for Timestamp {
     type Err = chrono::ParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(DateTime::parse_from_rfc3339(s)?.with_timezone(&Utc)))
+        Ok(Self::from(
+            DateTime::parse_from_rfc3339(s)?.with_timezone(&Utc),
+        ))
     }
 }
 

@@ -29,7 +29,10 @@ pub enum StoreError {
 pub enum CreateOutcome {
     Created,
     /// The key was used before: the first request's fingerprint and its response body.
-    Replayed { fingerprint: String, response: String },
+    Replayed {
+        fingerprint: String,
+        response: String,
+    },
 }
 
 /// What a create stores beside the ticket so that a retry returns the first result.
@@ -75,7 +78,10 @@ pub trait TicketLister: Send + Sync {
     ) -> impl Future<Output = Result<TicketPage, StoreError>> + Send;
 
     /// How many visible tickets in `scope` have each facet.
-    fn count_tickets(&self, scope: &Scope) -> impl Future<Output = Result<Counts, StoreError>> + Send;
+    fn count_tickets(
+        &self,
+        scope: &Scope,
+    ) -> impl Future<Output = Result<Counts, StoreError>> + Send;
 }
 
 /// Whose tickets a list covers.
@@ -239,7 +245,10 @@ mod tests {
         let delta = Facet::delta(Some(&before), &after);
         assert_eq!(
             delta.into_iter().collect::<Vec<_>>(),
-            [("status:open".to_string(), -1), ("status:pending".to_string(), 1)]
+            [
+                ("status:open".to_string(), -1),
+                ("status:pending".to_string(), 1)
+            ]
         );
     }
 

@@ -90,7 +90,10 @@ impl TicketPatch {
         let mut check = Checker::default();
         let mut target_status = None;
         match &self.title {
-            Patch::Value(v) => set(&mut after.title, check.text("title", v, TITLE_MAX, Lines::Single)),
+            Patch::Value(v) => set(
+                &mut after.title,
+                check.text("title", v, TITLE_MAX, Lines::Single),
+            ),
             Patch::Null => check.fail("title", "must not be null"),
             Patch::Absent => {}
         }
@@ -108,18 +111,28 @@ impl TicketPatch {
             Patch::Absent => {}
         }
         match &self.priority {
-            Patch::Value(v) => set(&mut after.priority, check.one_of("priority", v, Priority::ALL)),
+            Patch::Value(v) => set(
+                &mut after.priority,
+                check.one_of("priority", v, Priority::ALL),
+            ),
             Patch::Null => check.fail("priority", "must not be null"),
             Patch::Absent => {}
         }
         match &self.category {
-            Patch::Value(v) => set(&mut after.category, check.one_of("category", v, Category::ALL)),
+            Patch::Value(v) => set(
+                &mut after.category,
+                check.one_of("category", v, Category::ALL),
+            ),
             Patch::Null => check.fail("category", "must not be null"),
             Patch::Absent => {}
         }
         match &self.assigned_to {
             Patch::Value(v) => {
-                let assignee = if v == "me" { Some(caller.id.clone()) } else { check.principal("assignedTo", v) };
+                let assignee = if v == "me" {
+                    Some(caller.id.clone())
+                } else {
+                    check.principal("assignedTo", v)
+                };
                 if assignee.is_some() {
                     after.assigned_to = assignee;
                 }
@@ -179,7 +192,9 @@ impl TicketPatch {
                     "the ticket is closed: only its tags may change".into(),
                 ));
             }
-        } else if !caller.role.is_staff() && !matches!(before.status, Status::Open | Status::Pending) {
+        } else if !caller.role.is_staff()
+            && !matches!(before.status, Status::Open | Status::Pending)
+        {
             return Err(DomainError::Conflict(format!(
                 "a {} ticket can no longer be edited by its client",
                 before.status
@@ -240,7 +255,12 @@ mod tests {
     fn a_patch_that_changes_nothing_writes_nothing() {
         let before = summary(Status::Open);
         let same = format!(r#"{{"title": "{}"}}"#, before.title);
-        assert_eq!(patch(&same).apply(&before, &agent(), Timestamp::now()).unwrap(), None);
+        assert_eq!(
+            patch(&same)
+                .apply(&before, &agent(), Timestamp::now())
+                .unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -252,7 +272,9 @@ mod tests {
             r#"{"resolution": "done"}"#,
             r#"{"priority": "urgent"}"#,
         ] {
-            let err = patch(body).apply(&before, &client(), Timestamp::now()).unwrap_err();
+            let err = patch(body)
+                .apply(&before, &client(), Timestamp::now())
+                .unwrap_err();
             assert!(matches!(err, DomainError::Forbidden(_)), "{body}");
         }
     }
@@ -261,10 +283,14 @@ mod tests {
     fn a_client_edits_only_while_open_or_pending() {
         let body = patch(r#"{"title": "Still broken"}"#);
         for status in [Status::Open, Status::Pending] {
-            assert!(body.apply(&summary(status), &client(), Timestamp::now()).is_ok());
+            assert!(body
+                .apply(&summary(status), &client(), Timestamp::now())
+                .is_ok());
         }
         for status in [Status::InProgress, Status::Resolved, Status::Closed] {
-            let err = body.apply(&summary(status), &client(), Timestamp::now()).unwrap_err();
+            let err = body
+                .apply(&summary(status), &client(), Timestamp::now())
+                .unwrap_err();
             assert!(matches!(err, DomainError::Conflict(_)), "{status}");
         }
     }

@@ -63,7 +63,8 @@ impl Checker {
             self.fail(field, format!("must be at most {max} characters"));
             return None;
         }
-        let allowed = |c: char| !c.is_control() || (lines == Lines::Multi && matches!(c, '\n' | '\r' | '\t'));
+        let allowed =
+            |c: char| !c.is_control() || (lines == Lines::Multi && matches!(c, '\n' | '\r' | '\t'));
         if !trimmed.chars().all(allowed) {
             self.fail(field, "must not contain control characters");
             return None;

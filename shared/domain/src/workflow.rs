@@ -1,7 +1,7 @@
 //! The status workflow (DESIGN §3, Workflow): which moves are allowed and what each one records.
 
 use crate::error::DomainError;
-use crate::model::{Status, Timestamp, TicketSummary};
+use crate::model::{Status, TicketSummary, Timestamp};
 
 impl Status {
     /// `closed` is terminal; every other status may move to any other.
@@ -54,7 +54,9 @@ mod tests {
             assert!(!Status::Closed.can_move_to(*to));
         }
         let mut ticket = summary(Status::Closed);
-        let err = ticket.transition(Status::Open, Timestamp::now()).unwrap_err();
+        let err = ticket
+            .transition(Status::Open, Timestamp::now())
+            .unwrap_err();
         assert!(matches!(err, DomainError::Conflict(_)));
         assert_eq!(ticket.status, Status::Closed);
     }

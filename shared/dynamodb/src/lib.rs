@@ -1,1 +1,296 @@
+//! DynamoDB adapter for the domain's storage ports, on the single-table design of DESIGN §4.
+//!
+//! Every write is conditional; a change that spans items (ticket, first message, attachments,
+//! counters, idempotency record) is one `TransactWriteItems`.
 
+mod counters;
+mod error;
+mod items;
+mod list;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+use tickets_domain::store::{
+    CreateOutcome, Facet, IdempotencyRecord, TicketCreator, TicketReader, TicketWriter,
+};
+use tickets_domain::{StoreError, Ticket, TicketSummary, Timestamp};
+
+use crate::error::{internal, store_error};
+use crate::items::{
+    attachment_item, from_item, key, message_item, string_attr, ticket_item, ticket_pk, Item,
+    ATTACHMENT_PREFIX, EXPIRES_AT, IDEMPOTENCY_SK, MESSAGE_PREFIX, SK, TICKET_SK,
+};
+
+/// How long an `Idempotency-Key` is remembered.
+const IDEMPOTENCY_TTL_SECS: i64 = 24 * 60 * 60;
+/// Transactions that collide with another one on the same item are retried this many times.
+const CONFLICT_RETRIES: u32 = 5;
+
+/// The DynamoDB-backed store. Cheap to clone; build one per process and share it.
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Builds the client from the standard AWS environment (region, credentials and, locally,
+    /// `AWS_ENDPOINT_URL`) and the table from `TABLE_NAME`.
+    pub async fn from_env() -> Result<Self, StoreError> {
+        let table = std::env::var("TABLE_NAME").map_err(|_| internal("TABLE_NAME is not set"))?;
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Ok(Self::new(Client::new(&config), table))
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn put(&self, item: Item, condition: &str) -> Result<Put, StoreError> {
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .build()
+            .map_err(internal)
+    }
+
+    /// Runs a transaction, retrying while it only collided with a concurrent one.
+    /// Returns the cancellation reasons' codes when a condition failed.
+    async fn transact(
+        &self,
+        writes: Vec<TransactWriteItem>,
+    ) -> Result<Result<(), Vec<String>>, StoreError> {
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(writes.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(Ok(())),
+                Err(err) => err,
+            };
+            let codes = cancellation_codes(&err);
+            match codes {
+                Some(codes)
+                    if codes.iter().any(|c| c == "TransactionConflict")
+                        && attempt < CONFLICT_RETRIES =>
+                {
+                    attempt += 1;
+                    backoff(attempt).await;
+                }
+                Some(codes) if codes.iter().any(|c| c == "ConditionalCheckFailed") => {
+                    return Ok(Err(codes))
+                }
+                _ => return Err(store_error(err)),
+            }
+        }
+    }
+
+    async fn replayed(&self, key_pk: String) -> Result<CreateOutcome, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(key_pk, IDEMPOTENCY_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        let item = output
+            .item
+            .ok_or_else(|| internal("idempotency record vanished"))?;
+        Ok(CreateOutcome::Replayed {
+            fingerprint: string_attr(&item, "fingerprint").unwrap_or_default(),
+            response: string_attr(&item, "response").unwrap_or_default(),
+        })
+    }
+}
+
+/// The codes of a cancelled transaction, one per write, or `None` for any other failure.
+fn cancellation_codes<R>(err: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<String>> {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => Some(
+            cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|reason| reason.code().unwrap_or("None").to_string())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// A short pause that grows with each attempt, before retrying a conflicting transaction.
+async fn backoff(attempt: u32) {
+    tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;
+}
+
+impl TicketReader for DynamoStore {
+    async fn get_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
+        let mut summary = None;
+        let mut threads = Vec::new();
+        let mut attachments = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(ticket_pk(id)))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for item in page.map_err(store_error)?.items.unwrap_or_default() {
+                let sk = string_attr(&item, SK).unwrap_or_default();
+                if sk == TICKET_SK {
+                    summary = Some(from_item::<TicketSummary>(item)?);
+                } else if sk.starts_with(MESSAGE_PREFIX) {
+                    threads.push(from_item(item)?);
+                } else if sk.starts_with(ATTACHMENT_PREFIX) {
+                    attachments.push(from_item(item)?);
+                }
+            }
+        }
+        Ok(summary.map(|summary| Ticket {
+            summary,
+            threads,
+            attachments,
+        }))
+    }
+}
+
+impl TicketCreator for DynamoStore {
+    async fn create_ticket(
+        &self,
+        ticket: &Ticket,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<CreateOutcome, StoreError> {
+        let id = &ticket.id;
+        let mut writes = vec![TransactWriteItem::builder()
+            .put(self.put(ticket_item(ticket)?, "attribute_not_exists(pk)")?)
+            .build()];
+        for message in &ticket.threads {
+            writes.push(
+                TransactWriteItem::builder()
+                    .put(self.put(message_item(id, message)?, "attribute_not_exists(pk)")?)
+                    .build(),
+            );
+        }
+        for attachment in &ticket.attachments {
+            writes.push(
+                TransactWriteItem::builder()
+                    .put(self.put(attachment_item(id, attachment)?, "attribute_not_exists(pk)")?)
+                    .build(),
+            );
+        }
+        writes.extend(self.counter_updates(&ticket.summary, &Facet::delta(None, ticket))?);
+
+        let idempotency_pk = idempotency.map(|record| format!("IDEMPOTENCY#{}", record.key));
+        if let (Some(record), Some(pk)) = (idempotency, &idempotency_pk) {
+            let now = Timestamp::now().as_datetime().timestamp();
+            let mut item = key(pk.clone(), IDEMPOTENCY_SK);
+            item.insert(
+                "fingerprint".into(),
+                AttributeValue::S(record.fingerprint.clone()),
+            );
+            item.insert(
+                "response".into(),
+                AttributeValue::S(record.response.clone()),
+            );
+            item.insert(
+                EXPIRES_AT.into(),
+                AttributeValue::N((now + IDEMPOTENCY_TTL_SECS).to_string()),
+            );
+            // An expired record may linger until TTL removes it; it no longer counts.
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR #expires < :now")
+                .expression_attribute_names("#expires", EXPIRES_AT)
+                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .build()
+                .map_err(internal)?;
+            writes.push(TransactWriteItem::builder().put(put).build());
+        }
+
+        match self.transact(writes).await? {
+            Ok(()) => Ok(CreateOutcome::Created),
+            Err(codes) => match idempotency_pk {
+                Some(pk) if codes.last().is_some_and(|c| c == "ConditionalCheckFailed") => {
+                    self.replayed(pk).await
+                }
+                _ => Err(internal(format!("create condition failed: {codes:?}"))),
+            },
+        }
+    }
+}
+
+impl TicketWriter for DynamoStore {
+    async fn save_ticket(
+        &self,
+        before: &TicketSummary,
+        after: &TicketSummary,
+    ) -> Result<(), StoreError> {
+        const SAME_VERSION: &str = "version = :expected";
+        let item = ticket_item(after)?;
+        let expected = AttributeValue::N(before.version.to_string());
+        let counters = self.counter_updates(after, &Facet::delta(Some(before), after))?;
+        if counters.is_empty() {
+            // Nothing but the ticket item changes: a plain conditional put is enough.
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(SAME_VERSION)
+                .expression_attribute_values(":expected", expected)
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(()),
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    Err(StoreError::VersionConflict)
+                }
+                Err(err) => Err(store_error(err)),
+            };
+        }
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(SAME_VERSION)
+            .expression_attribute_values(":expected", expected)
+            .build()
+            .map_err(internal)?;
+        let mut writes = vec![TransactWriteItem::builder().put(put).build()];
+        writes.extend(counters);
+        match self.transact(writes).await? {
+            Ok(()) => Ok(()),
+            Err(_) => Err(StoreError::VersionConflict),
+        }
+    }
+}

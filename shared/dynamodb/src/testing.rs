@@ -1,0 +1,208 @@
+//! Test support: a fresh table on the local DynamoDB API server (moto), created from the same
+//! definition as the local stack (`infra/storage.json`), and a client that counts what it reads.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::config::interceptors::FinalizerInterceptorContextRef;
+use aws_sdk_dynamodb::config::{
+    BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents,
+};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::operation::scan::ScanOutput;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+};
+use aws_sdk_dynamodb::Client;
+use serde::Deserialize;
+
+use crate::DynamoStore;
+
+const STORAGE_DEFINITION: &str = include_str!("../../../infra/storage.json");
+
+/// What a client sent: requests, `Scan`s, and items evaluated by `Query`.
+#[derive(Debug, Default)]
+pub struct Reads {
+    pub requests: AtomicU64,
+    pub scans: AtomicU64,
+    pub items_evaluated: AtomicU64,
+}
+
+impl Reads {
+    pub fn reset(&self) {
+        self.requests.store(0, Ordering::SeqCst);
+        self.scans.store(0, Ordering::SeqCst);
+        self.items_evaluated.store(0, Ordering::SeqCst);
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    pub fn scans(&self) -> u64 {
+        self.scans.load(Ordering::SeqCst)
+    }
+
+    pub fn items_evaluated(&self) -> u64 {
+        self.items_evaluated.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Debug)]
+struct CountReads(Arc<Reads>);
+
+impl Intercept for CountReads {
+    fn name(&self) -> &'static str {
+        "CountReads"
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.requests.fetch_add(1, Ordering::SeqCst);
+        if let Some(Ok(output)) = context.output_or_error() {
+            if let Some(query) = output.downcast_ref::<QueryOutput>() {
+                let scanned = u64::try_from(query.scanned_count).unwrap_or(0);
+                self.0.items_evaluated.fetch_add(scanned, Ordering::SeqCst);
+            }
+            if output.downcast_ref::<ScanOutput>().is_some() {
+                self.0.scans.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The endpoint of the local DynamoDB API server. The README's test command starts one.
+pub fn endpoint() -> String {
+    std::env::var("MOTO_ENDPOINT").unwrap_or_else(|_| {
+        panic!("MOTO_ENDPOINT is not set: run the storage tests through infra/test.sh, which starts the local DynamoDB API server")
+    })
+}
+
+/// A client for the local server, with fixed test credentials, counting its reads.
+pub fn local_client(reads: Arc<Reads>) -> Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint())
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .interceptor(CountReads(reads))
+        .build();
+    Client::from_conf(config)
+}
+
+/// A store on a new, empty table of its own.
+pub async fn fresh_store() -> (DynamoStore, Arc<Reads>) {
+    let reads = Arc::new(Reads::default());
+    let client = local_client(reads.clone());
+    let table = format!(
+        "tickets-test-{}",
+        tickets_domain::model::new_id().to_lowercase()
+    );
+    create_table(&client, &table).await;
+    reads.reset();
+    (DynamoStore::new(client, table), reads)
+}
+
+#[derive(Deserialize)]
+struct Definition {
+    table: TableDefinition,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TableDefinition {
+    attribute_definitions: Vec<Attribute>,
+    key_schema: Vec<Key>,
+    global_secondary_indexes: Vec<Index>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Attribute {
+    attribute_name: String,
+    attribute_type: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Key {
+    attribute_name: String,
+    key_type: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Index {
+    index_name: String,
+    key_schema: Vec<Key>,
+}
+
+fn key_schema(keys: &[Key]) -> Vec<KeySchemaElement> {
+    keys.iter()
+        .map(|k| {
+            KeySchemaElement::builder()
+                .attribute_name(&k.attribute_name)
+                .key_type(KeyType::from(k.key_type.as_str()))
+                .build()
+                .expect("valid key schema")
+        })
+        .collect()
+}
+
+/// Creates `table` as `infra/storage.json` defines it (every index projects all attributes).
+pub async fn create_table(client: &Client, table: &str) {
+    let definition: Definition =
+        serde_json::from_str(STORAGE_DEFINITION).expect("infra/storage.json is valid");
+    let definition = definition.table;
+    let attributes = definition
+        .attribute_definitions
+        .iter()
+        .map(|a| {
+            AttributeDefinition::builder()
+                .attribute_name(&a.attribute_name)
+                .attribute_type(ScalarAttributeType::from(a.attribute_type.as_str()))
+                .build()
+                .expect("valid attribute")
+        })
+        .collect();
+    let indexes = definition
+        .global_secondary_indexes
+        .iter()
+        .map(|index| {
+            GlobalSecondaryIndex::builder()
+                .index_name(&index.index_name)
+                .set_key_schema(Some(key_schema(&index.key_schema)))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .expect("valid index")
+        })
+        .collect();
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(attributes))
+        .set_key_schema(Some(key_schema(&definition.key_schema)))
+        .set_global_secondary_indexes(Some(indexes))
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .expect("valid stream"),
+        )
+        .send()
+        .await
+        .expect("create the test table on the local server");
+}
