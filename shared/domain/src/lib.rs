@@ -5,6 +5,7 @@ pub mod access;
 pub mod create;
 pub mod error;
 pub mod model;
+pub mod service;
 pub mod store;
 pub mod update;
 mod validation;

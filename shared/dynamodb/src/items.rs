@@ -29,8 +29,8 @@ pub const MESSAGE_PREFIX: &str = "MSG#";
 pub const ATTACHMENT_PREFIX: &str = "ATT#";
 pub const COUNTER_SK: &str = "COUNTER";
 pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
-/// The table's TTL attribute (epoch seconds).
-pub const EXPIRES_AT: &str = "expiresAt";
+/// The table's TTL attribute (epoch seconds). Named apart from any API field on purpose.
+pub const TTL: &str = "ttl";
 /// Overall counters are spread over this many items so that no single item is hot.
 pub const COUNTER_SHARDS: u32 = 16;
 

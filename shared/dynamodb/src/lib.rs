@@ -24,7 +24,7 @@ use tickets_domain::{StoreError, Ticket, TicketSummary, Timestamp};
 use crate::error::{internal, store_error};
 use crate::items::{
     attachment_item, from_item, key, message_item, string_attr, ticket_item, ticket_pk, Item,
-    ATTACHMENT_PREFIX, EXPIRES_AT, IDEMPOTENCY_SK, MESSAGE_PREFIX, SK, TICKET_SK,
+    ATTACHMENT_PREFIX, IDEMPOTENCY_SK, MESSAGE_PREFIX, SK, TICKET_SK, TTL,
 };
 
 /// How long an `Idempotency-Key` is remembered.
@@ -219,7 +219,7 @@ impl TicketCreator for DynamoStore {
                 AttributeValue::S(record.response.clone()),
             );
             item.insert(
-                EXPIRES_AT.into(),
+                TTL.into(),
                 AttributeValue::N((now + IDEMPOTENCY_TTL_SECS).to_string()),
             );
             // An expired record may linger until TTL removes it; it no longer counts.
@@ -227,7 +227,7 @@ impl TicketCreator for DynamoStore {
                 .table_name(&self.table)
                 .set_item(Some(item))
                 .condition_expression("attribute_not_exists(pk) OR #expires < :now")
-                .expression_attribute_names("#expires", EXPIRES_AT)
+                .expression_attribute_names("#expires", TTL)
                 .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
                 .build()
                 .map_err(internal)?;

@@ -1,1 +1,32 @@
+//! HTTP glue shared by the API functions (and only by them): caller identity, request parsing,
+//! the response envelope and the one mapping from domain errors to statuses and codes.
 
+pub mod auth;
+pub mod error;
+pub mod request;
+pub mod response;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use auth::{Auth, AuthMode};
+pub use error::ApiError;
+pub use response::{respond, Reply};
+
+/// What every API function's handler gets: its storage port and how to identify callers.
+/// Built once in `main` and shared by every invocation.
+#[derive(Clone, Debug)]
+pub struct Api<S> {
+    pub store: S,
+    pub auth: Auth,
+}
+
+impl<S> Api<S> {
+    pub fn new(store: S, auth: Auth) -> Self {
+        Self { store, auth }
+    }
+}
+
+/// Logs as JSON when Lambda asks for it (`AWS_LAMBDA_LOG_FORMAT=JSON`), with the request id.
+pub fn init_tracing() {
+    lambda_http::tracing::init_default_subscriber();
+}

@@ -1,0 +1,271 @@
+//! `GET /v2/support-tickets`: one page of ticket summaries (no threads), newest first by default,
+//! with pagination and, on request, counts by status. Clients see only their own tickets.
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Error, Request, Response};
+use serde::Serialize;
+use tickets_domain::store::{
+    Counts, Facet, ListFilter, ListQuery, PageStart, Scope, Sort, SortField, TicketLister,
+};
+use tickets_domain::{Caller, Category, DomainError, FieldError, Priority, Status};
+use tickets_http::{request, respond, Api, ApiError, Reply};
+
+const DEFAULT_LIMIT: u32 = 20;
+const MAX_LIMIT: u32 = 100;
+/// Numbered pages read the tickets before them; deeper than this, use `cursor`.
+const MAX_OFFSET: u32 = 10_000;
+const PARAMETERS: &[&str] = &[
+    "page",
+    "limit",
+    "cursor",
+    "status",
+    "category",
+    "priority",
+    "tag",
+    "client",
+    "assignedTo",
+    "countByStatus",
+    "sort",
+];
+
+pub async fn handle<S: TicketLister>(api: &Api<S>, req: Request) -> Result<Response<Body>, Error> {
+    Ok(respond(&req, list_tickets(api, &req).await))
+}
+
+async fn list_tickets<S: TicketLister>(api: &Api<S>, req: &Request) -> Result<Reply, ApiError> {
+    let caller = api.auth.caller(req)?;
+    let params = request::query(req, PARAMETERS)?;
+    let ListRequest {
+        query,
+        count_by_status,
+    } = parse(&params, &caller)?;
+
+    let page = api.store.list_tickets(&query).await?;
+    let counted_by = query.filter.counted_by();
+    let counts = if counted_by.is_some() || count_by_status {
+        Some(api.store.count_tickets(&query.scope).await?)
+    } else {
+        None
+    };
+    let total = counted_by
+        .zip(counts.as_ref())
+        .map(|(facet, counts)| counts.get(&facet));
+    let pagination = Pagination {
+        page: match query.start {
+            PageStart::Page(n) => Some(n),
+            PageStart::Cursor(_) => None,
+        },
+        limit: query.limit,
+        total,
+        pages: total.map(|total| total.div_ceil(u64::from(query.limit))),
+        next_cursor: page.next_cursor,
+    };
+    let extra = ListMembers {
+        pagination,
+        counts: counts
+            .as_ref()
+            .filter(|_| count_by_status)
+            .map(StatusCounts),
+    };
+    Ok(Reply::new(StatusCode::OK, &page.items, &extra))
+}
+
+#[derive(Serialize)]
+struct ListMembers<'a> {
+    pagination: Pagination,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counts: Option<StatusCounts<'a>>,
+}
+
+/// `page` is null when paging by cursor; `total` and `pages` are null when the filters combine
+/// in a way no counter covers (see docs/API.md).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Pagination {
+    page: Option<u32>,
+    limit: u32,
+    total: Option<u64>,
+    pages: Option<u64>,
+    next_cursor: Option<String>,
+}
+
+/// `{"open": n, "pending": n, "in_progress": n, "resolved": n, "closed": n}`, in workflow order.
+struct StatusCounts<'a>(&'a Counts);
+
+impl Serialize for StatusCounts<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            Status::ALL
+                .iter()
+                .map(|status| (status.as_str(), self.0.get(&Facet::Status(*status)))),
+        )
+    }
+}
+
+struct ListRequest {
+    query: ListQuery,
+    count_by_status: bool,
+}
+
+/// Reads query parameters, collecting every problem so that one answer reports them all.
+struct Params<'a> {
+    params: &'a BTreeMap<String, String>,
+    problems: Vec<FieldError>,
+}
+
+impl<'a> Params<'a> {
+    fn get(&self, name: &str) -> Option<&'a str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    fn fail(&mut self, name: &str, message: impl Into<String>) {
+        self.problems.push(FieldError::new(name, message));
+    }
+
+    fn number(&mut self, name: &str, range: RangeInclusive<u32>, default: u32) -> u32 {
+        match self.get(name).map(str::parse::<u32>) {
+            None => default,
+            Some(Ok(n)) if range.contains(&n) => n,
+            Some(_) => {
+                let message = format!(
+                    "must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                );
+                self.fail(name, message);
+                default
+            }
+        }
+    }
+
+    fn one_of<T: Copy + Display>(&mut self, name: &str, all: &[T]) -> Option<T> {
+        let value = self.get(name)?;
+        let found = all.iter().find(|v| v.to_string() == value).copied();
+        if found.is_none() {
+            let allowed: Vec<String> = all.iter().map(ToString::to_string).collect();
+            self.fail(name, format!("must be one of: {}", allowed.join(", ")));
+        }
+        found
+    }
+
+    fn text(&mut self, name: &str, max: usize) -> Option<String> {
+        let value = self.get(name)?.trim();
+        if (1..=max).contains(&value.chars().count()) {
+            Some(value.to_owned())
+        } else {
+            self.fail(name, format!("must be 1 to {max} characters"));
+            None
+        }
+    }
+}
+
+/// The `sort` values and what they mean.
+#[derive(Clone, Copy)]
+struct SortParam(&'static str, Sort);
+
+impl Display for SortParam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+const SORTS: [SortParam; 4] = [
+    SortParam(
+        "-createdAt",
+        Sort {
+            field: SortField::CreatedAt,
+            descending: true,
+        },
+    ),
+    SortParam(
+        "createdAt",
+        Sort {
+            field: SortField::CreatedAt,
+            descending: false,
+        },
+    ),
+    SortParam(
+        "-updatedAt",
+        Sort {
+            field: SortField::UpdatedAt,
+            descending: true,
+        },
+    ),
+    SortParam(
+        "updatedAt",
+        Sort {
+            field: SortField::UpdatedAt,
+            descending: false,
+        },
+    ),
+];
+
+/// Reads and checks every parameter. Bad values are 400; a client asking for other clients'
+/// tickets or filtering by assignee is 403.
+fn parse(params: &BTreeMap<String, String>, caller: &Caller) -> Result<ListRequest, ApiError> {
+    let mut p = Params {
+        params,
+        problems: Vec::new(),
+    };
+    let page = p.number("page", 1..=u32::MAX, 1);
+    let limit = p.number("limit", 1..=MAX_LIMIT, DEFAULT_LIMIT);
+    let cursor = p.text("cursor", 1024);
+    if cursor.is_some() && page > 1 {
+        p.fail("cursor", "cannot be combined with page");
+    }
+    if (page - 1).saturating_mul(limit) > MAX_OFFSET {
+        p.fail("page", "is too deep; follow nextCursor instead");
+    }
+    let filter = ListFilter {
+        status: p.one_of("status", Status::ALL),
+        category: p.one_of("category", Category::ALL),
+        priority: p.one_of("priority", Priority::ALL),
+        tag: p.text("tag", 50).map(|tag| tag.to_lowercase()),
+        assigned_to: p
+            .text("assignedTo", 128)
+            .map(|a| if a == "me" { caller.id.clone() } else { a }),
+    };
+    let client = p.text("client", 128);
+    let sort = p.one_of("sort", &SORTS).map_or_else(Sort::default, |s| s.1);
+    let count_by_status = p.one_of("countByStatus", &[true, false]).unwrap_or(false);
+    if !p.problems.is_empty() {
+        return Err(ApiError::invalid_query(p.problems));
+    }
+
+    let scope = if caller.role.is_staff() {
+        client.map_or(Scope::All, Scope::Client)
+    } else {
+        let mut denied = Vec::new();
+        if client.is_some_and(|c| c != caller.id) {
+            denied.push(FieldError::new(
+                "client",
+                "a client lists only its own tickets",
+            ));
+        }
+        if filter.assigned_to.is_some() {
+            denied.push(FieldError::new(
+                "assignedTo",
+                "a client may not filter by assignee",
+            ));
+        }
+        if !denied.is_empty() {
+            return Err(DomainError::Forbidden(denied).into());
+        }
+        Scope::Client(caller.id.clone())
+    };
+    let start = cursor.map_or(PageStart::Page(page), PageStart::Cursor);
+    Ok(ListRequest {
+        query: ListQuery {
+            scope,
+            filter,
+            sort,
+            limit,
+            start,
+        },
+        count_by_status,
+    })
+}

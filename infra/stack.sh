@@ -1,0 +1,59 @@
+# Shared by infra/run.sh and infra/test.sh (sourced, not run): starts the local AWS API server
+# and the local API, and stops whatever it started when the calling script exits.
+# shellcheck shell=bash
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$root/.venv"
+state="$root/.local"
+mkdir -p "$state"
+export PATH="$venv/bin:$PATH"
+# Fixed credentials for the local server; nothing here reaches AWS.
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
+
+started=()
+stop_started() {
+  for pid in "${started[@]}"; do
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  done
+}
+trap stop_started EXIT
+
+# wait_for URL NAME SECONDS: polls until the URL answers at all.
+wait_for() {
+  local url=$1 name=$2 seconds=$3
+  for _ in $(seq 1 $((seconds * 5))); do
+    if curl -s -o /dev/null "$url"; then return 0; fi
+    sleep 0.2
+  done
+  echo "error: $name did not start on $url within ${seconds}s" >&2
+  return 1
+}
+
+# start_moto PORT: the local DynamoDB/S3 API server on 127.0.0.1:PORT.
+start_moto() {
+  local port=$1
+  setsid python "$root/infra/moto_server.py" "$port" >"$state/moto-$port.log" 2>&1 &
+  started+=($!)
+  wait_for "http://127.0.0.1:$port/moto-api/" "moto" 30
+}
+
+# start_api PORT MOTO_PORT TABLE BUCKET: every function behind the local router.
+start_api() {
+  local port=$1 moto_port=$2 table=$3 bucket=$4
+  python "$root/infra/bootstrap.py" "http://127.0.0.1:$moto_port" "$table" "$bucket"
+  cat >"$state/api-$port.env" <<ENV
+AWS_ENDPOINT_URL=http://127.0.0.1:$moto_port
+AWS_ACCESS_KEY_ID=local
+AWS_SECRET_ACCESS_KEY=local
+AWS_REGION=us-east-1
+TABLE_NAME=$table
+BUCKET_NAME=$bucket
+LOCAL_AUTH=unverified-jwt
+RUST_LOG=info
+ENV
+  (cd "$root" && setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
+      --env-file "$state/api-$port.env" "${@:5}" >"$state/api-$port.log" 2>&1) &
+  started+=($!)
+  wait_for "http://127.0.0.1:$port/" "cargo lambda watch" 600
+}

@@ -1,0 +1,131 @@
+//! The response envelope: `{"success": true, "data": ...}` or the error shape, always JSON.
+
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use tickets_domain::FieldError;
+
+use crate::error::ApiError;
+
+/// The success envelope, members in the documented order.
+#[derive(Serialize)]
+struct Envelope<'a, T, E> {
+    success: bool,
+    data: &'a T,
+    #[serde(flatten)]
+    extra: &'a E,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorEnvelope<'a> {
+    success: bool,
+    error: &'a str,
+    code: &'a str,
+    details: &'a [FieldError],
+    request_id: String,
+}
+
+/// A successful answer, before it becomes a response.
+#[derive(Debug)]
+pub struct Reply {
+    status: StatusCode,
+    body: String,
+    etag: Option<u64>,
+}
+
+impl Reply {
+    /// `{"success": true, "data": data}` plus the members of `extra` (pagination, counts).
+    pub fn new<T: Serialize, E: Serialize>(status: StatusCode, data: &T, extra: &E) -> Self {
+        let envelope = Envelope {
+            success: true,
+            data,
+            extra,
+        };
+        Self {
+            status,
+            // Serialising plain data cannot fail; an empty body would show it if it did.
+            body: serde_json::to_string(&envelope).unwrap_or_default(),
+            etag: None,
+        }
+    }
+
+    pub fn ok<T: Serialize>(data: &T) -> Self {
+        Self::new(StatusCode::OK, data, &())
+    }
+
+    pub fn created<T: Serialize>(data: &T) -> Self {
+        Self::new(StatusCode::CREATED, data, &())
+    }
+
+    /// A body produced earlier (an idempotent replay), sent again unchanged.
+    pub fn raw(status: StatusCode, body: String) -> Self {
+        Self {
+            status,
+            body,
+            etag: None,
+        }
+    }
+
+    /// Sends the ticket's version as its `ETag`, for `If-Match`.
+    pub fn with_etag(mut self, version: u64) -> Self {
+        self.etag = Some(version);
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+}
+
+/// Turns a handler's outcome into the HTTP response. Errors carry the request id and nothing
+/// internal; the details of server-side failures went to the log where they happened.
+pub fn respond(req: &Request, outcome: Result<Reply, ApiError>) -> Response<Body> {
+    let (status, body, etag, retry_after) = match outcome {
+        Ok(reply) => (reply.status, reply.body, reply.etag, None),
+        Err(err) => {
+            let body = ErrorEnvelope {
+                success: false,
+                error: &err.message,
+                code: err.code,
+                details: &err.details,
+                request_id: request_id(req),
+            };
+            let body = serde_json::to_string(&body).unwrap_or_default();
+            (err.status, body, None, err.retry_after)
+        }
+    };
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(version) = etag {
+        if let Ok(value) = HeaderValue::from_str(&format!("\"{version}\"")) {
+            headers.insert(header::ETAG, value);
+        }
+    }
+    if let Some(seconds) = retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// The invocation's request id (the one the logs carry), or API Gateway's when run without one.
+pub fn request_id(req: &Request) -> String {
+    if let Some(context) = req.lambda_context_ref() {
+        return context.request_id.clone();
+    }
+    match req.request_context_ref() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) => {
+            context.request_id.clone().unwrap_or_default()
+        }
+        _ => String::new(),
+    }
+}

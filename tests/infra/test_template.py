@@ -1,0 +1,490 @@
+"""Checks that template.yaml is valid and agrees with the rest of the repository.
+
+- cfn-lint and `sam validate --lint` pass, offline;
+- the table and bucket are the ones infra/storage.json defines (the local stack uses that file);
+- the routes are the ones Cargo.toml's `cargo lambda watch` router serves locally;
+- one function per functions/<dir>, each with exactly the DynamoDB actions of policies.json;
+- nothing in the template turns on the local, unverified-token mode of the functions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from .cfn import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+STORAGE = ROOT / "infra" / "storage.json"
+CARGO_TOML = ROOT / "Cargo.toml"
+FUNCTIONS_DIR = ROOT / "functions"
+POLICIES = Path(__file__).resolve().parent / "policies.json"
+
+TABLE_ID = "TicketsTable"
+BUCKET_ID = "AttachmentsBucket"
+API_ID = "TicketsApi"
+FUNCTION_TYPE = "AWS::Serverless::Function"
+
+# The only resources a function's DynamoDB statements may name.
+TABLE_ARN = {"Fn::GetAtt": [TABLE_ID, "Arn"]}
+INDEXES_ARN = {"Fn::Sub": "${%s.Arn}/index/*" % TABLE_ID}
+
+LOCAL_AUTH = "LOCAL_AUTH"
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def tool(name: str) -> Path:
+    """A command-line tool installed next to the running Python (the project's .venv/bin)."""
+    path = Path(sys.executable).parent / name
+    assert path.exists(), (
+        f"{name} not found at {path}; run the tests with the project's virtualenv "
+        f"(.venv/bin/python -m pytest), which infra/requirements.txt provisions"
+    )
+    return path
+
+
+def run(command: list[str | Path], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(part) for part in command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def report(result: subprocess.CompletedProcess) -> str:
+    return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+
+
+def differences(actual: Any, expected: Any, path: str = "") -> list[str]:
+    """Every place where two parsed JSON/YAML values differ, as readable lines."""
+    where = path or "<root>"
+    if isinstance(actual, dict) and isinstance(expected, dict):
+        lines = []
+        for key in expected.keys() - actual.keys():
+            lines.append(f"{path}.{key}: missing from template.yaml (storage.json: {expected[key]!r})")
+        for key in actual.keys() - expected.keys():
+            lines.append(f"{path}.{key}: only in template.yaml ({actual[key]!r})")
+        for key in expected.keys() & actual.keys():
+            lines.extend(differences(actual[key], expected[key], f"{path}.{key}"))
+        return sorted(lines)
+    if isinstance(actual, list) and isinstance(expected, list):
+        lines = []
+        if len(actual) != len(expected):
+            lines.append(f"{where}: {len(actual)} items in template.yaml, {len(expected)} in storage.json")
+        for index, (mine, theirs) in enumerate(zip(actual, expected)):
+            lines.extend(differences(mine, theirs, f"{path}[{index}]"))
+        return lines
+    if type(actual) is not type(expected) or actual != expected:
+        return [f"{where}: template.yaml has {actual!r}, storage.json has {expected!r}"]
+    return []
+
+
+def pascal_case(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_]", name) if part)
+
+
+def functions_of(template: dict) -> dict[str, dict]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource.get("Type") == FUNCTION_TYPE
+    }
+
+
+def code_dir(function: dict) -> str:
+    """The function's directory name, from `CodeUri: functions/<name>`."""
+    code_uri = function["Properties"]["CodeUri"]
+    assert isinstance(code_uri, str), f"CodeUri must be a local path, not {code_uri!r}"
+    return Path(code_uri).name
+
+
+def statements(function: dict) -> Iterator[dict]:
+    for policy in as_list(function["Properties"].get("Policies", [])):
+        if isinstance(policy, dict):
+            yield from as_list(policy.get("Statement", []))
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def walk(value: Any) -> Iterator[Any]:
+    """Every key and value nested anywhere in parsed data."""
+    yield value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item)
+
+
+# --------------------------------------------------------------------------------------------
+# Fixtures
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return load_template(TEMPLATE)
+
+
+@pytest.fixture(scope="module")
+def template_text() -> str:
+    return TEMPLATE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def storage() -> dict:
+    return json.loads(STORAGE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def expected_policies() -> dict[str, list[str]]:
+    data = json.loads(POLICIES.read_text(encoding="utf-8"))
+    return {name: actions for name, actions in data.items() if not name.startswith("_")}
+
+
+@pytest.fixture(scope="module")
+def router_routes() -> dict[tuple[str, str], str]:
+    """(METHOD, path) -> function, from Cargo.toml's `cargo lambda watch` router."""
+    cargo = tomllib.loads(CARGO_TOML.read_text(encoding="utf-8"))
+    router = cargo["workspace"]["metadata"]["lambda"]["watch"]["router"]
+    routes: dict[tuple[str, str], str] = {}
+    for path, targets in router.items():
+        # `"/path" = "function"` routes every method; `"/path" = [{method, function}, ...]` one each.
+        entries = [{"method": "ANY", "function": targets}] if isinstance(targets, str) else targets
+        for entry in entries:
+            route = (entry["method"].upper(), path)
+            assert route not in routes, f"router: {route} is declared twice"
+            routes[route] = entry["function"]
+    return routes
+
+
+@pytest.fixture(scope="module")
+def offline_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """An environment in which the AWS tools cannot reach, or need, the network or credentials.
+
+    - No credentials at all: the AWS variables are dropped, the shared config/credentials files
+      point at an empty file, and the EC2 instance metadata lookup (169.254.169.254, which
+      botocore's credential chain tries otherwise) is disabled.
+    - SAM CLI keeps its state in a throwaway directory (`__SAM_CLI_APP_DIR`, the hook SAM CLI's
+      own integration tests use) instead of ~/.aws-sam. That state says telemetry is off and a
+      version check has just been made: otherwise `sam validate` asks PyPI for a newer SAM CLI
+      (once a week, 5 s timeout, errors ignored), the one network call it makes with --lint.
+      With --lint, validation itself is cfn-lint in-process (its bundled SAM translator and
+      resource schemas) and needs nothing else.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "SAM_", "__SAM_"))
+    }
+    sam_dir = tmp_path_factory.mktemp("aws-sam")
+    (sam_dir / "metadata.json").write_text(
+        json.dumps({"telemetryEnabled": False, "lastVersionCheck": time.time()}),
+        encoding="utf-8",
+    )
+    env.update(
+        {
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "SAM_CLI_TELEMETRY": "0",
+            "__SAM_CLI_APP_DIR": str(sam_dir),
+        }
+    )
+    # Keep the CA bundle setting, if any, for tools that would verify TLS (none should connect).
+    if "AWS_CA_BUNDLE" in os.environ:
+        env["AWS_CA_BUNDLE"] = os.environ["AWS_CA_BUNDLE"]
+    return env
+
+
+# --------------------------------------------------------------------------------------------
+# 1-2. The template is valid
+
+
+def test_cfn_lint_passes(offline_env: dict[str, str]) -> None:
+    result = run([tool("cfn-lint"), TEMPLATE.name], env=offline_env)
+    assert result.returncode == 0, f"cfn-lint {TEMPLATE.name} failed:\n{report(result)}"
+
+
+def test_sam_validate_lint_passes_offline(offline_env: dict[str, str]) -> None:
+    result = run([tool("sam"), "validate", "--lint", "--template", TEMPLATE.name], env=offline_env)
+    assert result.returncode == 0, f"sam validate --lint failed:\n{report(result)}"
+    assert "is a valid SAM Template" in result.stdout + result.stderr, report(result)
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Storage is the one infra/storage.json defines
+
+
+def test_table_properties_equal_storage_json(template: dict, storage: dict) -> None:
+    table = template["Resources"][TABLE_ID]
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    problems = differences(table.get("Properties", {}), storage["table"], TABLE_ID)
+    assert not problems, (
+        f"{TABLE_ID}.Properties in template.yaml must equal the \"table\" object of "
+        "infra/storage.json (the local stack creates the table from that file):\n  "
+        + "\n  ".join(problems)
+    )
+    assert "TableName" not in table["Properties"], "the table name is CloudFormation's to choose"
+
+
+def test_table_is_retained_on_delete_and_replace(template: dict) -> None:
+    table = template["Resources"][TABLE_ID]
+    assert table.get("DeletionPolicy") == "Retain"
+    assert table.get("UpdateReplacePolicy") == "Retain"
+
+
+def test_bucket_encryption_and_public_access_block_equal_storage_json(
+    template: dict, storage: dict
+) -> None:
+    bucket = template["Resources"][BUCKET_ID]
+    assert bucket["Type"] == "AWS::S3::Bucket"
+    properties = bucket.get("Properties", {})
+    expected = storage["bucket"]
+    assert {"BucketEncryption", "PublicAccessBlockConfiguration"} <= expected.keys()
+    problems = differences({key: properties.get(key) for key in expected}, expected, BUCKET_ID)
+    assert not problems, (
+        f"{BUCKET_ID} in template.yaml must declare the \"bucket\" settings of "
+        "infra/storage.json:\n  " + "\n  ".join(problems)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# 4. The local, unverified-token mode is never switched on in AWS
+
+
+def test_local_auth_appears_nowhere_in_template(template: dict, template_text: str) -> None:
+    assert LOCAL_AUTH not in template_text, (
+        f"template.yaml mentions {LOCAL_AUTH}: functions with it set accept unsigned tokens"
+    )
+    assert LOCAL_AUTH not in template_text.upper()
+    mentions = [item for item in walk(template) if isinstance(item, str) and LOCAL_AUTH in item.upper()]
+    assert not mentions, mentions
+
+    environments = {"Globals.Function": template.get("Globals", {}).get("Function", {})}
+    environments.update(
+        {logical_id: function["Properties"] for logical_id, function in functions_of(template).items()}
+    )
+    for owner, properties in environments.items():
+        variables = properties.get("Environment", {}).get("Variables", {})
+        assert LOCAL_AUTH not in variables, f"{owner} sets {LOCAL_AUTH}"
+
+
+# --------------------------------------------------------------------------------------------
+# 5. The routes are the ones served locally
+
+
+def test_routes_equal_cargo_lambda_watch_router(
+    template: dict, router_routes: dict[tuple[str, str], str]
+) -> None:
+    template_routes: dict[tuple[str, str], str] = {}
+    for logical_id, function in functions_of(template).items():
+        for event_id, event in function["Properties"].get("Events", {}).items():
+            if event["Type"] != "HttpApi":
+                continue
+            properties = event["Properties"]
+            assert properties.get("ApiId") == {"Ref": API_ID}, (
+                f"{logical_id}.Events.{event_id} must be on !Ref {API_ID}"
+            )
+            route = (properties["Method"].upper(), properties["Path"])
+            assert route not in template_routes, f"{route} is routed twice in template.yaml"
+            template_routes[route] = code_dir(function)
+
+    assert set(template_routes) == set(router_routes), (
+        "routes differ between template.yaml and Cargo.toml "
+        "[workspace.metadata.lambda.watch.router]:\n"
+        f"  only in template.yaml: {sorted(set(template_routes) - set(router_routes))}\n"
+        f"  only in Cargo.toml:    {sorted(set(router_routes) - set(template_routes))}"
+    )
+    mismatched = {
+        route: {"template.yaml": template_routes[route], "Cargo.toml": router_routes[route]}
+        for route in template_routes
+        if template_routes[route] != router_routes[route]
+    }
+    assert not mismatched, f"routes that reach different functions: {mismatched}"
+
+
+def test_every_route_requires_the_jwt_authorizer(template: dict) -> None:
+    api = template["Resources"][API_ID]
+    assert api["Type"] == "AWS::Serverless::HttpApi"
+    auth = api["Properties"]["Auth"]
+    assert auth["DefaultAuthorizer"] == "JwtAuthorizer"
+    authorizer = auth["Authorizers"]["JwtAuthorizer"]
+    assert authorizer["IdentitySource"] == "$request.header.Authorization"
+    assert authorizer["JwtConfiguration"] == {
+        "issuer": {"Ref": "JwtIssuer"},
+        "audience": {"Ref": "JwtAudience"},
+    }
+    assert {"JwtIssuer", "JwtAudience"} <= template["Parameters"].keys()
+
+    for logical_id, function in functions_of(template).items():
+        for event_id, event in function["Properties"].get("Events", {}).items():
+            if event["Type"] == "HttpApi":
+                # An event-level Auth could switch the authorizer off (Authorizer: NONE).
+                assert "Auth" not in event["Properties"], f"{logical_id}.Events.{event_id} overrides Auth"
+
+
+# --------------------------------------------------------------------------------------------
+# 6. One function per crate under functions/
+
+
+def test_one_template_function_per_function_directory(template: dict) -> None:
+    directories = sorted(
+        path.name for path in FUNCTIONS_DIR.iterdir() if path.is_dir() and not path.name.startswith(".")
+    )
+    assert directories, "no function directories found"
+    functions = functions_of(template)
+
+    by_code_uri: dict[str, list[str]] = {}
+    for logical_id, function in functions.items():
+        code_uri = function["Properties"].get("CodeUri")
+        by_code_uri.setdefault(code_uri, []).append(logical_id)
+
+    problems = []
+    for directory in directories:
+        code_uri = f"functions/{directory}"
+        logical_ids = by_code_uri.get(code_uri, [])
+        expected_id = pascal_case(directory) + "Function"
+        if logical_ids != [expected_id]:
+            problems.append(f"{code_uri}: template functions {logical_ids}, expected [{expected_id!r}]")
+    for code_uri, logical_ids in by_code_uri.items():
+        if not (isinstance(code_uri, str) and code_uri.startswith("functions/")
+                and code_uri.removeprefix("functions/") in directories):
+            problems.append(f"{logical_ids}: CodeUri {code_uri!r} is not a directory under functions/")
+    assert not problems, "\n".join(problems)
+
+
+def test_each_function_builds_its_own_binary_with_cargo_lambda(template: dict) -> None:
+    for logical_id, function in functions_of(template).items():
+        name = code_dir(function)
+        manifest = tomllib.loads((FUNCTIONS_DIR / name / "Cargo.toml").read_text(encoding="utf-8"))
+        binaries = [binary["name"] for binary in manifest.get("bin", [])] or [manifest["package"]["name"]]
+        assert binaries == [name], f"functions/{name} must build exactly one binary named {name!r}"
+        assert function.get("Metadata") == {
+            "BuildMethod": "rust-cargolambda",
+            "BuildProperties": {"Binary": name},
+        }, logical_id
+
+
+def test_functions_run_as_arm64_custom_runtime_with_table_name(template: dict) -> None:
+    settings = template["Globals"]["Function"]
+    assert settings["Runtime"] == "provided.al2023"
+    assert settings["Architectures"] == ["arm64"]
+    assert settings["Handler"] == "bootstrap"
+    assert settings["MemorySize"] == 128
+    assert settings["Timeout"] == 10
+    assert settings["LoggingConfig"] == {"LogFormat": "JSON"}
+    assert settings["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": TABLE_ID}
+    overridden = {"Runtime", "Architectures", "Handler"}
+    for logical_id, function in functions_of(template).items():
+        assert not overridden & function["Properties"].keys(), f"{logical_id} overrides {overridden}"
+
+
+def test_outputs_name_the_api_url_table_and_bucket(template: dict) -> None:
+    values = [output["Value"] for output in template["Outputs"].values()]
+    assert {"Fn::Sub": "https://${%s}.execute-api.${AWS::Region}.${AWS::URLSuffix}" % API_ID} in values
+    assert {"Ref": TABLE_ID} in values
+    assert {"Ref": BUCKET_ID} in values
+
+
+# --------------------------------------------------------------------------------------------
+# 7. Least privilege
+
+
+def test_function_policies_grant_exactly_the_listed_dynamodb_actions(
+    template: dict, expected_policies: dict[str, list[str]]
+) -> None:
+    functions = functions_of(template)
+    names = {code_dir(function): logical_id for logical_id, function in functions.items()}
+    assert set(names) == set(expected_policies), (
+        f"policies.json lists {sorted(expected_policies)}, template.yaml has {sorted(names)}"
+    )
+    for name, actions in expected_policies.items():
+        assert actions == sorted(set(actions)), f"policies.json: {name}'s actions must be sorted, unique"
+
+    problems = []
+    for name, logical_id in sorted(names.items()):
+        properties = functions[logical_id]["Properties"]
+        if "Role" in properties:
+            problems.append(f"{logical_id}: an explicit Role bypasses the checked Policies")
+        granted: set[str] = set()
+        for policy in as_list(properties.get("Policies", [])):
+            # Only inline statements: a managed policy or SAM policy template (a string, or
+            # e.g. DynamoDBCrudPolicy) grants more, Scan included.
+            if not isinstance(policy, dict) or set(policy) - {"Version", "Statement"}:
+                problems.append(f"{logical_id}: policy {policy!r} is not an inline statement list")
+                continue
+            for statement in as_list(policy["Statement"]):
+                if statement.get("Effect") != "Allow" or not {"Action", "Resource"} <= statement.keys():
+                    problems.append(f"{logical_id}: {statement!r} must Allow an Action on a Resource")
+                granted.update(as_list(statement.get("Action", [])))
+        if sorted(granted) != expected_policies[name]:
+            problems.append(
+                f"{logical_id} ({name}): grants {sorted(granted)}, "
+                f"policies.json says {expected_policies[name]}"
+            )
+    assert not problems, "\n".join(problems)
+
+
+def test_function_policies_name_only_the_table_and_its_indexes(template: dict) -> None:
+    problems = []
+    for logical_id, function in functions_of(template).items():
+        for statement in statements(function):
+            for key in ("NotAction", "NotResource", "NotPrincipal"):
+                if key in statement:
+                    problems.append(f"{logical_id}: {key} is not allowed ({statement!r})")
+            actions = as_list(statement.get("Action", []))
+            for resource in as_list(statement.get("Resource", [])):
+                if resource == TABLE_ARN:
+                    continue
+                if resource == INDEXES_ARN:
+                    # Indexes serve Query (and Scan, which is never granted); nothing else.
+                    if set(actions) - {"dynamodb:Query"}:
+                        problems.append(f"{logical_id}: {actions} granted on the indexes")
+                    continue
+                problems.append(
+                    f"{logical_id}: resource {resource!r} is neither the table ({TABLE_ARN}) "
+                    f"nor its indexes ({INDEXES_ARN})"
+                )
+    assert not problems, "\n".join(problems)
+
+
+def test_no_wildcard_or_scan_permissions_anywhere(template: dict, template_text: str) -> None:
+    problems = []
+    for logical_id, function in functions_of(template).items():
+        for statement in statements(function):
+            for action in as_list(statement.get("Action", [])):
+                if not isinstance(action, str) or "*" in action or "?" in action:
+                    problems.append(f"{logical_id}: wildcard action {action!r}")
+                elif not re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action):
+                    problems.append(f"{logical_id}: non-DynamoDB action {action!r}")
+            for resource in as_list(statement.get("Resource", [])):
+                if resource == "*" or (isinstance(resource, str) and resource.endswith(":*")):
+                    problems.append(f"{logical_id}: wildcard resource {resource!r}")
+    assert not problems, "\n".join(problems)
+    assert not re.search(r"dynamodb:\*", template_text), "dynamodb:* in template.yaml"
+    assert not re.search(r"dynamodb:Scan", template_text, re.IGNORECASE), "Scan granted in template.yaml"
+    assert not re.search(r"DynamoDB(Crud|Read|Write)Policy", template_text), (
+        "SAM DynamoDB policy templates grant Scan and more"
+    )
