@@ -182,6 +182,12 @@ impl TicketPatch {
         after: &TicketSummary,
         caller: &Caller,
     ) -> Result<(), DomainError> {
+        if !caller.role.is_staff() && !matches!(before.status, Status::Open | Status::Pending) {
+            return Err(DomainError::Conflict(format!(
+                "a {} ticket can no longer be edited by its client",
+                before.status
+            )));
+        }
         if before.status == Status::Closed {
             let tags_only = TicketSummary {
                 tags: before.tags.clone(),
@@ -192,13 +198,6 @@ impl TicketPatch {
                     "the ticket is closed: only its tags may change".into(),
                 ));
             }
-        } else if !caller.role.is_staff()
-            && !matches!(before.status, Status::Open | Status::Pending)
-        {
-            return Err(DomainError::Conflict(format!(
-                "a {} ticket can no longer be edited by its client",
-                before.status
-            )));
         }
         Ok(())
     }

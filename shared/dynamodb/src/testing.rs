@@ -206,3 +206,57 @@ pub async fn create_table(client: &Client, table: &str) {
         .await
         .expect("create the test table on the local server");
 }
+
+/// Stores an `open` ticket of `client` (medium priority, general category) and returns it.
+pub async fn seed_ticket(store: &DynamoStore, client: &str, title: &str) -> tickets_domain::Ticket {
+    use tickets_domain::store::TicketCreator;
+    let ticket = tickets_domain::NewTicket {
+        title: Some(title.into()),
+        description: Some(format!("About {title}")),
+        priority: Some("medium".into()),
+        category: Some("general".into()),
+        ..tickets_domain::NewTicket::default()
+    }
+    .into_ticket(
+        &tickets_domain::Caller::new(client, tickets_domain::Role::Client),
+        tickets_domain::Timestamp::now(),
+    )
+    .expect("a valid ticket");
+    store.create_ticket(&ticket, None).await.expect("stored");
+    ticket
+}
+
+/// Every item in the store's table (a test's way to prove a request wrote nothing).
+pub async fn all_items(store: &DynamoStore) -> Vec<crate::items::Item> {
+    let mut items = Vec::new();
+    let mut pages = store
+        .client()
+        .scan()
+        .table_name(store.table())
+        .consistent_read(true)
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(item) = pages.next().await {
+        items.push(item.expect("scan the test table"));
+    }
+    let key = |item: &crate::items::Item| {
+        let text = |name| crate::items::string_attr(item, name).unwrap_or_default();
+        (text(crate::items::PK), text(crate::items::SK))
+    };
+    items.sort_by_key(key);
+    items
+}
+
+/// The ids of every ticket item in the table, deleted ones included.
+pub async fn stored_ticket_ids(store: &DynamoStore) -> Vec<String> {
+    all_items(store)
+        .await
+        .iter()
+        .filter(|item| {
+            crate::items::string_attr(item, crate::items::SK).as_deref()
+                == Some(crate::items::TICKET_SK)
+        })
+        .filter_map(|item| crate::items::string_attr(item, "_id"))
+        .collect()
+}
