@@ -127,6 +127,14 @@ async fn bad_input_gets_the_documented_code_and_writes_nothing() {
             "INVALID_BODY",
         ),
         (
+            "not UTF-8",
+            TestRequest::new("POST", "/")
+                .header("content-type", "application/json")
+                .binary_body(b"{\"title\": \"\xff\xfe\"}"),
+            400,
+            "INVALID_BODY",
+        ),
+        (
             "trailing garbage",
             TestRequest::new("POST", "/")
                 .header("content-type", "application/json")

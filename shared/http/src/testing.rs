@@ -14,6 +14,7 @@ pub struct TestRequest {
     headers: Map<String, Value>,
     claims: Option<Map<String, Value>>,
     body: Option<String>,
+    base64: bool,
 }
 
 impl TestRequest {
@@ -26,6 +27,7 @@ impl TestRequest {
             headers: Map::new(),
             claims: None,
             body: None,
+            base64: false,
         }
     }
 
@@ -61,6 +63,14 @@ impl TestRequest {
 
     pub fn raw_body(mut self, body: &str) -> Self {
         self.body = Some(body.to_owned());
+        self
+    }
+
+    /// Bytes that are not text, which API Gateway hands over base64-encoded.
+    pub fn binary_body(mut self, body: &[u8]) -> Self {
+        use base64::Engine;
+        self.body = Some(base64::engine::general_purpose::STANDARD.encode(body));
+        self.base64 = true;
         self
     }
 
@@ -102,7 +112,7 @@ impl TestRequest {
             "pathParameters": self.path_parameters,
             "requestContext": context,
             "body": self.body,
-            "isBase64Encoded": false
+            "isBase64Encoded": self.base64
         });
         lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
     }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test, from a fresh clone: installs the pinned Python tools, checks formatting and
+# lints, starts a local DynamoDB/S3 (moto) and the local API (cargo lambda watch) on their own
+# loopback ports, runs the Rust tests (unit, storage, handler) and the Python tests (end-to-end
+# over HTTP, template checks), and stops what it started.
+set -euo pipefail
+source "$(dirname "$0")/stack.sh"
+"$root/infra/venv.sh"
+cd "$root"
+
+moto_port=5105
+api_port=9105
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy --all-targets -D warnings"
+cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
+
+start_moto "$moto_port"
+export MOTO_ENDPOINT="http://127.0.0.1:$moto_port"
+
+echo "==> Rust tests: domain units, storage against moto, handlers in-process"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
+
+echo "==> local API (cargo lambda watch) on 127.0.0.1:$api_port"
+cargo build --workspace --bins --locked --quiet
+start_api "$api_port" "$moto_port" tickets-e2e tickets-e2e-attachments --ignore-changes
+
+echo "==> end-to-end tests over HTTP, template and infrastructure checks"
+export API_URL="http://127.0.0.1:$api_port"
+python -m pytest tests -q -p no:cacheprovider
