@@ -1,0 +1,29 @@
+"""The README's examples, run as printed against the local API (only the address differs)."""
+
+import re
+import subprocess
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def examples() -> str:
+    text = README.read_text()
+    block = re.search(r"<!-- examples:start -->\s*```bash\n(.*?)```\s*<!-- examples:end -->", text, re.S)
+    assert block, "README.md has no examples block"
+    return block.group(1)
+
+
+def test_the_readme_curl_examples_work_as_printed(api_url):
+    script = examples().replace("http://127.0.0.1:9000", api_url)
+    run = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    lines = [line for line in run.stdout.splitlines() if line.strip()]
+    successes = [line for line in lines if line.startswith('{"success":true')]
+    # create, read, list, two updates, delete, restore
+    assert len(successes) == 7, run.stdout
+    assert '"status":"resolved"' in run.stdout
+    assert '"code":"NOT_FOUND"' in lines[2], run.stdout
+    assert '"code":"INVALID_PARAMETERS"' in lines[-1], run.stdout
