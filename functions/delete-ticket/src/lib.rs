@@ -2,9 +2,8 @@
 //! and count and can be restored.
 
 use lambda_http::{Body, Error, Request, Response};
-use tickets_domain::service::modify_ticket;
 use tickets_domain::store::{TicketReader, TicketWriter};
-use tickets_http::{request, respond, Api, ApiError, Reply};
+use tickets_http::{change_ticket, respond, Api, ApiError, Reply};
 
 pub async fn handle<S>(api: &Api<S>, req: Request) -> Result<Response<Body>, Error>
 where
@@ -18,12 +17,8 @@ where
     S: TicketReader + TicketWriter,
 {
     let caller = api.auth.caller(req)?;
-    let id = request::ticket_id(req)?;
-    let expected_version = request::if_match(req)?;
-    let ticket = modify_ticket(&api.store, &id, &caller, expected_version, |ticket, now| {
+    change_ticket(api, req, &caller, |ticket, now| {
         ticket.soft_deleted(&caller, now).map(Some)
     })
-    .await?;
-    let version = ticket.version;
-    Ok(Reply::ok(&ticket.visible_to(&caller)).with_etag(version))
+    .await
 }

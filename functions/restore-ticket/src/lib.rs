@@ -1,9 +1,8 @@
 //! `POST /v2/support-tickets/{id}/restore`: undoes a soft delete, for admins.
 
 use lambda_http::{Body, Error, Request, Response};
-use tickets_domain::service::modify_ticket;
 use tickets_domain::store::{TicketReader, TicketWriter};
-use tickets_http::{request, respond, Api, ApiError, Reply};
+use tickets_http::{change_ticket, respond, Api, ApiError, Reply};
 
 pub async fn handle<S>(api: &Api<S>, req: Request) -> Result<Response<Body>, Error>
 where
@@ -17,12 +16,8 @@ where
     S: TicketReader + TicketWriter,
 {
     let caller = api.auth.caller(req)?;
-    let id = request::ticket_id(req)?;
-    let expected_version = request::if_match(req)?;
-    let ticket = modify_ticket(&api.store, &id, &caller, expected_version, |ticket, now| {
+    change_ticket(api, req, &caller, |ticket, now| {
         ticket.restored(&caller, now).map(Some)
     })
-    .await?;
-    let version = ticket.version;
-    Ok(Reply::ok(&ticket.visible_to(&caller)).with_etag(version))
+    .await
 }

@@ -2,10 +2,9 @@
 //! permissions; `If-Match: <version>` makes the change conditional.
 
 use lambda_http::{Body, Error, Request, Response};
-use tickets_domain::service::modify_ticket;
 use tickets_domain::store::{TicketReader, TicketWriter};
 use tickets_domain::TicketPatch;
-use tickets_http::{request, respond, Api, ApiError, Reply};
+use tickets_http::{change_ticket, respond, Api, ApiError, Reply};
 
 pub async fn handle<S>(api: &Api<S>, req: Request) -> Result<Response<Body>, Error>
 where
@@ -19,13 +18,9 @@ where
     S: TicketReader + TicketWriter,
 {
     let caller = api.auth.caller(req)?;
-    let id = request::ticket_id(req)?;
-    let expected_version = request::if_match(req)?;
-    let patch: TicketPatch = request::json_body(req)?;
-    let ticket = modify_ticket(&api.store, &id, &caller, expected_version, |ticket, now| {
+    let patch: TicketPatch = tickets_http::request::json_body(req)?;
+    change_ticket(api, req, &caller, |ticket, now| {
         patch.apply(ticket, &caller, now)
     })
-    .await?;
-    let version = ticket.version;
-    Ok(Reply::ok(&ticket.visible_to(&caller)).with_etag(version))
+    .await
 }

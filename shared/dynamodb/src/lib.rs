@@ -73,11 +73,7 @@ impl DynamoStore {
     }
 
     /// Runs a transaction, retrying while it only collided with a concurrent one.
-    /// Returns the cancellation reasons' codes when a condition failed.
-    async fn transact(
-        &self,
-        writes: Vec<TransactWriteItem>,
-    ) -> Result<Result<(), Vec<String>>, StoreError> {
+    async fn transact(&self, writes: Vec<TransactWriteItem>) -> Result<Transaction, StoreError> {
         let mut attempt = 0;
         loop {
             let result = self
@@ -87,7 +83,7 @@ impl DynamoStore {
                 .send()
                 .await;
             let err = match result {
-                Ok(_) => return Ok(Ok(())),
+                Ok(_) => return Ok(Transaction::Committed),
                 Err(err) => err,
             };
             let codes = cancellation_codes(&err);
@@ -100,7 +96,7 @@ impl DynamoStore {
                     backoff(attempt).await;
                 }
                 Some(codes) if codes.iter().any(|c| c == "ConditionalCheckFailed") => {
-                    return Ok(Err(codes))
+                    return Ok(Transaction::ConditionFailed(codes))
                 }
                 _ => return Err(store_error(err)),
             }
@@ -125,6 +121,13 @@ impl DynamoStore {
             response: string_attr(&item, "response").unwrap_or_default(),
         })
     }
+}
+
+/// How a transaction ended, when it did not fail outright.
+enum Transaction {
+    Committed,
+    /// A condition failed; the cancellation codes, one per write in order.
+    ConditionFailed(Vec<String>),
 }
 
 /// The codes of a cancelled transaction, one per write, or `None` for any other failure.
@@ -235,8 +238,8 @@ impl TicketCreator for DynamoStore {
         }
 
         match self.transact(writes).await? {
-            Ok(()) => Ok(CreateOutcome::Created),
-            Err(codes) => match idempotency_pk {
+            Transaction::Committed => Ok(CreateOutcome::Created),
+            Transaction::ConditionFailed(codes) => match idempotency_pk {
                 Some(pk) if codes.last().is_some_and(|c| c == "ConditionalCheckFailed") => {
                     self.replayed(pk).await
                 }
@@ -289,8 +292,8 @@ impl TicketWriter for DynamoStore {
         let mut writes = vec![TransactWriteItem::builder().put(put).build()];
         writes.extend(counters);
         match self.transact(writes).await? {
-            Ok(()) => Ok(()),
-            Err(_) => Err(StoreError::VersionConflict),
+            Transaction::Committed => Ok(()),
+            Transaction::ConditionFailed(_) => Err(StoreError::VersionConflict),
         }
     }
 }

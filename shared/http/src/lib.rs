@@ -2,6 +2,7 @@
 //! the response envelope and the one mapping from domain errors to statuses and codes.
 
 pub mod auth;
+mod change;
 pub mod error;
 pub mod request;
 pub mod response;
@@ -9,6 +10,7 @@ pub mod response;
 pub mod testing;
 
 pub use auth::{Auth, AuthMode};
+pub use change::change_ticket;
 pub use error::ApiError;
 pub use response::{respond, Reply};
 

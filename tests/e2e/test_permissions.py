@@ -1,0 +1,53 @@
+"""Every route × every kind of caller, over HTTP: the status each one gets.
+
+The ticket belongs to `client`. Another client must never learn it exists (404, never 403)."""
+
+import pytest
+
+from .conftest import Api
+
+CALLERS = ["client", "other_client", "agent", "admin", "anonymous"]
+
+# route -> expected status per caller, in the order of CALLERS
+MATRIX = {
+    "create for the owner": [201, 403, 201, 201, 401],
+    "list": [200, 200, 200, 200, 401],
+    "get": [200, 404, 200, 200, 401],
+    "update": [200, 404, 200, 200, 401],
+    "delete": [403, 404, 403, 200, 401],
+    "restore a deleted ticket": [404, 404, 404, 200, 401],
+}
+
+
+def call(route: str, caller: Api, owner_id: str, ticket: dict):
+    path = f"/{ticket['_id']}"
+    if route == "create for the owner":
+        body = {"title": "t", "description": "d", "priority": "low", "category": "general", "client": owner_id}
+        return caller.request("POST", json=body)
+    if route == "list":
+        return caller.request("GET")
+    if route == "get":
+        return caller.request("GET", path)
+    if route == "update":
+        return caller.request("PATCH", path, json={"title": "Updated title"})
+    if route == "delete":
+        return caller.request("DELETE", path)
+    if route == "restore a deleted ticket":
+        return caller.request("POST", f"{path}/restore")
+    raise AssertionError(route)
+
+
+@pytest.mark.parametrize("route", MATRIX)
+def test_each_caller_gets_the_right_answer_on_each_route(route, request, ids):
+    callers = {name: request.getfixturevalue(name) for name in CALLERS}
+    owner, admin = callers["client"], callers["admin"]
+    got = []
+    for name in CALLERS:
+        ticket = owner.create()
+        if route == "restore a deleted ticket":
+            assert admin.request("DELETE", f"/{ticket['_id']}").status_code == 200
+        response = call(route, callers[name], ids["client"], ticket)
+        body = response.json()
+        assert body["success"] is (response.status_code < 400), response.text
+        got.append(response.status_code)
+    assert got == MATRIX[route], dict(zip(CALLERS, got))
