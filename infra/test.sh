@@ -27,7 +27,7 @@ else
 fi
 
 echo "==> local API (cargo lambda watch) on 127.0.0.1:$api_port"
-cargo build --workspace --bins --locked --quiet
+cargo build --workspace --bins --locked --quiet  # so the first request does not wait for a build
 start_api "$api_port" "$moto_port" tickets-e2e tickets-e2e-attachments --ignore-changes
 
 echo "==> end-to-end tests over HTTP, template and infrastructure checks"

@@ -6,11 +6,11 @@ use tickets_domain::store::TicketReader;
 use tickets_dynamodb::testing::{all_items, fresh_store, stored_ticket_ids};
 use tickets_dynamodb::DynamoStore;
 use tickets_http::testing::{read, TestRequest};
-use tickets_http::{Api, Auth, AuthMode};
+use tickets_http::{Api, Auth};
 
 async fn api() -> Api<DynamoStore> {
     let (store, _) = fresh_store().await;
-    Api::new(store, Auth::new(AuthMode::Authorizer, "custom:role"))
+    Api::new(store, Auth::default())
 }
 
 fn valid() -> Value {

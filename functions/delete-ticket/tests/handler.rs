@@ -6,11 +6,11 @@ use tickets_domain::store::{Facet, Scope, TicketLister, TicketReader};
 use tickets_dynamodb::testing::{all_items, fresh_store, seed_ticket};
 use tickets_dynamodb::DynamoStore;
 use tickets_http::testing::{read, TestRequest};
-use tickets_http::{Api, Auth, AuthMode};
+use tickets_http::{Api, Auth};
 
 async fn api() -> Api<DynamoStore> {
     let (store, _) = fresh_store().await;
-    Api::new(store, Auth::new(AuthMode::Authorizer, "custom:role"))
+    Api::new(store, Auth::default())
 }
 
 async fn delete(api: &Api<DynamoStore>, id: &str, caller: Option<(&str, &str)>) -> (u16, Value) {

@@ -7,11 +7,11 @@ use tickets_domain::{MessageType, ThreadMessage, Timestamp};
 use tickets_dynamodb::testing::{fresh_store, seed_ticket};
 use tickets_dynamodb::DynamoStore;
 use tickets_http::testing::{read, TestRequest};
-use tickets_http::{Api, Auth, AuthMode};
+use tickets_http::{Api, Auth};
 
 async fn api() -> Api<DynamoStore> {
     let (store, _) = fresh_store().await;
-    Api::new(store, Auth::new(AuthMode::Authorizer, "custom:role"))
+    Api::new(store, Auth::default())
 }
 
 async fn get(api: &Api<DynamoStore>, id: &str, caller: Option<(&str, &str)>) -> (u16, Value) {

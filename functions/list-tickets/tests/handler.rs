@@ -9,7 +9,7 @@ use tickets_domain::{Priority, Status, Ticket};
 use tickets_dynamodb::testing::{fresh_store, seed_ticket};
 use tickets_dynamodb::DynamoStore;
 use tickets_http::testing::{read, TestRequest};
-use tickets_http::{Api, Auth, AuthMode};
+use tickets_http::{Api, Auth};
 
 /// Five tickets of client-1 (two of them open/technical/high) and three of client-2.
 async fn setup() -> (Api<DynamoStore>, Vec<Ticket>) {
@@ -37,10 +37,7 @@ async fn setup() -> (Api<DynamoStore>, Vec<Ticket>) {
             ..ticket
         });
     }
-    (
-        Api::new(store, Auth::new(AuthMode::Authorizer, "custom:role")),
-        tickets,
-    )
+    (Api::new(store, Auth::default()), tickets)
 }
 
 async fn list(

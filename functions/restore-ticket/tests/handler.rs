@@ -7,7 +7,7 @@ use tickets_domain::{Ticket, Timestamp};
 use tickets_dynamodb::testing::{all_items, fresh_store, seed_ticket};
 use tickets_dynamodb::DynamoStore;
 use tickets_http::testing::{read, TestRequest};
-use tickets_http::{Api, Auth, AuthMode};
+use tickets_http::{Api, Auth};
 
 /// A store holding one soft-deleted ticket of `client-1`.
 async fn setup() -> (Api<DynamoStore>, Ticket) {
@@ -17,10 +17,7 @@ async fn setup() -> (Api<DynamoStore>, Ticket) {
     deleted.deleted_at = Some(Timestamp::now());
     deleted.version += 1;
     store.save_ticket(&ticket.summary, &deleted).await.unwrap();
-    (
-        Api::new(store, Auth::new(AuthMode::Authorizer, "custom:role")),
-        ticket,
-    )
+    (Api::new(store, Auth::default()), ticket)
 }
 
 async fn restore(api: &Api<DynamoStore>, id: &str, caller: Option<(&str, &str)>) -> (u16, Value) {
@@ -74,7 +71,7 @@ async fn nobody_but_an_admin_can_see_or_restore_a_deleted_ticket() {
 async fn restoring_a_live_ticket_conflicts_and_non_admins_are_forbidden() {
     let (store, _) = fresh_store().await;
     let live = seed_ticket(&store, "client-1", "Alive").await;
-    let api = Api::new(store, Auth::new(AuthMode::Authorizer, "custom:role"));
+    let api = Api::new(store, Auth::default());
     assert_eq!(
         restore(&api, &live.id, Some(("admin-1", "admin"))).await.0,
         409

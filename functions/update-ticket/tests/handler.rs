@@ -6,16 +6,13 @@ use tickets_domain::{Status, Ticket};
 use tickets_dynamodb::testing::{all_items, fresh_store, seed_ticket};
 use tickets_dynamodb::DynamoStore;
 use tickets_http::testing::{read, TestRequest};
-use tickets_http::{Api, Auth, AuthMode};
+use tickets_http::{Api, Auth};
 use update_ticket::handle;
 
 async fn setup() -> (Api<DynamoStore>, Ticket) {
     let (store, _) = fresh_store().await;
     let ticket = seed_ticket(&store, "client-1", "Printer jam").await;
-    (
-        Api::new(store, Auth::new(AuthMode::Authorizer, "custom:role")),
-        ticket,
-    )
+    (Api::new(store, Auth::default()), ticket)
 }
 
 fn patch(id: &str, body: &Value) -> TestRequest {

@@ -32,6 +32,13 @@ pub struct Auth {
     role_claim: String,
 }
 
+impl Default for Auth {
+    /// The deployed setting: claims from API Gateway's JWT authorizer, role in `custom:role`.
+    fn default() -> Self {
+        Self::new(AuthMode::Authorizer, DEFAULT_ROLE_CLAIM)
+    }
+}
+
 impl Auth {
     pub fn new(mode: AuthMode, role_claim: impl Into<String>) -> Self {
         Self {
