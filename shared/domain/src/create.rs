@@ -133,6 +133,8 @@ impl NewTicket {
                 version: 1,
             },
             threads: vec![first_message],
+            threads_truncated: false,
+            threads_next_cursor: None,
             attachments,
         })
     }

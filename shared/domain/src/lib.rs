@@ -7,6 +7,7 @@ pub mod error;
 pub mod model;
 pub mod service;
 pub mod store;
+pub mod thread;
 pub mod update;
 mod validation;
 mod workflow;
@@ -16,9 +17,10 @@ pub use create::{ExternalAttachment, NewTicket};
 pub use error::{DomainError, FieldError};
 pub use model::{
     is_valid_id, Attachment, AttachmentStatus, Category, MessageType, Priority, Status,
-    ThreadMessage, Ticket, TicketSummary, Timestamp,
+    ThreadMessage, Ticket, TicketSummary, Timestamp, THREAD_WINDOW,
 };
 pub use store::StoreError;
+pub use thread::{NewMessage, PostedMessage};
 pub use update::{Patch, TicketPatch};
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Mutex;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -142,8 +143,19 @@ wire_enum!(AttachmentStatus {
 });
 
 /// A server-generated identifier: a ULID, opaque and URL-safe, ordered by creation time.
+///
+/// Ids from one process are strictly increasing, also within the same millisecond, so thread
+/// messages sort in the order they were written.
 pub fn new_id() -> String {
-    ulid::Ulid::new().to_string()
+    static GENERATOR: Mutex<ulid::Generator> = Mutex::new(ulid::Generator::new());
+    let mut generator = GENERATOR
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // Overflow needs 2^80 ids in one millisecond; fall back to a fresh random id regardless.
+    generator
+        .generate()
+        .unwrap_or_else(|_| ulid::Ulid::new())
+        .to_string()
 }
 
 /// True when `text` has the shape of an id this service generates (guards path parameters).
@@ -202,13 +214,24 @@ pub struct TicketSummary {
 }
 
 /// The whole ticket: its summary fields with the thread and attachments.
+///
+/// The thread is a bounded window (the oldest messages, see `THREAD_WINDOW`), so a ticket
+/// answers within Lambda's 6 MB response limit however long its thread grows. When more
+/// messages follow, `threadsTruncated` is true and `threadsNextCursor` continues the thread
+/// on `GET /v2/support-tickets/{id}/threads`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Ticket {
     #[serde(flatten)]
     pub summary: TicketSummary,
     pub threads: Vec<ThreadMessage>,
+    pub threads_truncated: bool,
+    pub threads_next_cursor: Option<String>,
     pub attachments: Vec<Attachment>,
 }
+
+/// How many thread messages a ticket embeds: 50 × 64 KiB stays far below 6 MB.
+pub const THREAD_WINDOW: usize = 50;
 
 impl TicketSummary {
     pub fn is_deleted(&self) -> bool {
@@ -265,6 +288,12 @@ mod tests {
             Ok(Category::FeatureRequest)
         );
         assert!("Open".parse::<Status>().is_err());
+    }
+
+    #[test]
+    fn ids_increase_strictly_even_within_a_millisecond() {
+        let ids: Vec<String> = (0..1000).map(|_| new_id()).collect();
+        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
     }
 
     #[test]

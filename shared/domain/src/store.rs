@@ -6,7 +6,8 @@ use std::future::Future;
 
 use thiserror::Error;
 
-use crate::model::{Category, Priority, Status, Ticket, TicketSummary};
+use crate::model::{Category, Priority, Status, ThreadMessage, Ticket, TicketSummary};
+use crate::thread::PostedMessage;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -46,11 +47,55 @@ pub struct IdempotencyRecord {
 }
 
 pub trait TicketReader: Send + Sync {
-    /// The ticket with its thread and attachments, or `None` when there is no such ticket.
+    /// The ticket with its attachments and the first `THREAD_WINDOW` thread messages, or
+    /// `None` when there is no such ticket.
     fn get_ticket(
         &self,
         id: &str,
     ) -> impl Future<Output = Result<Option<Ticket>, StoreError>> + Send;
+
+    /// The ticket's own fields only: one item, whatever the thread's length.
+    fn get_summary(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<TicketSummary>, StoreError>> + Send;
+}
+
+pub trait ThreadWriter: Send + Sync {
+    /// Stores the message and its effects on the ticket (version, `updatedAt`, a reopen,
+    /// `firstResponseAt`) in one transaction. `VersionConflict` when the ticket no longer is
+    /// what the message was written against (another status, closed, deleted).
+    fn add_message(
+        &self,
+        ticket: &TicketSummary,
+        posted: &PostedMessage,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+pub trait ThreadReader: Send + Sync {
+    /// One page of a ticket's thread, oldest first, in one request.
+    fn list_messages(
+        &self,
+        ticket_id: &str,
+        query: &MessageQuery,
+    ) -> impl Future<Output = Result<MessagePage, StoreError>> + Send;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageQuery {
+    pub limit: u32,
+    /// From a previous page's `next_cursor`; `None` starts at the first message.
+    pub cursor: Option<String>,
+}
+
+/// A page of thread messages with what the caller's access is decided on: the ticket itself on
+/// the first page, the ticket's client on later ones (each message item carries it).
+#[derive(Clone, Debug, Default)]
+pub struct MessagePage {
+    pub ticket: Option<TicketSummary>,
+    pub owner: Option<String>,
+    pub messages: Vec<ThreadMessage>,
+    pub next_cursor: Option<String>,
 }
 
 pub trait TicketCreator: Send + Sync {

@@ -3,10 +3,14 @@
 //! | item        | pk                              | sk                |
 //! |-------------|---------------------------------|-------------------|
 //! | ticket      | `TICKET#<id>`                   | `TICKET`          |
-//! | message     | `TICKET#<id>`                   | `MSG#<messageId>` |
+//! | message     | `TICKET#<id>`                   | `TICKET#MSG#<messageId>` |
 //! | attachment  | `TICKET#<id>`                   | `ATT#<attachmentId>` |
 //! | counters    | `COUNTER#ALL#<shard>` or `COUNTER#CLIENT#<client>` | `COUNTER` |
 //! | idempotency | `IDEMPOTENCY#<caller>#<key>`    | `IDEMPOTENCY`     |
+//!
+//! Messages sort right after their ticket item (and attachments before it), so the first page
+//! of a thread comes with the ticket in one `Query`, and a ticket with its attachments and the
+//! first messages is one `Query` too.
 //!
 //! Ticket items carry the list-index keys (`idx*`) while they are visible; a soft-deleted ticket
 //! drops them, so every list index is sparse and never returns deleted tickets.
@@ -25,7 +29,7 @@ pub type Item = HashMap<String, AttributeValue>;
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
 pub const TICKET_SK: &str = "TICKET";
-pub const MESSAGE_PREFIX: &str = "MSG#";
+pub const MESSAGE_PREFIX: &str = "TICKET#MSG#";
 pub const ATTACHMENT_PREFIX: &str = "ATT#";
 pub const COUNTER_SK: &str = "COUNTER";
 pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
@@ -98,26 +102,45 @@ pub fn ticket_item(summary: &TicketSummary) -> Result<Item, StoreError> {
 }
 
 #[derive(Serialize)]
-struct ChildItem<'a, T> {
+struct AttachmentItem<'a> {
     pk: String,
     sk: String,
     #[serde(flatten)]
-    value: &'a T,
+    attachment: &'a Attachment,
 }
 
-pub fn message_item(ticket_id: &str, message: &ThreadMessage) -> Result<Item, StoreError> {
-    to_item(&ChildItem {
-        pk: ticket_pk(ticket_id),
-        sk: format!("{MESSAGE_PREFIX}{}", message.id),
-        value: message,
+/// A thread message, carrying its ticket's client: later thread pages are authorised on it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageItem<'a> {
+    pk: String,
+    sk: String,
+    ticket_client: &'a str,
+    #[serde(flatten)]
+    message: &'a ThreadMessage,
+}
+
+/// The attribute of a message item that names its ticket's client.
+pub const TICKET_CLIENT: &str = "ticketClient";
+
+pub fn message_sk(message_id: &str) -> String {
+    format!("{MESSAGE_PREFIX}{message_id}")
+}
+
+pub fn message_item(ticket: &TicketSummary, message: &ThreadMessage) -> Result<Item, StoreError> {
+    to_item(&MessageItem {
+        pk: ticket_pk(&ticket.id),
+        sk: message_sk(&message.id),
+        ticket_client: &ticket.client,
+        message,
     })
 }
 
 pub fn attachment_item(ticket_id: &str, attachment: &Attachment) -> Result<Item, StoreError> {
-    to_item(&ChildItem {
+    to_item(&AttachmentItem {
         pk: ticket_pk(ticket_id),
         sk: format!("{ATTACHMENT_PREFIX}{}", attachment.id),
-        value: attachment,
+        attachment,
     })
 }
 

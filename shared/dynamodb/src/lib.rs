@@ -9,6 +9,7 @@ mod items;
 mod list;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod thread;
 
 use std::time::Duration;
 
@@ -24,7 +25,7 @@ use tickets_domain::{StoreError, Ticket, TicketSummary, Timestamp};
 use crate::error::{internal, store_error};
 use crate::items::{
     attachment_item, from_item, key, message_item, string_attr, ticket_item, ticket_pk, Item,
-    ATTACHMENT_PREFIX, IDEMPOTENCY_SK, MESSAGE_PREFIX, SK, TICKET_SK, TTL,
+    IDEMPOTENCY_SK, TICKET_SK, TTL,
 };
 
 /// How long an `Idempotency-Key` is remembered.
@@ -151,35 +152,20 @@ async fn backoff(attempt: u32) {
 
 impl TicketReader for DynamoStore {
     async fn get_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
-        let mut summary = None;
-        let mut threads = Vec::new();
-        let mut attachments = Vec::new();
-        let mut pages = self
+        self.read_ticket(id).await
+    }
+
+    async fn get_summary(&self, id: &str) -> Result<Option<TicketSummary>, StoreError> {
+        let output = self
             .client
-            .query()
+            .get_item()
             .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(ticket_pk(id)))
+            .set_key(Some(key(ticket_pk(id), TICKET_SK)))
             .consistent_read(true)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for item in page.map_err(store_error)?.items.unwrap_or_default() {
-                let sk = string_attr(&item, SK).unwrap_or_default();
-                if sk == TICKET_SK {
-                    summary = Some(from_item::<TicketSummary>(item)?);
-                } else if sk.starts_with(MESSAGE_PREFIX) {
-                    threads.push(from_item(item)?);
-                } else if sk.starts_with(ATTACHMENT_PREFIX) {
-                    attachments.push(from_item(item)?);
-                }
-            }
-        }
-        Ok(summary.map(|summary| Ticket {
-            summary,
-            threads,
-            attachments,
-        }))
+            .send()
+            .await
+            .map_err(store_error)?;
+        output.item.map(from_item).transpose()
     }
 }
 
@@ -196,7 +182,7 @@ impl TicketCreator for DynamoStore {
         for message in &ticket.threads {
             writes.push(
                 TransactWriteItem::builder()
-                    .put(self.put(message_item(id, message)?, "attribute_not_exists(pk)")?)
+                    .put(self.put(message_item(ticket, message)?, "attribute_not_exists(pk)")?)
                     .build(),
             );
         }

@@ -260,3 +260,63 @@ pub async fn stored_ticket_ids(store: &DynamoStore) -> Vec<String> {
         .filter_map(|item| crate::items::string_attr(item, "_id"))
         .collect()
 }
+
+/// Writes `count` public messages of `bytes` characters each into the ticket's thread, fast
+/// (batched, without touching the ticket item), alternating client and agent authors.
+pub async fn seed_messages(
+    store: &DynamoStore,
+    ticket: &tickets_domain::TicketSummary,
+    count: usize,
+    bytes: usize,
+) -> Vec<tickets_domain::ThreadMessage> {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    let messages: Vec<tickets_domain::ThreadMessage> = (0..count)
+        .map(|n| tickets_domain::ThreadMessage {
+            id: tickets_domain::model::new_id(),
+            author: if n % 2 == 0 {
+                ticket.client.clone()
+            } else {
+                "agent-1".into()
+            },
+            message: format!("{n:06} {}", "x".repeat(bytes.saturating_sub(7))),
+            timestamp: tickets_domain::Timestamp::now(),
+            kind: if n % 2 == 0 {
+                tickets_domain::MessageType::User
+            } else {
+                tickets_domain::MessageType::Agent
+            },
+            internal: false,
+        })
+        .collect();
+    for chunk in messages.chunks(25) {
+        let writes = chunk
+            .iter()
+            .map(|message| {
+                let item = crate::items::message_item(ticket, message).expect("an item");
+                WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .set_item(Some(item))
+                            .build()
+                            .expect("a put"),
+                    )
+                    .build()
+            })
+            .collect();
+        let mut pending = Some(std::collections::HashMap::from([(
+            store.table().to_string(),
+            writes,
+        )]));
+        while let Some(request) = pending.take().filter(|r| !r.is_empty()) {
+            let output = store
+                .client()
+                .batch_write_item()
+                .set_request_items(Some(request))
+                .send()
+                .await
+                .expect("seed messages");
+            pending = output.unprocessed_items;
+        }
+    }
+    messages
+}

@@ -1,0 +1,218 @@
+//! Writing in a ticket's thread, and what a message does to the ticket (DESIGN §3, Workflow):
+//! a client message on a `pending` or `resolved` ticket reopens it; the first public agent
+//! message sets `firstResponseAt`; every message bumps `updatedAt` and `version`.
+
+use serde::Deserialize;
+
+use crate::access::Caller;
+use crate::error::{DomainError, FieldError};
+use crate::model::{new_id, MessageType, Status, ThreadMessage, TicketSummary, Timestamp};
+
+/// A message may hold up to 64 KiB of UTF-8 after trimming.
+pub const MESSAGE_MAX_BYTES: usize = 64 * 1024;
+
+/// The body of `POST /v2/support-tickets/{id}/threads`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    pub message: Option<String>,
+    pub internal: Option<bool>,
+}
+
+/// A message ready to store, with the changes it makes to its ticket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PostedMessage {
+    pub message: ThreadMessage,
+    /// The ticket's status the message was written against; the write holds only while the
+    /// ticket still has it (for client messages, whose effect depends on it).
+    pub expected_status: Option<Status>,
+    /// The ticket goes back to `open` and loses `resolvedAt`.
+    pub reopens: bool,
+    /// `firstResponseAt` is set to the message's time if the ticket has none yet.
+    pub first_response: bool,
+}
+
+impl NewMessage {
+    /// Checks the message for `caller` on `ticket` (which the caller may see) and works out its
+    /// effects. A client may not write internal notes (403); a closed ticket takes no message
+    /// (409).
+    pub fn post(
+        self,
+        ticket: &TicketSummary,
+        caller: &Caller,
+        now: Timestamp,
+    ) -> Result<PostedMessage, DomainError> {
+        let internal = self.internal.unwrap_or(false);
+        if internal && !caller.role.is_staff() {
+            return Err(DomainError::Forbidden(vec![FieldError::new(
+                "internal",
+                "only agents may write internal notes",
+            )]));
+        }
+        let text = self.message.as_deref().map(str::trim).unwrap_or_default();
+        if text.is_empty() {
+            return Err(DomainError::validation("message", "must not be empty"));
+        }
+        if text.len() > MESSAGE_MAX_BYTES {
+            return Err(DomainError::validation(
+                "message",
+                format!("must be at most {MESSAGE_MAX_BYTES} bytes"),
+            ));
+        }
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(DomainError::validation(
+                "message",
+                "must not contain control characters",
+            ));
+        }
+        if ticket.status == Status::Closed {
+            return Err(DomainError::Conflict(
+                "the ticket is closed: it takes no more messages".into(),
+            ));
+        }
+        let from_client = !caller.role.is_staff();
+        Ok(PostedMessage {
+            message: ThreadMessage {
+                id: new_id(),
+                author: caller.id.clone(),
+                message: text.to_owned(),
+                timestamp: now,
+                kind: if from_client {
+                    MessageType::User
+                } else {
+                    MessageType::Agent
+                },
+                internal,
+            },
+            expected_status: from_client.then_some(ticket.status),
+            reopens: from_client && matches!(ticket.status, Status::Pending | Status::Resolved),
+            first_response: !from_client && !internal && ticket.first_response_at.is_none(),
+        })
+    }
+}
+
+impl PostedMessage {
+    /// The ticket as it is once the message is stored.
+    pub fn applied_to(&self, ticket: &TicketSummary) -> TicketSummary {
+        let now = self.message.timestamp;
+        let mut after = ticket.clone();
+        if self.reopens {
+            after.status = Status::Open;
+            after.resolved_at = None;
+        }
+        if self.first_response && after.first_response_at.is_none() {
+            after.first_response_at = Some(now);
+        }
+        after.updated_at = now;
+        after.version += 1;
+        after
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Role;
+    use crate::testing::summary;
+
+    fn say(text: &str) -> NewMessage {
+        NewMessage {
+            message: Some(text.into()),
+            internal: None,
+        }
+    }
+
+    fn client() -> Caller {
+        Caller::new("client-1", Role::Client)
+    }
+
+    fn agent() -> Caller {
+        Caller::new("agent-1", Role::Agent)
+    }
+
+    #[test]
+    fn a_client_message_reopens_a_pending_or_resolved_ticket() {
+        let now = Timestamp::now();
+        for status in [Status::Pending, Status::Resolved] {
+            let mut ticket = summary(status);
+            ticket.resolved_at = Some(now);
+            let posted = say("still broken").post(&ticket, &client(), now).unwrap();
+            assert!(posted.reopens);
+            let after = posted.applied_to(&ticket);
+            assert_eq!((after.status, after.resolved_at), (Status::Open, None));
+            assert_eq!(after.version, ticket.version + 1);
+            assert_eq!(posted.message.kind, MessageType::User);
+        }
+        let open = say("hello")
+            .post(&summary(Status::InProgress), &client(), now)
+            .unwrap();
+        assert!(!open.reopens);
+        assert_eq!(open.expected_status, Some(Status::InProgress));
+    }
+
+    #[test]
+    fn the_first_public_agent_message_sets_first_response_at() {
+        let now = Timestamp::now();
+        let ticket = summary(Status::Open);
+        let note = NewMessage {
+            internal: Some(true),
+            ..say("looks like a config issue")
+        };
+        let posted = note.post(&ticket, &agent(), now).unwrap();
+        assert!(!posted.first_response && posted.message.internal);
+        let posted = say("We are on it").post(&ticket, &agent(), now).unwrap();
+        assert!(posted.first_response);
+        assert_eq!(posted.applied_to(&ticket).first_response_at, Some(now));
+        assert_eq!(posted.message.kind, MessageType::Agent);
+        assert_eq!(posted.expected_status, None);
+
+        let mut answered = ticket.clone();
+        answered.first_response_at = Some(now);
+        assert!(
+            !say("again")
+                .post(&answered, &agent(), now)
+                .unwrap()
+                .first_response
+        );
+    }
+
+    #[test]
+    fn clients_may_not_write_internal_notes() {
+        let note = NewMessage {
+            internal: Some(true),
+            ..say("psst")
+        };
+        let err = note
+            .post(&summary(Status::Open), &client(), Timestamp::now())
+            .unwrap_err();
+        assert!(matches!(err, DomainError::Forbidden(_)));
+    }
+
+    #[test]
+    fn empty_oversized_and_closed_are_refused() {
+        let open = summary(Status::Open);
+        let now = Timestamp::now();
+        for bad in [
+            NewMessage::default(),
+            say("   "),
+            say(&"x".repeat(MESSAGE_MAX_BYTES + 1)),
+            say("a\u{7}b"),
+        ] {
+            assert!(matches!(
+                bad.post(&open, &agent(), now),
+                Err(DomainError::Validation(_))
+            ));
+        }
+        assert!(say(&"x".repeat(MESSAGE_MAX_BYTES))
+            .post(&open, &agent(), now)
+            .is_ok());
+        let closed = summary(Status::Closed);
+        assert!(matches!(
+            say("hi").post(&closed, &agent(), now),
+            Err(DomainError::Conflict(_))
+        ));
+    }
+}

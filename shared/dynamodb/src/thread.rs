@@ -1,0 +1,259 @@
+//! Threads: reading a ticket with a bounded window of its thread, paging through the thread,
+//! and writing a message together with its effects on the ticket.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use tickets_domain::store::{Facet, MessagePage, MessageQuery, ThreadReader, ThreadWriter};
+use tickets_domain::{
+    is_valid_id, PostedMessage, Status, StoreError, ThreadMessage, Ticket, TicketSummary,
+    THREAD_WINDOW,
+};
+
+use crate::error::{internal, store_error};
+use crate::items::{
+    from_item, key, message_item, message_sk, sort_value, string_attr, ticket_pk, Item,
+    ATTACHMENT_PREFIX, MESSAGE_PREFIX, SK, TICKET_CLIENT, TICKET_SK,
+};
+use crate::{DynamoStore, Transaction};
+
+/// Attachments a ticket may hold; they sort before the ticket item, so a ticket read budgets
+/// for them.
+const ATTACHMENTS_BUDGET: i32 = 20;
+
+fn cursor_for(message_id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(message_id)
+}
+
+fn message_after(cursor: &str) -> Result<String, StoreError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|id| is_valid_id(id))
+        .ok_or(StoreError::InvalidCursor)
+}
+
+/// The items of one partition, sorted by kind.
+#[derive(Default)]
+struct Partition {
+    ticket: Option<TicketSummary>,
+    owner: Option<String>,
+    messages: Vec<ThreadMessage>,
+    attachments: Vec<tickets_domain::Attachment>,
+}
+
+impl Partition {
+    fn add(&mut self, item: Item) -> Result<(), StoreError> {
+        let sk = string_attr(&item, SK).unwrap_or_default();
+        if sk == TICKET_SK {
+            self.ticket = Some(from_item(item)?);
+        } else if sk.starts_with(MESSAGE_PREFIX) {
+            if self.owner.is_none() {
+                self.owner = string_attr(&item, TICKET_CLIENT);
+            }
+            self.messages.push(from_item(item)?);
+        } else if sk.starts_with(ATTACHMENT_PREFIX) {
+            self.attachments.push(from_item(item)?);
+        }
+        Ok(())
+    }
+
+    /// Keeps the first `limit` messages; the cursor continues after the last one kept.
+    fn window(&mut self, limit: usize) -> Option<String> {
+        if self.messages.len() <= limit {
+            return None;
+        }
+        self.messages.truncate(limit);
+        self.messages.last().map(|message| cursor_for(&message.id))
+    }
+}
+
+impl DynamoStore {
+    /// The ticket, its attachments and the first `THREAD_WINDOW` messages: one `Query` from
+    /// the start of the partition, more only when items are large (1 MB per response).
+    pub(crate) async fn read_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
+        let mut budget = ATTACHMENTS_BUDGET + 1 + THREAD_WINDOW as i32 + 1;
+        let mut partition = Partition::default();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(ticket_pk(id)))
+                .consistent_read(true)
+                .limit(budget)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(store_error)?;
+            let items = output.items.unwrap_or_default();
+            budget -= items.len() as i32;
+            for item in items {
+                partition.add(item)?;
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() || budget <= 0 || partition.messages.len() > THREAD_WINDOW {
+                break;
+            }
+        }
+        let more_unread = start.is_some() && partition.messages.len() <= THREAD_WINDOW;
+        let mut next_cursor = partition.window(THREAD_WINDOW);
+        if more_unread {
+            next_cursor = partition.messages.last().map(|m| cursor_for(&m.id));
+        }
+        Ok(partition.ticket.map(|summary| Ticket {
+            summary,
+            threads_truncated: next_cursor.is_some(),
+            threads_next_cursor: next_cursor,
+            threads: partition.messages,
+            attachments: partition.attachments,
+        }))
+    }
+}
+
+impl ThreadReader for DynamoStore {
+    /// The first page starts at the ticket item (its messages sort right after it), so it
+    /// brings the ticket along; later pages start after the cursor's message. One request each.
+    async fn list_messages(
+        &self,
+        ticket_id: &str,
+        query: &MessageQuery,
+    ) -> Result<MessagePage, StoreError> {
+        let limit = query.limit as usize;
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(ticket_pk(ticket_id)))
+            .consistent_read(true);
+        let request = match &query.cursor {
+            None => request
+                .expression_attribute_values(":prefix", AttributeValue::S(TICKET_SK.into()))
+                .limit(query.limit as i32 + 2),
+            Some(cursor) => {
+                let after = message_after(cursor)?;
+                let start = key(ticket_pk(ticket_id), &message_sk(&after));
+                request
+                    .expression_attribute_values(
+                        ":prefix",
+                        AttributeValue::S(MESSAGE_PREFIX.into()),
+                    )
+                    .limit(query.limit as i32 + 1)
+                    .set_exclusive_start_key(Some(start))
+            }
+        };
+        let output = request.send().await.map_err(store_error)?;
+        let mut partition = Partition::default();
+        for item in output.items.unwrap_or_default() {
+            partition.add(item)?;
+        }
+        let next_cursor = partition.window(limit);
+        Ok(MessagePage {
+            owner: partition
+                .ticket
+                .as_ref()
+                .map(|t| t.client.clone())
+                .or(partition.owner),
+            ticket: partition.ticket,
+            messages: partition.messages,
+            next_cursor,
+        })
+    }
+}
+
+impl ThreadWriter for DynamoStore {
+    async fn add_message(
+        &self,
+        ticket: &TicketSummary,
+        posted: &PostedMessage,
+    ) -> Result<(), StoreError> {
+        let after = posted.applied_to(ticket);
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(message_item(ticket, &posted.message)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(internal)?;
+
+        let mut sets = vec![
+            "#version = #version + :one",
+            "#updatedAt = :now",
+            "#idxUpdated = :idxUpdated",
+        ];
+        // Only a visible ticket (one with list-index keys) that is not closed takes messages.
+        let mut conditions = vec!["attribute_exists(#idxAll)", "#status <> :closed"];
+        let mut names = HashMap::from([
+            ("#version", "version"),
+            ("#updatedAt", "updatedAt"),
+            ("#idxUpdated", "idxUpdated"),
+            ("#idxAll", "idxAll"),
+            ("#status", "status"),
+        ]);
+        let now = AttributeValue::S(posted.message.timestamp.to_string());
+        let mut values = HashMap::from([
+            (":one", AttributeValue::N("1".into())),
+            (":now", now.clone()),
+            (
+                ":idxUpdated",
+                AttributeValue::S(sort_value(&after.updated_at, &ticket.id)),
+            ),
+            (":closed", AttributeValue::S(Status::Closed.to_string())),
+        ]);
+        if let Some(expected) = posted.expected_status {
+            conditions.push("#status = :expected");
+            values.insert(":expected", AttributeValue::S(expected.to_string()));
+        }
+        if posted.reopens {
+            sets.extend([
+                "#status = :open",
+                "#idxStatus = :open",
+                "#resolvedAt = :null",
+            ]);
+            names.extend([("#idxStatus", "idxStatus"), ("#resolvedAt", "resolvedAt")]);
+            values.insert(":open", AttributeValue::S(Status::Open.to_string()));
+            values.insert(":null", AttributeValue::Null(true));
+        }
+        if posted.first_response {
+            // Set once: a concurrent first response makes this write retry and not set it.
+            sets.push("#firstResponseAt = :now");
+            conditions.push("(attribute_not_exists(#firstResponseAt) OR attribute_type(#firstResponseAt, :nullType))");
+            names.insert("#firstResponseAt", "firstResponseAt");
+            values.insert(":nullType", AttributeValue::S("NULL".into()));
+        }
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(ticket_pk(&ticket.id), TICKET_SK)))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(conditions.join(" AND "))
+            .set_expression_attribute_names(Some(
+                names
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ))
+            .set_expression_attribute_values(Some(
+                values
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            ))
+            .build()
+            .map_err(internal)?;
+
+        let mut writes = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(update).build(),
+        ];
+        writes.extend(self.counter_updates(ticket, &Facet::delta(Some(ticket), &after))?);
+        match self.transact(writes).await? {
+            Transaction::Committed => Ok(()),
+            Transaction::ConditionFailed(_) => Err(StoreError::VersionConflict),
+        }
+    }
+}
