@@ -8,6 +8,7 @@ the local server the same guarantee while connections stay concurrent.
 Usage: python infra/moto_server.py PORT   (binds 127.0.0.1 only)
 """
 
+import os
 import signal
 import sys
 import threading
@@ -33,7 +34,8 @@ def atomic(app):
 
 def main() -> None:
     port = int(sys.argv[1])
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Exit at once: request threads may hold keep-alive connections open indefinitely.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(
         "127.0.0.1",

@@ -13,8 +13,13 @@ export AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
 started=()
 stop_started() {
+  local pid
   for pid in "${started[@]}"; do
     kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  done
+  sleep 0.5
+  for pid in "${started[@]}"; do
+    kill -9 -- "-$pid" 2>/dev/null || true
   done
 }
 trap stop_started EXIT
@@ -30,9 +35,18 @@ wait_for() {
   return 1
 }
 
+# ensure_free PORT: refuse to start next to a server left over on the same port.
+ensure_free() {
+  if curl -s -o /dev/null "http://127.0.0.1:$1/"; then
+    echo "error: 127.0.0.1:$1 is already in use (a stack left running?); stop it first" >&2
+    return 1
+  fi
+}
+
 # start_moto PORT: the local DynamoDB/S3 API server on 127.0.0.1:PORT.
 start_moto() {
   local port=$1
+  ensure_free "$port"
   setsid python "$root/infra/moto_server.py" "$port" >"$state/moto-$port.log" 2>&1 &
   started+=($!)
   wait_for "http://127.0.0.1:$port/moto-api/" "moto" 30
@@ -41,6 +55,7 @@ start_moto() {
 # start_api PORT MOTO_PORT TABLE BUCKET: every function behind the local router.
 start_api() {
   local port=$1 moto_port=$2 table=$3 bucket=$4
+  ensure_free "$port"
   python "$root/infra/bootstrap.py" "http://127.0.0.1:$moto_port" "$table" "$bucket"
   cat >"$state/api-$port.env" <<ENV
 AWS_ENDPOINT_URL=http://127.0.0.1:$moto_port
@@ -52,7 +67,8 @@ BUCKET_NAME=$bucket
 LOCAL_AUTH=unverified-jwt
 RUST_LOG=info
 ENV
-  (cd "$root" && setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
+  # exec keeps $! the watcher's own pid, the leader of the process group stopped on exit.
+  (cd "$root" && exec setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
       --env-file "$state/api-$port.env" "${@:5}" >"$state/api-$port.log" 2>&1) &
   started+=($!)
   wait_for "http://127.0.0.1:$port/" "cargo lambda watch" 600

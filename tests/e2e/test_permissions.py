@@ -16,6 +16,8 @@ MATRIX = {
     "update": [200, 404, 200, 200, 401],
     "delete": [403, 404, 403, 200, 401],
     "restore a deleted ticket": [404, 404, 404, 200, 401],
+    "add a thread message": [201, 404, 201, 201, 401],
+    "list thread messages": [200, 404, 200, 200, 401],
 }
 
 
@@ -34,6 +36,10 @@ def call(route: str, caller: Api, owner_id: str, ticket: dict):
         return caller.request("DELETE", path)
     if route == "restore a deleted ticket":
         return caller.request("POST", f"{path}/restore")
+    if route == "add a thread message":
+        return caller.request("POST", f"{path}/threads", json={"message": "Any news?"})
+    if route == "list thread messages":
+        return caller.request("GET", f"{path}/threads")
     raise AssertionError(route)
 
 

@@ -1,9 +1,7 @@
 //! `GET /v2/support-tickets`: one page of ticket summaries (no threads), newest first by default,
 //! with pagination and, on request, counts by status. Clients see only their own tickets.
 
-use std::collections::BTreeMap;
 use std::fmt::Display;
-use std::ops::RangeInclusive;
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
@@ -12,7 +10,8 @@ use tickets_domain::store::{
     Counts, Facet, ListFilter, ListQuery, PageStart, Scope, Sort, SortField, TicketLister,
 };
 use tickets_domain::{Caller, Category, DomainError, FieldError, Priority, Status};
-use tickets_http::{request, respond, Api, ApiError, Reply};
+use tickets_http::request::QueryParams;
+use tickets_http::{respond, Api, ApiError, Reply};
 
 const DEFAULT_LIMIT: u32 = 20;
 const MAX_LIMIT: u32 = 100;
@@ -38,11 +37,10 @@ pub async fn handle<S: TicketLister>(api: &Api<S>, req: Request) -> Result<Respo
 
 async fn list_tickets<S: TicketLister>(api: &Api<S>, req: &Request) -> Result<Reply, ApiError> {
     let caller = api.auth.caller(req)?;
-    let params = request::query(req, PARAMETERS)?;
     let ListRequest {
         query,
         count_by_status,
-    } = parse(&params, &caller)?;
+    } = parse(QueryParams::read(req, PARAMETERS)?, &caller)?;
 
     let page = api.store.list_tickets(&query).await?;
     let counted_by = query.filter.counted_by();
@@ -111,58 +109,6 @@ struct ListRequest {
     count_by_status: bool,
 }
 
-/// Reads query parameters, collecting every problem so that one answer reports them all.
-struct Params<'a> {
-    params: &'a BTreeMap<String, String>,
-    problems: Vec<FieldError>,
-}
-
-impl<'a> Params<'a> {
-    fn get(&self, name: &str) -> Option<&'a str> {
-        self.params.get(name).map(String::as_str)
-    }
-
-    fn fail(&mut self, name: &str, message: impl Into<String>) {
-        self.problems.push(FieldError::new(name, message));
-    }
-
-    fn number(&mut self, name: &str, range: RangeInclusive<u32>, default: u32) -> u32 {
-        match self.get(name).map(str::parse::<u32>) {
-            None => default,
-            Some(Ok(n)) if range.contains(&n) => n,
-            Some(_) => {
-                let message = format!(
-                    "must be a whole number from {} to {}",
-                    range.start(),
-                    range.end()
-                );
-                self.fail(name, message);
-                default
-            }
-        }
-    }
-
-    fn one_of<T: Copy + Display>(&mut self, name: &str, all: &[T]) -> Option<T> {
-        let value = self.get(name)?;
-        let found = all.iter().find(|v| v.to_string() == value).copied();
-        if found.is_none() {
-            let allowed: Vec<String> = all.iter().map(ToString::to_string).collect();
-            self.fail(name, format!("must be one of: {}", allowed.join(", ")));
-        }
-        found
-    }
-
-    fn text(&mut self, name: &str, max: usize) -> Option<String> {
-        let value = self.get(name)?.trim();
-        if (1..=max).contains(&value.chars().count()) {
-            Some(value.to_owned())
-        } else {
-            self.fail(name, format!("must be 1 to {max} characters"));
-            None
-        }
-    }
-}
-
 /// The `sort` values and what they mean.
 #[derive(Clone, Copy)]
 struct SortParam(&'static str, Sort);
@@ -206,11 +152,7 @@ const SORTS: [SortParam; 4] = [
 
 /// Reads and checks every parameter. Bad values are 400; a client asking for other clients'
 /// tickets or filtering by assignee is 403.
-fn parse(params: &BTreeMap<String, String>, caller: &Caller) -> Result<ListRequest, ApiError> {
-    let mut p = Params {
-        params,
-        problems: Vec::new(),
-    };
+fn parse(mut p: QueryParams, caller: &Caller) -> Result<ListRequest, ApiError> {
     let page = p.number("page", 1..=u32::MAX, 1);
     let limit = p.number("limit", 1..=MAX_LIMIT, DEFAULT_LIMIT);
     let cursor = p.text("cursor", 1024);
@@ -232,9 +174,7 @@ fn parse(params: &BTreeMap<String, String>, caller: &Caller) -> Result<ListReque
     let client = p.text("client", 128);
     let sort = p.one_of("sort", &SORTS).map_or_else(Sort::default, |s| s.1);
     let count_by_status = p.one_of("countByStatus", &[true, false]).unwrap_or(false);
-    if !p.problems.is_empty() {
-        return Err(ApiError::invalid_query(p.problems));
-    }
+    p.finish()?;
 
     let scope = if caller.role.is_staff() {
         client.map_or(Scope::All, Scope::Client)

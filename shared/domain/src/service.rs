@@ -93,6 +93,34 @@ impl TicketSummary {
     }
 }
 
+/// Posts a message in a ticket's thread for `caller`. The message and its effects on the
+/// ticket are written together; when the ticket changed in a way that matters (its status), the
+/// message is worked out again on the fresh ticket.
+pub async fn post_message<S>(
+    store: &S,
+    id: &str,
+    caller: &Caller,
+    message: NewMessage,
+) -> Result<ThreadMessage, DomainError>
+where
+    S: TicketReader + ThreadWriter,
+{
+    for _ in 0..MAX_ATTEMPTS {
+        let ticket = store
+            .get_summary(id)
+            .await?
+            .filter(|ticket| caller.can_see(ticket))
+            .ok_or(DomainError::NotFound)?;
+        let posted = message.clone().post(&ticket, caller, Timestamp::now())?;
+        match store.add_message(&ticket, &posted).await {
+            Ok(()) => return Ok(posted.message),
+            Err(StoreError::VersionConflict) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(StoreError::VersionConflict.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,32 +160,4 @@ mod tests {
         assert!(!Caller::new("agent", Role::Agent).can_see(&ticket));
         assert!(!Caller::new("client-1", Role::Client).can_see(&ticket));
     }
-}
-
-/// Posts a message in a ticket's thread for `caller`. The message and its effects on the
-/// ticket are written together; when the ticket changed in a way that matters (its status), the
-/// message is worked out again on the fresh ticket.
-pub async fn post_message<S>(
-    store: &S,
-    id: &str,
-    caller: &Caller,
-    message: NewMessage,
-) -> Result<ThreadMessage, DomainError>
-where
-    S: TicketReader + ThreadWriter,
-{
-    for _ in 0..MAX_ATTEMPTS {
-        let ticket = store
-            .get_summary(id)
-            .await?
-            .filter(|ticket| caller.can_see(ticket))
-            .ok_or(DomainError::NotFound)?;
-        let posted = message.clone().post(&ticket, caller, Timestamp::now())?;
-        match store.add_message(&ticket, &posted).await {
-            Ok(()) => return Ok(posted.message),
-            Err(StoreError::VersionConflict) => continue,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(StoreError::VersionConflict.into())
 }

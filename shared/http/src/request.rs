@@ -1,6 +1,8 @@
 //! Reading requests: the JSON body, path ids, query parameters and the headers the API honours.
 
 use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::ops::RangeInclusive;
 
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
@@ -103,22 +105,87 @@ pub fn if_match(req: &Request) -> Result<Option<u64>, ApiError> {
     })
 }
 
-/// The query parameters, each at most once and each one of `allowed`; anything else is 400.
-pub fn query(req: &Request, allowed: &[&str]) -> Result<BTreeMap<String, String>, ApiError> {
-    let mut params = BTreeMap::new();
-    let mut problems = Vec::new();
-    if let Some(map) = req.query_string_parameters_ref() {
-        for (name, value) in map.iter() {
-            if !allowed.contains(&name) {
-                problems.push(FieldError::new(name, "is not a known parameter"));
-            } else if params.insert(name.to_string(), value.to_string()).is_some() {
-                problems.push(FieldError::new(name, "may be given only once"));
+/// The query string, read strictly: each parameter at most once and one of those the route
+/// knows. Values are then read one by one, collecting every problem, so that one 400 answer
+/// reports them all.
+pub struct QueryParams {
+    params: BTreeMap<String, String>,
+    problems: Vec<FieldError>,
+}
+
+impl QueryParams {
+    pub fn read(req: &Request, allowed: &[&str]) -> Result<Self, ApiError> {
+        let mut params = BTreeMap::new();
+        let mut problems = Vec::new();
+        if let Some(map) = req.query_string_parameters_ref() {
+            for (name, value) in map.iter() {
+                if !allowed.contains(&name) {
+                    problems.push(FieldError::new(name, "is not a known parameter"));
+                } else if params.insert(name.to_string(), value.to_string()).is_some() {
+                    problems.push(FieldError::new(name, "may be given only once"));
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(Self { params, problems })
+        } else {
+            Err(ApiError::invalid_query(problems))
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    pub fn fail(&mut self, name: &str, message: impl Into<String>) {
+        self.problems.push(FieldError::new(name, message));
+    }
+
+    /// A whole number in `range`, or `default` when absent.
+    pub fn number(&mut self, name: &str, range: RangeInclusive<u32>, default: u32) -> u32 {
+        match self.get(name).map(str::parse::<u32>) {
+            None => default,
+            Some(Ok(n)) if range.contains(&n) => n,
+            Some(_) => {
+                let message = format!(
+                    "must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                );
+                self.fail(name, message);
+                default
             }
         }
     }
-    if problems.is_empty() {
-        Ok(params)
-    } else {
-        Err(ApiError::invalid_query(problems))
+
+    /// One of `all`, matched on its text form.
+    pub fn one_of<T: Copy + Display>(&mut self, name: &str, all: &[T]) -> Option<T> {
+        let value = self.get(name)?;
+        let found = all.iter().find(|v| v.to_string() == value).copied();
+        if found.is_none() {
+            let allowed: Vec<String> = all.iter().map(ToString::to_string).collect();
+            self.fail(name, format!("must be one of: {}", allowed.join(", ")));
+        }
+        found
+    }
+
+    /// Trimmed text of 1..=max characters.
+    pub fn text(&mut self, name: &str, max: usize) -> Option<String> {
+        let value = self.get(name)?.trim().to_owned();
+        if (1..=max).contains(&value.chars().count()) {
+            Some(value)
+        } else {
+            self.fail(name, format!("must be 1 to {max} characters"));
+            None
+        }
+    }
+
+    /// `Err` with every problem found, if any.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid_query(self.problems))
+        }
     }
 }

@@ -1,0 +1,73 @@
+//! `GET /v2/support-tickets/{id}/threads`: the ticket's thread, oldest first, one page per
+//! request (`limit`, `cursor`). Clients never see internal notes.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Error, Request, Response};
+use serde::Serialize;
+use tickets_domain::store::{MessagePage, MessageQuery, ThreadReader};
+use tickets_domain::Caller;
+use tickets_http::request::{self, QueryParams};
+use tickets_http::{respond, Api, ApiError, Reply};
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 100;
+
+pub async fn handle<S: ThreadReader>(api: &Api<S>, req: Request) -> Result<Response<Body>, Error> {
+    Ok(respond(&req, list_thread_messages(api, &req).await))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Pagination {
+    limit: u32,
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Members {
+    pagination: Pagination,
+}
+
+async fn list_thread_messages<S: ThreadReader>(
+    api: &Api<S>,
+    req: &Request,
+) -> Result<Reply, ApiError> {
+    let caller = api.auth.caller(req)?;
+    let id = request::ticket_id(req)?;
+    let mut params = QueryParams::read(req, &["limit", "cursor"])?;
+    let limit = params.number("limit", 1..=MAX_LIMIT, DEFAULT_LIMIT);
+    let cursor = params.text("cursor", 256);
+    params.finish()?;
+
+    let page = api
+        .store
+        .list_messages(&id, &MessageQuery { limit, cursor })
+        .await?;
+    if !may_read(&caller, &page) {
+        return Err(ApiError::not_found());
+    }
+    let staff = caller.role.is_staff();
+    let messages: Vec<_> = page
+        .messages
+        .into_iter()
+        .filter(|m| staff || !m.internal)
+        .collect();
+    let members = Members {
+        pagination: Pagination {
+            limit,
+            next_cursor: page.next_cursor,
+        },
+    };
+    Ok(Reply::new(StatusCode::OK, &messages, &members))
+}
+
+/// The first page carries the ticket, checked in full. Later pages carry the ticket's client on
+/// every message: a client reads only its own ticket's thread. A page with neither names no
+/// ticket the caller may see.
+fn may_read(caller: &Caller, page: &MessagePage) -> bool {
+    match (&page.ticket, &page.owner) {
+        (Some(ticket), _) => caller.can_see(ticket),
+        (None, Some(owner)) => caller.role.is_staff() || *owner == caller.id,
+        (None, None) => false,
+    }
+}
