@@ -94,7 +94,8 @@ impl NewTicket {
         if self.resolution.is_some() {
             check.fail("resolution", "a new ticket has no resolution");
         }
-        let attachments = external_attachments(&mut check, self.attachments.unwrap_or_default());
+        let attachments =
+            external_attachments(&mut check, self.attachments.unwrap_or_default(), caller);
         check.finish()?;
 
         // Every value below was checked just above; the fallbacks are never taken.
@@ -155,7 +156,11 @@ impl NewTicket {
     }
 }
 
-fn external_attachments(check: &mut Checker, given: Vec<ExternalAttachment>) -> Vec<Attachment> {
+fn external_attachments(
+    check: &mut Checker,
+    given: Vec<ExternalAttachment>,
+    caller: &Caller,
+) -> Vec<Attachment> {
     if given.len() > EXTERNAL_ATTACHMENTS_MAX {
         check.fail(
             "attachments",
@@ -191,6 +196,7 @@ fn external_attachments(check: &mut Checker, given: Vec<ExternalAttachment>) -> 
                 size,
                 content_type,
                 status: AttachmentStatus::External,
+                uploaded_by: Some(caller.id.clone()),
             });
         }
     }

@@ -2,6 +2,7 @@
 //! who may do what, and the storage ports. Pure: no AWS, HTTP or Lambda types.
 
 pub mod access;
+pub mod attachment;
 pub mod create;
 pub mod error;
 pub mod model;
@@ -13,6 +14,7 @@ mod validation;
 mod workflow;
 
 pub use access::{Caller, Role};
+pub use attachment::{NewUpload, UploadRules};
 pub use create::{ExternalAttachment, NewTicket};
 pub use error::{DomainError, FieldError};
 pub use model::{

@@ -185,6 +185,9 @@ pub struct Attachment {
     #[serde(rename = "type")]
     pub content_type: String,
     pub status: AttachmentStatus,
+    /// Who added it; they (and staff) may remove it.
+    #[serde(rename = "uploadedBy")]
+    pub uploaded_by: Option<String>,
 }
 
 /// The ticket without its thread and attachments: what lists show and what the ticket item stores.

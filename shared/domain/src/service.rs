@@ -1,9 +1,15 @@
 //! Use cases that span the ports: changing a stored ticket safely under concurrent writers.
 
 use crate::access::Caller;
+use crate::attachment::{object_key, parse_object_key, NewUpload, UploadRules};
 use crate::error::DomainError;
-use crate::model::{ThreadMessage, Ticket, TicketSummary, Timestamp};
-use crate::store::{StoreError, ThreadWriter, TicketReader, TicketWriter};
+use crate::model::{
+    Attachment, AttachmentStatus, Status, ThreadMessage, Ticket, TicketSummary, Timestamp,
+};
+use crate::store::{
+    AttachmentReader, AttachmentWriter, FileStore, PresignedUpload, StoreError, ThreadWriter,
+    TicketReader, TicketWriter, UploadVerdict,
+};
 use crate::thread::NewMessage;
 
 /// How often a change is re-applied after losing a race with another writer.
@@ -119,6 +125,140 @@ where
         }
     }
     Err(StoreError::VersionConflict.into())
+}
+
+/// Declares an upload on a ticket for `caller`: stores the `pending` record and returns it
+/// with the presigned upload. Nothing is stored when the declaration is refused.
+pub async fn request_upload<S, F>(
+    store: &S,
+    files: &F,
+    id: &str,
+    caller: &Caller,
+    upload: NewUpload,
+    rules: &UploadRules,
+) -> Result<(Attachment, PresignedUpload), DomainError>
+where
+    S: TicketReader + AttachmentWriter,
+    F: FileStore,
+{
+    for _ in 0..MAX_ATTEMPTS {
+        let ticket = store
+            .get_ticket(id)
+            .await?
+            .filter(|ticket| caller.can_see(ticket))
+            .ok_or(DomainError::NotFound)?;
+        let attachment =
+            upload
+                .clone()
+                .into_attachment(&ticket, ticket.attachments.len(), caller, rules)?;
+        let presigned = files
+            .presign_upload(&object_key(id, &attachment.id), &attachment)
+            .await?;
+        match store.add_attachment(&ticket.summary, &attachment).await {
+            Ok(()) => return Ok((attachment, presigned)),
+            // Closed or deleted meanwhile: the next read says which.
+            Err(StoreError::VersionConflict) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(StoreError::VersionConflict.into())
+}
+
+/// The attachment of a ticket the caller may see, or `NotFound`.
+pub async fn find_attachment<S: AttachmentReader>(
+    store: &S,
+    ticket_id: &str,
+    attachment_id: &str,
+    caller: &Caller,
+) -> Result<(TicketSummary, Attachment), DomainError> {
+    match store.get_attachment(ticket_id, attachment_id).await? {
+        Some((ticket, Some(attachment))) if caller.can_see(&ticket) => Ok((ticket, attachment)),
+        _ => Err(DomainError::NotFound),
+    }
+}
+
+/// What became of an upload notification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadOutcome {
+    Available,
+    Rejected,
+    /// Nothing to do: not one of our keys, no such attachment, already settled, or no object.
+    Ignored(&'static str),
+}
+
+/// Checks an uploaded object against its declaration and settles the attachment: `available`
+/// with the real size, or `rejected` with the object deleted. Safe to repeat.
+pub async fn settle_upload<S, F>(
+    store: &S,
+    files: &F,
+    rules: &UploadRules,
+    key: &str,
+) -> Result<UploadOutcome, DomainError>
+where
+    S: AttachmentReader + AttachmentWriter,
+    F: FileStore,
+{
+    let Some((ticket_id, attachment_id)) = parse_object_key(key) else {
+        return Ok(UploadOutcome::Ignored("not an attachment key"));
+    };
+    let Some((_, Some(attachment))) = store.get_attachment(ticket_id, attachment_id).await? else {
+        return Ok(UploadOutcome::Ignored("no such attachment"));
+    };
+    match attachment.status {
+        AttachmentStatus::Pending => {}
+        // A rejected upload's object must be gone, also when a first try died before deleting.
+        AttachmentStatus::Rejected => {
+            files.delete(key).await?;
+            return Ok(UploadOutcome::Ignored("already rejected"));
+        }
+        _ => return Ok(UploadOutcome::Ignored("already settled")),
+    }
+    let Some(object) = files.inspect(key).await? else {
+        return Ok(UploadOutcome::Ignored("no object under the key"));
+    };
+    if rules.accepts(&attachment, object.size, &object.content_type) {
+        let verdict = UploadVerdict::Available { size: object.size };
+        store
+            .settle_attachment(ticket_id, attachment_id, &verdict)
+            .await?;
+        Ok(UploadOutcome::Available)
+    } else {
+        // Marked first: a retry after a failed delete still finds it rejected and deletes.
+        store
+            .settle_attachment(ticket_id, attachment_id, &UploadVerdict::Rejected)
+            .await?;
+        files.delete(key).await?;
+        Ok(UploadOutcome::Rejected)
+    }
+}
+
+/// Removes an attachment: its file, then its record.
+pub async fn remove_attachment<S, F>(
+    store: &S,
+    files: &F,
+    ticket_id: &str,
+    attachment_id: &str,
+    caller: &Caller,
+) -> Result<(), DomainError>
+where
+    S: AttachmentReader + AttachmentWriter,
+    F: FileStore,
+{
+    let (ticket, attachment) = find_attachment(store, ticket_id, attachment_id, caller).await?;
+    caller.ensure_may_remove(&attachment)?;
+    if ticket.status == Status::Closed {
+        return Err(DomainError::Conflict(
+            "the ticket is closed: its attachments stay".into(),
+        ));
+    }
+    if attachment.status != AttachmentStatus::External {
+        files.delete(&object_key(ticket_id, attachment_id)).await?;
+    }
+    match store.remove_attachment(&ticket, attachment_id).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::VersionConflict) => Err(DomainError::NotFound),
+        Err(err) => Err(err.into()),
+    }
 }
 
 #[cfg(test)]

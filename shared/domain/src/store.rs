@@ -6,7 +6,9 @@ use std::future::Future;
 
 use thiserror::Error;
 
-use crate::model::{Category, Priority, Status, ThreadMessage, Ticket, TicketSummary};
+use crate::model::{
+    Attachment, Category, Priority, Status, ThreadMessage, Ticket, TicketSummary, Timestamp,
+};
 use crate::thread::PostedMessage;
 
 #[derive(Debug, Error)]
@@ -127,6 +129,93 @@ pub trait TicketLister: Send + Sync {
         &self,
         scope: &Scope,
     ) -> impl Future<Output = Result<Counts, StoreError>> + Send;
+}
+
+pub trait AttachmentReader: Send + Sync {
+    /// The ticket and one of its attachments, read together. `None` when there is no ticket;
+    /// the attachment is `None` when the ticket has no such attachment.
+    fn get_attachment(
+        &self,
+        ticket_id: &str,
+        attachment_id: &str,
+    ) -> impl Future<Output = Result<Option<(TicketSummary, Option<Attachment>)>, StoreError>> + Send;
+}
+
+pub trait AttachmentWriter: Send + Sync {
+    /// Stores a new attachment record and bumps the ticket's version, only while the ticket is
+    /// visible and not closed (`VersionConflict` otherwise).
+    fn add_attachment(
+        &self,
+        ticket: &TicketSummary,
+        attachment: &Attachment,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Moves a `pending` attachment to its verdict. `false` when it was not pending (already
+    /// settled, e.g. a redelivered event): nothing changes then.
+    fn settle_attachment(
+        &self,
+        ticket_id: &str,
+        attachment_id: &str,
+        verdict: &UploadVerdict,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Removes the attachment record and bumps the ticket's version.
+    fn remove_attachment(
+        &self,
+        ticket: &TicketSummary,
+        attachment_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// What checking an uploaded object decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadVerdict {
+    /// As declared and allowed; `size` is the real size.
+    Available {
+        size: u64,
+    },
+    Rejected,
+}
+
+/// Where attachment files live (S3). URLs are presigned: files never pass through the API.
+pub trait FileStore: Send + Sync {
+    fn presign_upload(
+        &self,
+        key: &str,
+        attachment: &Attachment,
+    ) -> impl Future<Output = Result<PresignedUpload, StoreError>> + Send;
+
+    /// A short-lived URL that downloads the file as an attachment under its filename.
+    fn presign_download(
+        &self,
+        key: &str,
+        attachment: &Attachment,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// The stored object's real size and content type, or `None` when there is none.
+    fn inspect(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<StoredObject>, StoreError>> + Send;
+
+    /// Deletes the object; deleting one that does not exist succeeds.
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// How to upload one file: `PUT` the bytes to `url` with `headers`, before `expires_at`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresignedUpload {
+    pub url: String,
+    pub method: String,
+    pub headers: BTreeMap<String, String>,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredObject {
+    pub size: u64,
+    pub content_type: String,
 }
 
 /// Whose tickets a list covers.

@@ -136,10 +136,14 @@ pub fn message_item(ticket: &TicketSummary, message: &ThreadMessage) -> Result<I
     })
 }
 
+pub fn attachment_sk(attachment_id: &str) -> String {
+    format!("{ATTACHMENT_PREFIX}{attachment_id}")
+}
+
 pub fn attachment_item(ticket_id: &str, attachment: &Attachment) -> Result<Item, StoreError> {
     to_item(&AttachmentItem {
         pk: ticket_pk(ticket_id),
-        sk: format!("{ATTACHMENT_PREFIX}{}", attachment.id),
+        sk: attachment_sk(&attachment.id),
         attachment,
     })
 }

@@ -3,6 +3,7 @@
 //! Every write is conditional; a change that spans items (ticket, first message, attachments,
 //! counters, idempotency record) is one `TransactWriteItems`.
 
+mod attachments;
 mod counters;
 mod error;
 mod items;
@@ -10,6 +11,7 @@ mod list;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod thread;
+mod touch;
 
 use std::time::Duration;
 
@@ -51,9 +53,14 @@ impl DynamoStore {
     /// Builds the client from the standard AWS environment (region, credentials and, locally,
     /// `AWS_ENDPOINT_URL`) and the table from `TABLE_NAME`.
     pub async fn from_env() -> Result<Self, StoreError> {
-        let table = std::env::var("TABLE_NAME").map_err(|_| internal("TABLE_NAME is not set"))?;
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Ok(Self::new(Client::new(&config), table))
+        Self::from_config(&config)
+    }
+
+    /// As `from_env`, on an AWS configuration already loaded (shared with other clients).
+    pub fn from_config(config: &aws_config::SdkConfig) -> Result<Self, StoreError> {
+        let table = std::env::var("TABLE_NAME").map_err(|_| internal("TABLE_NAME is not set"))?;
+        Ok(Self::new(Client::new(config), table))
     }
 
     pub fn client(&self) -> &Client {

@@ -1,9 +1,7 @@
 //! Threads: reading a ticket with a bounded window of its thread, paging through the thread,
 //! and writing a message together with its effects on the ticket.
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use tickets_domain::store::{Facet, MessagePage, MessageQuery, ThreadReader, ThreadWriter};
@@ -14,14 +12,15 @@ use tickets_domain::{
 
 use crate::error::{internal, store_error};
 use crate::items::{
-    from_item, key, message_item, message_sk, sort_value, string_attr, ticket_pk, Item,
-    ATTACHMENT_PREFIX, MESSAGE_PREFIX, SK, TICKET_CLIENT, TICKET_SK,
+    from_item, key, message_item, message_sk, string_attr, ticket_pk, Item, ATTACHMENT_PREFIX,
+    MESSAGE_PREFIX, SK, TICKET_CLIENT, TICKET_SK,
 };
+use crate::touch::Touch;
 use crate::{DynamoStore, Transaction};
 
-/// Attachments a ticket may hold; they sort before the ticket item, so a ticket read budgets
-/// for them.
-const ATTACHMENTS_BUDGET: i32 = 20;
+/// Attachments sort before the ticket item, so a ticket read budgets for as many as a ticket
+/// may hold.
+const ATTACHMENTS_BUDGET: i32 = tickets_domain::attachment::ATTACHMENTS_MAX as i32;
 
 fn cursor_for(message_id: &str) -> String {
     URL_SAFE_NO_PAD.encode(message_id)
@@ -181,70 +180,26 @@ impl ThreadWriter for DynamoStore {
             .build()
             .map_err(internal)?;
 
-        let mut sets = vec![
-            "#version = #version + :one",
-            "#updatedAt = :now",
-            "#idxUpdated = :idxUpdated",
-        ];
-        // Only a visible ticket (one with list-index keys) that is not closed takes messages.
-        let mut conditions = vec!["attribute_exists(#idxAll)", "#status <> :closed"];
-        let mut names = HashMap::from([
-            ("#version", "version"),
-            ("#updatedAt", "updatedAt"),
-            ("#idxUpdated", "idxUpdated"),
-            ("#idxAll", "idxAll"),
-            ("#status", "status"),
-        ]);
-        let now = AttributeValue::S(posted.message.timestamp.to_string());
-        let mut values = HashMap::from([
-            (":one", AttributeValue::N("1".into())),
-            (":now", now.clone()),
-            (
-                ":idxUpdated",
-                AttributeValue::S(sort_value(&after.updated_at, &ticket.id)),
-            ),
-            (":closed", AttributeValue::S(Status::Closed.to_string())),
-        ]);
+        let mut touch = Touch::new(&ticket.id, posted.message.timestamp);
         if let Some(expected) = posted.expected_status {
-            conditions.push("#status = :expected");
-            values.insert(":expected", AttributeValue::S(expected.to_string()));
+            touch.require("#status = :expected");
+            touch.value(":expected", AttributeValue::S(expected.to_string()));
         }
         if posted.reopens {
-            sets.extend([
-                "#status = :open",
-                "#idxStatus = :open",
-                "#resolvedAt = :null",
-            ]);
-            names.extend([("#idxStatus", "idxStatus"), ("#resolvedAt", "resolvedAt")]);
-            values.insert(":open", AttributeValue::S(Status::Open.to_string()));
-            values.insert(":null", AttributeValue::Null(true));
+            touch.set("status", AttributeValue::S(Status::Open.to_string()));
+            touch.set("idxStatus", AttributeValue::S(Status::Open.to_string()));
+            touch.set("resolvedAt", AttributeValue::Null(true));
         }
         if posted.first_response {
-            // Set once: a concurrent first response makes this write retry and not set it.
-            sets.push("#firstResponseAt = :now");
-            conditions.push("(attribute_not_exists(#firstResponseAt) OR attribute_type(#firstResponseAt, :nullType))");
-            names.insert("#firstResponseAt", "firstResponseAt");
-            values.insert(":nullType", AttributeValue::S("NULL".into()));
+            // Set once: a concurrent first response makes this write retry without it.
+            touch.set(
+                "firstResponseAt",
+                AttributeValue::S(after.updated_at.to_string()),
+            );
+            touch.require("(attribute_not_exists(#firstResponseAt) OR attribute_type(#firstResponseAt, :nullType))");
+            touch.value(":nullType", AttributeValue::S("NULL".into()));
         }
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(ticket_pk(&ticket.id), TICKET_SK)))
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .condition_expression(conditions.join(" AND "))
-            .set_expression_attribute_names(Some(
-                names
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            ))
-            .set_expression_attribute_values(Some(
-                values
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect(),
-            ))
-            .build()
-            .map_err(internal)?;
+        let update = touch.build(&self.table)?;
 
         let mut writes = vec![
             TransactWriteItem::builder().put(put).build(),

@@ -126,6 +126,7 @@ async fn a_created_ticket_reads_back_with_its_first_message_and_attachments() {
         size: 12,
         content_type: "text/plain".into(),
         status: AttachmentStatus::External,
+        uploaded_by: Some("client-a".into()),
     }];
     store.create_ticket(&ticket, None).await.unwrap();
 

@@ -14,17 +14,29 @@ pub use change::change_ticket;
 pub use error::ApiError;
 pub use response::{respond, Reply};
 
-/// What every API function's handler gets: its storage port and how to identify callers.
-/// Built once in `main` and shared by every invocation.
+/// What every API function's handler gets: its storage port, where files live (for the
+/// attachment routes), and how to identify callers. Built once in `main` and shared by every
+/// invocation.
 #[derive(Clone, Debug)]
-pub struct Api<S> {
+pub struct Api<S, F = ()> {
     pub store: S,
+    pub files: F,
     pub auth: Auth,
 }
 
 impl<S> Api<S> {
     pub fn new(store: S, auth: Auth) -> Self {
-        Self { store, auth }
+        Self {
+            store,
+            files: (),
+            auth,
+        }
+    }
+}
+
+impl<S, F> Api<S, F> {
+    pub fn with_files(store: S, files: F, auth: Auth) -> Self {
+        Self { store, files, auth }
     }
 }
 

@@ -94,6 +94,15 @@ pub fn ticket_id(req: &Request) -> Result<String, ApiError> {
         .ok_or_else(ApiError::not_found)
 }
 
+/// The attachment id of the path; like `ticket_id`, an impossible id is a 404.
+pub fn attachment_id(req: &Request) -> Result<String, ApiError> {
+    req.path_parameters_ref()
+        .and_then(|params| params.first("attachmentId"))
+        .filter(|id| is_valid_id(id))
+        .map(str::to_owned)
+        .ok_or_else(ApiError::not_found)
+}
+
 /// `If-Match: <version>` (quoted or not, weak or not), when present.
 pub fn if_match(req: &Request) -> Result<Option<u64>, ApiError> {
     let Some(value) = header(req, "if-match") else {

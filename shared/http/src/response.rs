@@ -32,6 +32,7 @@ pub struct Reply {
     status: StatusCode,
     body: String,
     etag: Option<u64>,
+    location: Option<String>,
 }
 
 impl Reply {
@@ -47,6 +48,7 @@ impl Reply {
             // Serialising plain data cannot fail; an empty body would show it if it did.
             body: serde_json::to_string(&envelope).unwrap_or_default(),
             etag: None,
+            location: None,
         }
     }
 
@@ -64,7 +66,20 @@ impl Reply {
             status,
             body,
             etag: None,
+            location: None,
         }
+    }
+
+    /// `302 Found` to a short-lived URL, never cached; the body names the URL too, for clients
+    /// that do not follow redirects.
+    pub fn redirect(url: String) -> Self {
+        #[derive(Serialize)]
+        struct Target<'a> {
+            url: &'a str,
+        }
+        let mut reply = Self::new(StatusCode::FOUND, &Target { url: &url }, &());
+        reply.location = Some(url);
+        reply
     }
 
     /// Sends the ticket's version as its `ETag`, for `If-Match`.
@@ -85,8 +100,8 @@ impl Reply {
 /// Turns a handler's outcome into the HTTP response. Errors carry the request id and nothing
 /// internal; the details of server-side failures went to the log where they happened.
 pub fn respond(req: &Request, outcome: Result<Reply, ApiError>) -> Response<Body> {
-    let (status, body, etag, retry_after) = match outcome {
-        Ok(reply) => (reply.status, reply.body, reply.etag, None),
+    let (status, body, etag, retry_after, location) = match outcome {
+        Ok(reply) => (reply.status, reply.body, reply.etag, None, reply.location),
         Err(err) => {
             let body = ErrorEnvelope {
                 success: false,
@@ -96,7 +111,7 @@ pub fn respond(req: &Request, outcome: Result<Reply, ApiError>) -> Response<Body
                 request_id: request_id(req),
             };
             let body = serde_json::to_string(&body).unwrap_or_default();
-            (err.status, body, None, err.retry_after)
+            (err.status, body, None, err.retry_after, None)
         }
     };
     let mut response = Response::new(Body::Text(body));
@@ -110,6 +125,10 @@ pub fn respond(req: &Request, outcome: Result<Reply, ApiError>) -> Response<Body
         if let Ok(value) = HeaderValue::from_str(&format!("\"{version}\"")) {
             headers.insert(header::ETAG, value);
         }
+    }
+    if let Some(url) = location.and_then(|url| HeaderValue::from_str(&url).ok()) {
+        headers.insert(header::LOCATION, url);
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if let Some(seconds) = retry_after {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -45,6 +45,12 @@ impl TestRequest {
         self
     }
 
+    pub fn attachment(mut self, id: &str) -> Self {
+        self.path_parameters
+            .insert("attachmentId".into(), json!(id));
+        self
+    }
+
     pub fn query(mut self, name: &str, value: &str) -> Self {
         self.query.insert(name.into(), json!(value));
         self

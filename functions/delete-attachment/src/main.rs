@@ -1,0 +1,16 @@
+use lambda_http::{run, service_fn, Error};
+use tickets_dynamodb::DynamoStore;
+use tickets_http::{Api, Auth};
+use tickets_s3::S3Files;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    tickets_http::init_tracing();
+    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let api = Api::with_files(
+        DynamoStore::from_config(&shared)?,
+        S3Files::from_config(&shared)?,
+        Auth::from_env(),
+    );
+    run(service_fn(|req| delete_attachment::handle(&api, req))).await
+}

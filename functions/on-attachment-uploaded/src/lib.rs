@@ -1,0 +1,62 @@
+//! S3 `ObjectCreated` → the attachment is checked: the real size and content type must be the
+//! declared ones and within the limits; then it is `available`, otherwise the object is deleted
+//! and the attachment `rejected`. Unknown keys are logged and ignored, and a repeated event
+//! changes nothing.
+
+use std::borrow::Cow;
+
+use aws_lambda_events::event::s3::S3Event;
+use lambda_runtime::{Error, LambdaEvent};
+use percent_encoding::percent_decode_str;
+use tickets_domain::service::settle_upload;
+use tickets_domain::store::{AttachmentReader, AttachmentWriter, FileStore};
+use tickets_domain::UploadRules;
+
+pub struct Deps<S, F> {
+    pub store: S,
+    pub files: F,
+    pub rules: UploadRules,
+}
+
+pub async fn handle<S, F>(deps: &Deps<S, F>, event: LambdaEvent<S3Event>) -> Result<(), Error>
+where
+    S: AttachmentReader + AttachmentWriter,
+    F: FileStore,
+{
+    for record in event.payload.records {
+        let Some(raw_key) = record.s3.object.key else {
+            tracing::warn!("S3 record without an object key");
+            continue;
+        };
+        let key = decode_key(&raw_key);
+        // A failure is returned so that the event is retried; settling is safe to repeat.
+        let outcome = settle_upload(&deps.store, &deps.files, &deps.rules, &key).await?;
+        tracing::info!(key = %key, outcome = ?outcome, "upload checked");
+    }
+    Ok(())
+}
+
+/// S3 event keys are URL-encoded as in a form: `+` for a space, `%XX` for other bytes.
+pub fn decode_key(raw: &str) -> String {
+    let spaced: Cow<str> = if raw.contains('+') {
+        raw.replace('+', " ").into()
+    } else {
+        raw.into()
+    };
+    percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_key;
+
+    #[test]
+    fn keys_are_decoded_as_s3_encodes_them() {
+        assert_eq!(
+            decode_key("tickets/a+b/%C3%B1and%C3%BA+file.png"),
+            "tickets/a b/ñandú file.png"
+        );
+        assert_eq!(decode_key("tickets/x%2By"), "tickets/x+y");
+        assert_eq!(decode_key("plain/key"), "plain/key");
+    }
+}

@@ -1,0 +1,153 @@
+//! Attachment records: one item each beside the ticket (`ATT#<id>`), changed together with the
+//! ticket's version.
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem};
+use tickets_domain::store::{AttachmentReader, AttachmentWriter, UploadVerdict};
+use tickets_domain::{Attachment, AttachmentStatus, StoreError, TicketSummary, Timestamp};
+
+use crate::error::{internal, store_error};
+use crate::items::{
+    attachment_item, attachment_sk, from_item, key, string_attr, ticket_pk, SK, TICKET_SK,
+};
+use crate::touch::Touch;
+use crate::{DynamoStore, Transaction};
+
+impl AttachmentReader for DynamoStore {
+    /// One `BatchGetItem` for both items.
+    async fn get_attachment(
+        &self,
+        ticket_id: &str,
+        attachment_id: &str,
+    ) -> Result<Option<(TicketSummary, Option<Attachment>)>, StoreError> {
+        let keys = vec![
+            key(ticket_pk(ticket_id), TICKET_SK),
+            key(ticket_pk(ticket_id), &attachment_sk(attachment_id)),
+        ];
+        let mut request = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(internal)?,
+        );
+        let (mut ticket, mut attachment) = (None, None);
+        while let Some(keys) = request.take() {
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, keys)
+                .send()
+                .await
+                .map_err(store_error)?;
+            for item in output
+                .responses
+                .and_then(|mut tables| tables.remove(&self.table))
+                .unwrap_or_default()
+            {
+                if string_attr(&item, SK).as_deref() == Some(TICKET_SK) {
+                    ticket = Some(from_item::<TicketSummary>(item)?);
+                } else {
+                    attachment = Some(from_item::<Attachment>(item)?);
+                }
+            }
+            request = output
+                .unprocessed_keys
+                .and_then(|mut tables| tables.remove(&self.table));
+        }
+        Ok(ticket.map(|ticket| (ticket, attachment)))
+    }
+}
+
+impl AttachmentWriter for DynamoStore {
+    async fn add_attachment(
+        &self,
+        ticket: &TicketSummary,
+        attachment: &Attachment,
+    ) -> Result<(), StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(attachment_item(&ticket.id, attachment)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(internal)?;
+        let touch = Touch::new(&ticket.id, Timestamp::now()).build(&self.table)?;
+        let writes = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(touch).build(),
+        ];
+        match self.transact(writes).await? {
+            Transaction::Committed => Ok(()),
+            Transaction::ConditionFailed(_) => Err(StoreError::VersionConflict),
+        }
+    }
+
+    async fn settle_attachment(
+        &self,
+        ticket_id: &str,
+        attachment_id: &str,
+        verdict: &UploadVerdict,
+    ) -> Result<bool, StoreError> {
+        let (status, size) = match verdict {
+            UploadVerdict::Available { size } => (AttachmentStatus::Available, Some(*size)),
+            UploadVerdict::Rejected => (AttachmentStatus::Rejected, None),
+        };
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                ticket_pk(ticket_id),
+                &attachment_sk(attachment_id),
+            )))
+            .condition_expression("#status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(
+                ":pending",
+                AttributeValue::S(AttachmentStatus::Pending.to_string()),
+            )
+            .expression_attribute_values(":status", AttributeValue::S(status.to_string()));
+        update = match size {
+            Some(size) => update
+                .update_expression("SET #status = :status, #size = :size")
+                .expression_attribute_names("#size", "size")
+                .expression_attribute_values(":size", AttributeValue::N(size.to_string())),
+            None => update.update_expression("SET #status = :status"),
+        };
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(store_error(err)),
+        }
+    }
+
+    async fn remove_attachment(
+        &self,
+        ticket: &TicketSummary,
+        attachment_id: &str,
+    ) -> Result<(), StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                ticket_pk(&ticket.id),
+                &attachment_sk(attachment_id),
+            )))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(internal)?;
+        let touch = Touch::new(&ticket.id, Timestamp::now()).build(&self.table)?;
+        let writes = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            TransactWriteItem::builder().update(touch).build(),
+        ];
+        match self.transact(writes).await? {
+            Transaction::Committed => Ok(()),
+            Transaction::ConditionFailed(_) => Err(StoreError::VersionConflict),
+        }
+    }
+}
