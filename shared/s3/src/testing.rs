@@ -2,7 +2,7 @@
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::Client;
+pub use aws_sdk_s3::Client;
 
 use crate::S3Files;
 
