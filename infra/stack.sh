@@ -64,6 +64,7 @@ AWS_SECRET_ACCESS_KEY=local
 AWS_REGION=us-east-1
 TABLE_NAME=$table
 BUCKET_NAME=$bucket
+S3_FORCE_PATH_STYLE=true
 LOCAL_AUTH=unverified-jwt
 RUST_LOG=info
 ENV

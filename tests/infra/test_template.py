@@ -38,6 +38,14 @@ FUNCTION_TYPE = "AWS::Serverless::Function"
 # The only resources a function's DynamoDB statements may name.
 TABLE_ARN = {"Fn::GetAtt": [TABLE_ID, "Arn"]}
 INDEXES_ARN = {"Fn::Sub": "${%s.Arn}/index/*" % TABLE_ID}
+# The only resource a function's S3 statements may name: the attachment objects. The bucket's
+# name is derived from the stack id (a reference to the bucket would be a dependency cycle).
+STACK_UUID = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+BUCKET_NAME = {"Fn::Sub": ["support-tickets-${StackUuid}", {"StackUuid": STACK_UUID}]}
+OBJECTS_ARN = {
+    "Fn::Sub": ["arn:${AWS::Partition}:s3:::support-tickets-${StackUuid}/tickets/*", {"StackUuid": STACK_UUID}]
+}
+S3_ACTIONS = {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}
 
 LOCAL_AUTH = "LOCAL_AUTH"
 
@@ -447,6 +455,13 @@ def test_function_policies_grant_exactly_the_listed_dynamodb_actions(
     assert not problems, "\n".join(problems)
 
 
+def test_the_bucket_name_is_the_one_the_functions_are_granted(template: dict) -> None:
+    bucket = template["Resources"][BUCKET_ID]["Properties"]
+    assert bucket["BucketName"] == BUCKET_NAME
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["BUCKET_NAME"] == BUCKET_NAME
+
+
 def test_function_policies_name_only_the_table_and_its_indexes(template: dict) -> None:
     problems = []
     for logical_id, function in functions_of(template).items():
@@ -456,6 +471,14 @@ def test_function_policies_name_only_the_table_and_its_indexes(template: dict) -
                     problems.append(f"{logical_id}: {key} is not allowed ({statement!r})")
             actions = as_list(statement.get("Action", []))
             for resource in as_list(statement.get("Resource", [])):
+                if resource == OBJECTS_ARN:
+                    # Objects take only the object actions; nothing bucket-wide.
+                    if set(actions) - S3_ACTIONS:
+                        problems.append(f"{logical_id}: {actions} granted on the attachment objects")
+                    continue
+                if set(actions) & S3_ACTIONS:
+                    problems.append(f"{logical_id}: S3 actions on {resource!r}")
+                    continue
                 if resource == TABLE_ARN:
                     continue
                 if resource == INDEXES_ARN:
@@ -477,8 +500,8 @@ def test_no_wildcard_or_scan_permissions_anywhere(template: dict, template_text:
             for action in as_list(statement.get("Action", [])):
                 if not isinstance(action, str) or "*" in action or "?" in action:
                     problems.append(f"{logical_id}: wildcard action {action!r}")
-                elif not re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action):
-                    problems.append(f"{logical_id}: non-DynamoDB action {action!r}")
+                elif not (re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action) or action in S3_ACTIONS):
+                    problems.append(f"{logical_id}: an action outside DynamoDB and the object actions: {action!r}")
             for resource in as_list(statement.get("Resource", [])):
                 if resource == "*" or (isinstance(resource, str) and resource.endswith(":*")):
                     problems.append(f"{logical_id}: wildcard resource {resource!r}")
