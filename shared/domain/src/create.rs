@@ -131,6 +131,7 @@ impl NewTicket {
                 first_response_at: None,
                 closed_at: None,
                 deleted_at: None,
+                changed_by: Some(caller.id.clone()),
                 version: 1,
             },
             threads: vec![first_message],

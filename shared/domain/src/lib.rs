@@ -2,9 +2,11 @@
 //! who may do what, and the storage ports. Pure: no AWS, HTTP or Lambda types.
 
 pub mod access;
+pub mod automation;
 pub mod attachment;
 pub mod create;
 pub mod error;
+pub mod history;
 pub mod model;
 pub mod service;
 pub mod store;
@@ -50,6 +52,7 @@ pub(crate) mod testing {
             first_response_at: None,
             closed_at: None,
             deleted_at: None,
+            changed_by: None,
             version: 3,
         }
     }

@@ -212,6 +212,8 @@ pub struct TicketSummary {
     pub closed_at: Option<Timestamp>,
     /// Set while the ticket is soft-deleted; only admins see such a ticket.
     pub deleted_at: Option<Timestamp>,
+    /// Who made the latest change to the ticket's own fields (`system` for automation).
+    pub changed_by: Option<String>,
     /// Bumped on every change; also sent as the `ETag`.
     pub version: u64,
 }

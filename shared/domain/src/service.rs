@@ -43,9 +43,10 @@ where
                 return Err(DomainError::PreconditionFailed { expected });
             }
         }
-        let Some(after) = change(&ticket.summary, Timestamp::now())? else {
+        let Some(mut after) = change(&ticket.summary, Timestamp::now())? else {
             return Ok(ticket);
         };
+        after.changed_by = Some(caller.id.clone());
         match store.save_ticket(&ticket.summary, &after).await {
             Ok(()) => {
                 return Ok(Ticket {
@@ -254,7 +255,10 @@ where
     if attachment.status != AttachmentStatus::External {
         files.delete(&object_key(ticket_id, attachment_id)).await?;
     }
-    match store.remove_attachment(&ticket, attachment_id).await {
+    match store
+        .remove_attachment(&ticket, attachment_id, &caller.id)
+        .await
+    {
         Ok(()) => Ok(()),
         Err(StoreError::VersionConflict) => Err(DomainError::NotFound),
         Err(err) => Err(err.into()),

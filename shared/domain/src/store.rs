@@ -9,6 +9,7 @@ use thiserror::Error;
 use crate::model::{
     Attachment, Category, Priority, Status, ThreadMessage, Ticket, TicketSummary, Timestamp,
 };
+use crate::history::{AuditEntry, DomainEvent};
 use crate::thread::PostedMessage;
 
 #[derive(Debug, Error)]
@@ -72,6 +73,76 @@ pub trait ThreadWriter: Send + Sync {
         ticket: &TicketSummary,
         posted: &PostedMessage,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+pub trait TicketCloser: Send + Sync {
+    /// Visible `resolved` tickets resolved before `cutoff`, oldest first, at most `limit`: an
+    /// index query that reads only due tickets.
+    fn resolved_before(
+        &self,
+        cutoff: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<TicketSummary>, StoreError>> + Send;
+
+    /// Replaces `before` with `after` (conditional on its version) and adds `message` to the
+    /// thread, in one transaction.
+    fn save_with_message(
+        &self,
+        before: &TicketSummary,
+        after: &TicketSummary,
+        message: &ThreadMessage,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The audit trail, and which stored changes have been handled (so that a redelivered stream
+/// record changes nothing).
+pub trait HistoryStore: Send + Sync {
+    fn change_handled(&self, change_id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Stores the entries of a change and marks the change handled, together.
+    fn record_change(
+        &self,
+        change_id: &str,
+        entries: &[AuditEntry],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A ticket's history, oldest first, one request per page.
+    fn list_history(
+        &self,
+        ticket_id: &str,
+        query: &MessageQuery,
+    ) -> impl Future<Output = Result<HistoryPage, StoreError>> + Send;
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct HistoryPage {
+    pub entries: Vec<AuditEntry>,
+    pub next_cursor: Option<String>,
+}
+
+/// Where domain events go (EventBridge). `Err` unless every event was accepted: failed entries
+/// are retried, never dropped silently.
+pub trait EventPublisher: Send + Sync {
+    fn publish(&self, events: &[DomainEvent]) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A stored change, as the table's stream reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    Ticket {
+        before: Option<TicketSummary>,
+        after: TicketSummary,
+    },
+    Message {
+        ticket_id: String,
+        client: String,
+        message: ThreadMessage,
+    },
+    Attachment {
+        ticket_id: String,
+        before: Option<Attachment>,
+        after: Option<Attachment>,
+    },
 }
 
 pub trait ThreadReader: Send + Sync {
@@ -159,11 +230,12 @@ pub trait AttachmentWriter: Send + Sync {
         verdict: &UploadVerdict,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Removes the attachment record and bumps the ticket's version.
+    /// Removes the attachment record and bumps the ticket's version, as a change by `by`.
     fn remove_attachment(
         &self,
         ticket: &TicketSummary,
         attachment_id: &str,
+        by: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 

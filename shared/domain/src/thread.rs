@@ -108,6 +108,7 @@ impl PostedMessage {
         }
         after.updated_at = now;
         after.version += 1;
+        after.changed_by = Some(self.message.author.clone());
         after
     }
 }

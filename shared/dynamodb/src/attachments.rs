@@ -70,7 +70,8 @@ impl AttachmentWriter for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(internal)?;
-        let touch = Touch::new(&ticket.id, Timestamp::now()).build(&self.table)?;
+        let by = attachment.uploaded_by.as_deref().unwrap_or("system");
+        let touch = Touch::new(&ticket.id, Timestamp::now(), by).build(&self.table)?;
         let writes = vec![
             TransactWriteItem::builder().put(put).build(),
             TransactWriteItem::builder().update(touch).build(),
@@ -130,6 +131,7 @@ impl AttachmentWriter for DynamoStore {
         &self,
         ticket: &TicketSummary,
         attachment_id: &str,
+        by: &str,
     ) -> Result<(), StoreError> {
         let delete = Delete::builder()
             .table_name(&self.table)
@@ -140,7 +142,7 @@ impl AttachmentWriter for DynamoStore {
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(internal)?;
-        let touch = Touch::new(&ticket.id, Timestamp::now()).build(&self.table)?;
+        let touch = Touch::new(&ticket.id, Timestamp::now(), by).build(&self.table)?;
         let writes = vec![
             TransactWriteItem::builder().delete(delete).build(),
             TransactWriteItem::builder().update(touch).build(),

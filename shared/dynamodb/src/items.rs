@@ -187,6 +187,7 @@ mod tests {
             first_response_at: None,
             closed_at: None,
             deleted_at: None,
+            changed_by: None,
             version: 1,
         }
     }

@@ -180,7 +180,7 @@ impl ThreadWriter for DynamoStore {
             .build()
             .map_err(internal)?;
 
-        let mut touch = Touch::new(&ticket.id, posted.message.timestamp);
+        let mut touch = Touch::new(&ticket.id, posted.message.timestamp, &posted.message.author);
         if let Some(expected) = posted.expected_status {
             touch.require("#status = :expected");
             touch.value(":expected", AttributeValue::S(expected.to_string()));

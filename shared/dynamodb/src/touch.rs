@@ -19,7 +19,7 @@ pub(crate) struct Touch {
 }
 
 impl Touch {
-    pub fn new(ticket_id: &str, now: Timestamp) -> Self {
+    pub fn new(ticket_id: &str, now: Timestamp, by: &str) -> Self {
         let mut touch = Touch {
             ticket_id: ticket_id.to_owned(),
             sets: vec!["#version = #version + :one".into()],
@@ -38,6 +38,7 @@ impl Touch {
         touch.value(":closed", AttributeValue::S(Status::Closed.to_string()));
         touch.set("updatedAt", AttributeValue::S(now.to_string()));
         touch.set("idxUpdated", AttributeValue::S(sort_value(&now, ticket_id)));
+        touch.set("changedBy", AttributeValue::S(by.to_owned()));
         touch
     }
 

@@ -1,0 +1,138 @@
+//! What the event functions do: turn stored changes into history and domain events, close
+//! tickets resolved long ago, and open tickets sent by other services.
+
+use chrono::Duration;
+
+use crate::access::{Caller, Role};
+use crate::create::NewTicket;
+use crate::error::DomainError;
+use crate::history::{attachment_events, audit_entries, message_event, ticket_events};
+use crate::model::{new_id, MessageType, Status, ThreadMessage, Timestamp};
+use crate::store::{
+    Change, CreateOutcome, EventPublisher, HistoryStore, IdempotencyRecord, StoreError,
+    TicketCloser, TicketCreator,
+};
+
+/// Records one stored change: publishes its events, then stores its audit entries and marks
+/// it handled. A change already handled is skipped, so a redelivered record changes nothing.
+/// (Events are published before the mark: a crash between the two publishes them again on
+/// redelivery — at least once, never lost.)
+pub async fn handle_change<H, P>(
+    history: &H,
+    publisher: &P,
+    change_id: &str,
+    change: &Change,
+) -> Result<bool, DomainError>
+where
+    H: HistoryStore,
+    P: EventPublisher,
+{
+    if history.change_handled(change_id).await? {
+        return Ok(false);
+    }
+    let (entries, events) = match change {
+        Change::Ticket { before, after } => (
+            audit_entries(before.as_ref(), after),
+            ticket_events(before.as_ref(), after),
+        ),
+        Change::Message {
+            ticket_id,
+            client,
+            message,
+        } => (Vec::new(), vec![message_event(ticket_id, client, message)]),
+        Change::Attachment {
+            ticket_id,
+            before,
+            after,
+        } => (
+            Vec::new(),
+            attachment_events(ticket_id, before.as_ref(), after.as_ref()),
+        ),
+    };
+    if !events.is_empty() {
+        publisher.publish(&events).await?;
+    }
+    history.record_change(change_id, &entries).await?;
+    Ok(true)
+}
+
+/// The id automation acts under in histories and threads.
+pub const SYSTEM: &str = "system";
+
+/// How many due tickets one run closes at most; the next run takes the rest.
+pub const CLOSE_BATCH: u32 = 200;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CloseReport {
+    pub closed: Vec<String>,
+    /// Changed by someone between the read and the close; the next run looks again.
+    pub skipped: Vec<String>,
+}
+
+/// Closes every ticket resolved more than `after_days` before `now`, each with a `system`
+/// message in the same transaction.
+pub async fn close_resolved_tickets<S: TicketCloser>(
+    store: &S,
+    now: Timestamp,
+    after_days: u32,
+) -> Result<CloseReport, DomainError> {
+    let cutoff = Timestamp::from(now.as_datetime() - Duration::days(i64::from(after_days)));
+    let mut report = CloseReport::default();
+    for before in store.resolved_before(cutoff, CLOSE_BATCH).await? {
+        let message = ThreadMessage {
+            id: new_id(),
+            author: SYSTEM.into(),
+            message: format!(
+                "Closed automatically: the ticket was resolved more than {after_days} days ago."
+            ),
+            timestamp: now,
+            kind: MessageType::System,
+            internal: false,
+        };
+        let mut after = before.clone();
+        after.transition(Status::Closed, now)?;
+        after.version += 1;
+        after.updated_at = now;
+        after.changed_by = Some(SYSTEM.into());
+        match store.save_with_message(&before, &after, &message).await {
+            Ok(()) => report.closed.push(before.id),
+            Err(StoreError::VersionConflict) => report.skipped.push(before.id),
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(report)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IngestOutcome {
+    Created(String),
+    /// The same message was delivered before: its ticket exists already.
+    Duplicate,
+}
+
+/// Opens a ticket from another service's message (JSON as for `POST /v2/support-tickets`,
+/// naming the `client`), validated like the API and idempotent on the message id.
+pub async fn ingest_ticket<S: TicketCreator>(
+    store: &S,
+    message_id: &str,
+    body: &str,
+) -> Result<IngestOutcome, DomainError> {
+    let command: NewTicket = serde_json::from_str(body).map_err(|err| {
+        DomainError::validation("body", format!("is not a create-ticket command: {err}"))
+    })?;
+    let service = Caller::new("ingest", Role::Agent);
+    let fingerprint = command.fingerprint(&service);
+    let ticket = command.into_ticket(&service, Timestamp::now())?;
+    let record = IdempotencyRecord {
+        key: format!("ingest#{message_id}"),
+        fingerprint: fingerprint.clone(),
+        response: ticket.id.clone(),
+    };
+    match store.create_ticket(&ticket, Some(&record)).await? {
+        CreateOutcome::Created => Ok(IngestOutcome::Created(ticket.summary.id)),
+        CreateOutcome::Replayed { fingerprint: first, .. } if first == fingerprint => {
+            Ok(IngestOutcome::Duplicate)
+        }
+        CreateOutcome::Replayed { .. } => Err(DomainError::IdempotencyKeyReused),
+    }
+}
