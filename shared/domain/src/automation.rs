@@ -130,9 +130,9 @@ pub async fn ingest_ticket<S: TicketCreator>(
     };
     match store.create_ticket(&ticket, Some(&record)).await? {
         CreateOutcome::Created => Ok(IngestOutcome::Created(ticket.summary.id)),
-        CreateOutcome::Replayed { fingerprint: first, .. } if first == fingerprint => {
-            Ok(IngestOutcome::Duplicate)
-        }
+        CreateOutcome::Replayed {
+            fingerprint: first, ..
+        } if first == fingerprint => Ok(IngestOutcome::Duplicate),
         CreateOutcome::Replayed { .. } => Err(DomainError::IdempotencyKeyReused),
     }
 }

@@ -2,8 +2,8 @@
 //! who may do what, and the storage ports. Pure: no AWS, HTTP or Lambda types.
 
 pub mod access;
-pub mod automation;
 pub mod attachment;
+pub mod automation;
 pub mod create;
 pub mod error;
 pub mod history;

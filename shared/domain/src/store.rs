@@ -6,10 +6,10 @@ use std::future::Future;
 
 use thiserror::Error;
 
+use crate::history::{AuditEntry, DomainEvent};
 use crate::model::{
     Attachment, Category, Priority, Status, ThreadMessage, Ticket, TicketSummary, Timestamp,
 };
-use crate::history::{AuditEntry, DomainEvent};
 use crate::thread::PostedMessage;
 
 #[derive(Debug, Error)]
@@ -97,7 +97,10 @@ pub trait TicketCloser: Send + Sync {
 /// The audit trail, and which stored changes have been handled (so that a redelivered stream
 /// record changes nothing).
 pub trait HistoryStore: Send + Sync {
-    fn change_handled(&self, change_id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn change_handled(
+        &self,
+        change_id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Stores the entries of a change and marks the change handled, together.
     fn record_change(
@@ -123,7 +126,10 @@ pub struct HistoryPage {
 /// Where domain events go (EventBridge). `Err` unless every event was accepted: failed entries
 /// are retried, never dropped silently.
 pub trait EventPublisher: Send + Sync {
-    fn publish(&self, events: &[DomainEvent]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn publish(
+        &self,
+        events: &[DomainEvent],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// A stored change, as the table's stream reports it.

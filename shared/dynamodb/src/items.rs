@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
-use tickets_domain::{Attachment, ThreadMessage, TicketSummary};
+use tickets_domain::{Attachment, Status, ThreadMessage, TicketSummary};
 
 use crate::error::internal;
 use tickets_domain::StoreError;
@@ -62,7 +62,15 @@ struct IndexKeys<'a> {
     idx_assignee: Option<&'a str>,
     idx_created: String,
     idx_updated: String,
+    /// Only while resolved: the index auto-close reads due tickets from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idx_resolved: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idx_resolved_at: Option<String>,
 }
+
+/// The value resolved tickets have in `idxResolved`.
+pub const RESOLVED_TICKETS: &str = "RESOLVED";
 
 /// The value every visible ticket has in `idxAll`.
 pub const ALL_TICKETS: &str = "TICKET";
@@ -92,6 +100,13 @@ pub fn ticket_item(summary: &TicketSummary) -> Result<Item, StoreError> {
         idx_assignee: summary.assigned_to.as_deref(),
         idx_created: sort_value(&summary.created_at, &summary.id),
         idx_updated: sort_value(&summary.updated_at, &summary.id),
+        idx_resolved: (summary.status == Status::Resolved).then_some(RESOLVED_TICKETS),
+        idx_resolved_at: (summary.status == Status::Resolved).then(|| {
+            sort_value(
+                &summary.resolved_at.unwrap_or(summary.updated_at),
+                &summary.id,
+            )
+        }),
     });
     to_item(&TicketItem {
         pk: ticket_pk(&summary.id),

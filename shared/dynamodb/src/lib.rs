@@ -4,10 +4,12 @@
 //! counters, idempotency record) is one `TransactWriteItems`.
 
 mod attachments;
+mod automation;
 mod counters;
 mod error;
 mod items;
 mod list;
+pub use automation::change_from_stream;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod thread;
@@ -153,7 +155,7 @@ fn cancellation_codes<R>(err: &SdkError<TransactWriteItemsError, R>) -> Option<V
 }
 
 /// A short pause that grows with each attempt, before retrying a conflicting transaction.
-async fn backoff(attempt: u32) {
+pub(crate) async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;
 }
 

@@ -189,6 +189,8 @@ impl ThreadWriter for DynamoStore {
             touch.set("status", AttributeValue::S(Status::Open.to_string()));
             touch.set("idxStatus", AttributeValue::S(Status::Open.to_string()));
             touch.set("resolvedAt", AttributeValue::Null(true));
+            touch.remove("idxResolved");
+            touch.remove("idxResolvedAt");
         }
         if posted.first_response {
             // Set once: a concurrent first response makes this write retry without it.

@@ -13,6 +13,7 @@ use crate::items::{key, sort_value, ticket_pk, TICKET_SK};
 pub(crate) struct Touch {
     ticket_id: String,
     sets: Vec<String>,
+    removes: Vec<String>,
     conditions: Vec<String>,
     names: HashMap<String, String>,
     values: HashMap<String, AttributeValue>,
@@ -23,6 +24,7 @@ impl Touch {
         let mut touch = Touch {
             ticket_id: ticket_id.to_owned(),
             sets: vec!["#version = #version + :one".into()],
+            removes: Vec::new(),
             // A visible ticket is one with list-index keys (soft delete removes them).
             conditions: vec![
                 "attribute_exists(#idxAll)".into(),
@@ -58,6 +60,13 @@ impl Touch {
         self.value(&placeholder, value);
     }
 
+    /// `REMOVE attribute`.
+    pub fn remove(&mut self, attribute: &str) {
+        let name = format!("#{attribute}");
+        self.removes.push(name.clone());
+        self.name(&name, attribute);
+    }
+
     /// An extra condition, written with placeholders registered through `name` and `value`.
     pub fn require(&mut self, condition: &str) {
         self.conditions.push(condition.into());
@@ -67,7 +76,15 @@ impl Touch {
         Update::builder()
             .table_name(table)
             .set_key(Some(key(ticket_pk(&self.ticket_id), TICKET_SK)))
-            .update_expression(format!("SET {}", self.sets.join(", ")))
+            .update_expression(if self.removes.is_empty() {
+                format!("SET {}", self.sets.join(", "))
+            } else {
+                format!(
+                    "SET {} REMOVE {}",
+                    self.sets.join(", "),
+                    self.removes.join(", ")
+                )
+            })
             .condition_expression(self.conditions.join(" AND "))
             .set_expression_attribute_names(Some(self.names))
             .set_expression_attribute_values(Some(self.values))
