@@ -30,9 +30,13 @@ fn change_pk(change_id: &str) -> String {
     format!("CHANGE#{change_id}")
 }
 
-/// `V#<version, 10 digits>#<field>`: a ticket's history in the order it happened.
-fn audit_sk(entry: &AuditEntry) -> String {
-    format!("{AUDIT_SK_PREFIX}{:010}#{}", entry.version, entry.field)
+/// `V#<version, 10 digits>#<position, 2 digits>#<field>`: a ticket's history in the order it
+/// happened, and the fields of one change in the order the history lists them.
+fn audit_sk(entry: &AuditEntry, position: usize) -> String {
+    format!(
+        "{AUDIT_SK_PREFIX}{:010}#{position:02}#{}",
+        entry.version, entry.field
+    )
 }
 
 #[derive(Serialize)]
@@ -64,10 +68,10 @@ impl HistoryStore for DynamoStore {
         entries: &[AuditEntry],
     ) -> Result<(), StoreError> {
         let mut writes = Vec::with_capacity(entries.len() + 1);
-        for entry in entries {
+        for (position, entry) in entries.iter().enumerate() {
             let item = crate::items::to_item(&AuditItem {
                 pk: audit_pk(&entry.ticket_id),
-                sk: audit_sk(entry),
+                sk: audit_sk(entry, position),
                 entry,
             })?;
             writes.push(put_request(item)?);

@@ -320,3 +320,20 @@ pub async fn seed_messages(
     }
     messages
 }
+
+/// A ticket's item as the table's stream shows it in `NewImage`/`OldImage`.
+pub fn stream_image(ticket: &tickets_domain::TicketSummary) -> serde_dynamo::Item {
+    crate::items::ticket_item(ticket)
+        .expect("a ticket item")
+        .into()
+}
+
+/// A thread message's item as the table's stream shows it.
+pub fn stream_message_image(
+    ticket: &tickets_domain::TicketSummary,
+    message: &tickets_domain::ThreadMessage,
+) -> serde_dynamo::Item {
+    crate::items::message_item(ticket, message)
+        .expect("a message item")
+        .into()
+}

@@ -1,0 +1,65 @@
+//! `GET /v2/support-tickets/{id}/history`: who changed which field of the ticket, from what to
+//! what, and when; oldest first, paged. For agents and admins.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Error, Request, Response};
+use serde::Serialize;
+use tickets_domain::store::{HistoryStore, MessageQuery, TicketReader};
+use tickets_domain::{DomainError, FieldError};
+use tickets_http::request::{self, QueryParams};
+use tickets_http::{respond, Api, ApiError, Reply};
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 100;
+
+pub async fn handle<S>(api: &Api<S>, req: Request) -> Result<Response<Body>, Error>
+where
+    S: TicketReader + HistoryStore,
+{
+    Ok(respond(&req, get_ticket_history(api, &req).await))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Pagination {
+    limit: u32,
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Members {
+    pagination: Pagination,
+}
+
+async fn get_ticket_history<S>(api: &Api<S>, req: &Request) -> Result<Reply, ApiError>
+where
+    S: TicketReader + HistoryStore,
+{
+    let caller = api.auth.caller(req)?;
+    let id = request::ticket_id(req)?;
+    let mut params = QueryParams::read(req, &["limit", "cursor"])?;
+    let limit = params.number("limit", 1..=MAX_LIMIT, DEFAULT_LIMIT);
+    let cursor = params.text("cursor", 512);
+    params.finish()?;
+
+    let ticket = api.store.get_summary(&id).await?;
+    match ticket {
+        Some(ticket) if caller.can_see(&ticket) => {}
+        _ => return Err(ApiError::not_found()),
+    }
+    if !caller.role.is_staff() {
+        let denied = FieldError::new("role", "only agents and admins read a ticket's history");
+        return Err(DomainError::Forbidden(vec![denied]).into());
+    }
+    let page = api
+        .store
+        .list_history(&id, &MessageQuery { limit, cursor })
+        .await?;
+    let members = Members {
+        pagination: Pagination {
+            limit,
+            next_cursor: page.next_cursor,
+        },
+    };
+    Ok(Reply::new(StatusCode::OK, &page.entries, &members))
+}

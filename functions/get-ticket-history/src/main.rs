@@ -1,0 +1,10 @@
+use lambda_http::{run, service_fn, Error};
+use tickets_dynamodb::DynamoStore;
+use tickets_http::{Api, Auth};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    tickets_http::init_tracing();
+    let api = Api::new(DynamoStore::from_env().await?, Auth::from_env());
+    run(service_fn(|req| get_ticket_history::handle(&api, req))).await
+}
