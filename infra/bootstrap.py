@@ -1,7 +1,13 @@
-"""Creates the table and the attachments bucket on the local AWS API server, from the one
-definition in infra/storage.json (the template declares the same; tests/infra checks it).
+"""Creates everything the functions use on the local AWS API server (moto), from the same
+definitions the template declares: the table and bucket from infra/storage.json (tests/infra
+checks the template agrees), the event bus, and the queues.
 
-Usage: python infra/bootstrap.py ENDPOINT TABLE BUCKET    (does nothing for what exists)
+Usage: python infra/bootstrap.py ENDPOINT PREFIX     (does nothing for what exists)
+
+Names: table PREFIX, bucket PREFIX-attachments, bus PREFIX-events, queues PREFIX-ingest (with
+PREFIX-ingest-dlq after 3 receives), PREFIX-uploads (the bucket's ObjectCreated notifications,
+relayed to on-attachment-uploaded), PREFIX-events-log (a rule's copy of every domain event, for
+tests and for people to look at) and PREFIX-stream-failures (stream records given up on).
 """
 
 import json
@@ -11,16 +17,19 @@ from pathlib import Path
 import boto3
 
 DEFINITION = json.loads((Path(__file__).parent / "storage.json").read_text())
+REGION = "us-east-1"
+# The bus's rule targets need an account; moto's default.
+ACCOUNT = "123456789012"
 
 
 def clients(endpoint: str):
     settings = dict(
         endpoint_url=endpoint,
-        region_name="us-east-1",
+        region_name=REGION,
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-    return boto3.client("dynamodb", **settings), boto3.client("s3", **settings)
+    return {name: boto3.client(name, **settings) for name in ("dynamodb", "s3", "sqs", "events")}
 
 
 def create_table(dynamodb, name: str) -> None:
@@ -44,28 +53,66 @@ def create_table(dynamodb, name: str) -> None:
     )
 
 
-def create_bucket(s3, name: str) -> None:
-    if any(b["Name"] == name for b in s3.list_buckets().get("Buckets", [])):
-        return
-    bucket = DEFINITION["bucket"]
-    s3.create_bucket(Bucket=name)
-    # CloudFormation's names differ from the S3 API's: map its rules over.
-    rules = [
-        {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
-        for rule in bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    ]
-    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
-    s3.put_public_access_block(
-        Bucket=name, PublicAccessBlockConfiguration=bucket["PublicAccessBlockConfiguration"]
+def queue(sqs, name: str, **attributes) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def create_bucket(s3, name: str, uploads_arn: str) -> None:
+    if not any(b["Name"] == name for b in s3.list_buckets().get("Buckets", [])):
+        bucket = DEFINITION["bucket"]
+        s3.create_bucket(Bucket=name)
+        # CloudFormation's names differ from the S3 API's: map its rules over.
+        rules = [
+            {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+            for rule in bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        ]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=bucket["PublicAccessBlockConfiguration"]
+        )
+    # In AWS the bucket notifies the function; locally a queue stands in, and the relay invokes.
+    s3.put_bucket_notification_configuration(
+        Bucket=name,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": uploads_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "tickets/"}]}},
+                }
+            ]
+        },
     )
 
 
+def create_bus(events, name: str, log_arn: str) -> None:
+    if not any(b["Name"] == name for b in events.list_event_buses()["EventBuses"]):
+        events.create_event_bus(Name=name)
+    events.put_rule(
+        Name=f"{name}-all", EventBusName=name, EventPattern=json.dumps({"source": ["support-tickets"]})
+    )
+    events.put_targets(Rule=f"{name}-all", EventBusName=name, Targets=[{"Id": "log", "Arn": log_arn}])
+
+
 def main() -> None:
-    endpoint, table, bucket = sys.argv[1:4]
-    dynamodb, s3 = clients(endpoint)
-    create_table(dynamodb, table)
-    create_bucket(s3, bucket)
-    print(f"==> table {table} and bucket {bucket} ready on {endpoint}")
+    endpoint, prefix = sys.argv[1:3]
+    aws = clients(endpoint)
+    create_table(aws["dynamodb"], prefix)
+    _, dlq_arn = queue(aws["sqs"], f"{prefix}-ingest-dlq")
+    queue(
+        aws["sqs"],
+        f"{prefix}-ingest",
+        VisibilityTimeout="1",
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}),
+    )
+    queue(aws["sqs"], f"{prefix}-stream-failures")
+    _, uploads_arn = queue(aws["sqs"], f"{prefix}-uploads")
+    _, log_arn = queue(aws["sqs"], f"{prefix}-events-log")
+    create_bucket(aws["s3"], f"{prefix}-attachments", uploads_arn)
+    create_bus(aws["events"], f"{prefix}-events", log_arn)
+    print(f"==> table, bucket, bus and queues '{prefix}*' ready on {endpoint}")
 
 
 if __name__ == "__main__":

@@ -52,25 +52,32 @@ start_moto() {
   wait_for "http://127.0.0.1:$port/moto-api/" "moto" 30
 }
 
-# start_api PORT MOTO_PORT TABLE BUCKET: every function behind the local router.
+# start_api PORT MOTO_PORT PREFIX [WATCH_ARGS...]: every function behind the local router, on
+# resources named after PREFIX (see infra/bootstrap.py), and the relay that feeds the event
+# functions their triggers.
 start_api() {
-  local port=$1 moto_port=$2 table=$3 bucket=$4
+  local port=$1 moto_port=$2 prefix=$3
   ensure_free "$port"
-  python "$root/infra/bootstrap.py" "http://127.0.0.1:$moto_port" "$table" "$bucket"
+  python "$root/infra/bootstrap.py" "http://127.0.0.1:$moto_port" "$prefix"
   cat >"$state/api-$port.env" <<ENV
 AWS_ENDPOINT_URL=http://127.0.0.1:$moto_port
 AWS_ACCESS_KEY_ID=local
 AWS_SECRET_ACCESS_KEY=local
 AWS_REGION=us-east-1
-TABLE_NAME=$table
-BUCKET_NAME=$bucket
+TABLE_NAME=$prefix
+BUCKET_NAME=$prefix-attachments
+EVENT_BUS_NAME=$prefix-events
 S3_FORCE_PATH_STYLE=true
+AUTO_CLOSE_AFTER_DAYS=4
 LOCAL_AUTH=unverified-jwt
 RUST_LOG=info
 ENV
   # exec keeps $! the watcher's own pid, the leader of the process group stopped on exit.
   (cd "$root" && exec setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
-      --env-file "$state/api-$port.env" "${@:5}" >"$state/api-$port.log" 2>&1) &
+      --env-file "$state/api-$port.env" "${@:4}" >"$state/api-$port.log" 2>&1) &
   started+=($!)
   wait_for "http://127.0.0.1:$port/" "cargo lambda watch" 600
+  setsid python "$root/infra/relay.py" "http://127.0.0.1:$moto_port" "http://127.0.0.1:$port" "$prefix" \
+      >"$state/relay-$port.log" 2>&1 &
+  started+=($!)
 }

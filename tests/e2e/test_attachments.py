@@ -142,20 +142,3 @@ def test_deleting_an_attachment_removes_record_and_file(api_url, client):
     assert client.request("DELETE", path).status_code == 200
     assert all(a["_id"] != declared["_id"] for a in client.request("GET", f"/{ticket['_id']}").json()["data"]["attachments"])
     assert requests.get(declared["upload"]["url"].split("?")[0], timeout=30).status_code == 404
-
-
-def test_cargo_lambda_invoke_works_with_the_fixture(api_url):
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    port = urlparse(api_url).port
-    cargo_lambda = Path(sys.executable).parent / "cargo-lambda"
-    run = subprocess.run(
-        [str(cargo_lambda), "lambda", "invoke", "on-attachment-uploaded",
-         "--data-file", str(root / "events" / "s3-object-created.json"),
-         "--invoke-address", "127.0.0.1", "--invoke-port", str(port)],
-        capture_output=True, text=True, timeout=120, cwd=root,
-    )
-    assert run.returncode == 0, run.stderr

@@ -46,6 +46,8 @@ OBJECTS_ARN = {
     "Fn::Sub": ["arn:${AWS::Partition}:s3:::support-tickets-${StackUuid}/tickets/*", {"StackUuid": STACK_UUID}]
 }
 S3_ACTIONS = {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}
+# The only resource events:PutEvents may name: the tickets bus.
+BUS_ARN = {"Fn::GetAtt": ["TicketsEventBus", "Arn"]}
 
 LOCAL_AUTH = "LOCAL_AUTH"
 
@@ -471,6 +473,13 @@ def test_function_policies_name_only_the_table_and_its_indexes(template: dict) -
                     problems.append(f"{logical_id}: {key} is not allowed ({statement!r})")
             actions = as_list(statement.get("Action", []))
             for resource in as_list(statement.get("Resource", [])):
+                if resource == BUS_ARN:
+                    if set(actions) != {"events:PutEvents"}:
+                        problems.append(f"{logical_id}: {actions} granted on the event bus")
+                    continue
+                if "events:PutEvents" in actions:
+                    problems.append(f"{logical_id}: events:PutEvents on {resource!r}")
+                    continue
                 if resource == OBJECTS_ARN:
                     # Objects take only the object actions; nothing bucket-wide.
                     if set(actions) - S3_ACTIONS:
@@ -500,7 +509,11 @@ def test_no_wildcard_or_scan_permissions_anywhere(template: dict, template_text:
             for action in as_list(statement.get("Action", [])):
                 if not isinstance(action, str) or "*" in action or "?" in action:
                     problems.append(f"{logical_id}: wildcard action {action!r}")
-                elif not (re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action) or action in S3_ACTIONS):
+                elif not (
+                    re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action)
+                    or action in S3_ACTIONS
+                    or action == "events:PutEvents"
+                ):
                     problems.append(f"{logical_id}: an action outside DynamoDB and the object actions: {action!r}")
             for resource in as_list(statement.get("Resource", [])):
                 if resource == "*" or (isinstance(resource, str) and resource.endswith(":*")):

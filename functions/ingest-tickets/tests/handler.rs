@@ -94,7 +94,7 @@ async fn the_same_batch_delivered_twice_changes_nothing_the_second_time() {
 async fn the_fixture_in_the_repository_is_a_valid_event() {
     let (store, _) = fresh_store().await;
     let fixture: Value =
-        serde_json::from_str(include_str!("../../../events/sqs-ingest.json")).unwrap();
+        serde_json::from_str(include_str!("../../../events/ingest-tickets.json")).unwrap();
     let event = LambdaEvent::new(serde_json::from_value(fixture).unwrap(), Context::default());
     let response = handle(&store, event).await.unwrap();
     assert!(response.batch_item_failures.is_empty());

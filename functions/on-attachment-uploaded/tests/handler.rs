@@ -172,7 +172,7 @@ async fn keys_with_spaces_and_non_ascii_are_decoded_and_unknown_ones_ignored() {
 #[tokio::test]
 async fn the_fixture_in_the_repository_is_a_valid_event() {
     let setup = setup().await;
-    let fixture = include_str!("../../../events/s3-object-created.json");
+    let fixture = include_str!("../../../events/on-attachment-uploaded.json");
     let payload = serde_json::from_str(fixture).unwrap();
     handle(&setup.deps, LambdaEvent::new(payload, Context::default()))
         .await

@@ -197,7 +197,7 @@ async fn items_that_are_not_ticket_changes_are_skipped() {
 async fn the_fixture_in_the_repository_is_a_valid_event() {
     let (deps, _) = setup().await;
     let fixture: Value =
-        serde_json::from_str(include_str!("../../../events/dynamodb-stream.json")).unwrap();
+        serde_json::from_str(include_str!("../../../events/on-ticket-change.json")).unwrap();
     let event = LambdaEvent::new(serde_json::from_value(fixture).unwrap(), Context::default());
     let response = handle(&deps, event).await.unwrap();
     assert!(response.batch_item_failures.is_empty());

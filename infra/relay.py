@@ -1,0 +1,192 @@
+"""The local triggers: feeds the event functions what AWS would, through the Lambda invoke API
+of `cargo lambda watch`.
+
+- the table's stream (moto's DynamoDB Streams API) -> on-ticket-change, in batches, honouring
+  `batchItemFailures`: a failed record is retried a few times, then set aside in the
+  PREFIX-stream-failures queue (AWS's on-failure destination), and the stream moves on;
+- the bucket's ObjectCreated notifications (queued in PREFIX-uploads) -> on-attachment-uploaded;
+- the ingestion queue PREFIX-ingest -> ingest-tickets as SQS batches; only the messages the
+  function did not report as failed are deleted, the others come back and, after 3 receives,
+  go to the dead-letter queue as the redrive policy says;
+- the hourly schedule -> close-resolved-tickets, every SCHEDULE_SECONDS (default 60) locally.
+
+Usage: python infra/relay.py MOTO_ENDPOINT API_URL PREFIX
+Traffic stays on loopback; the loops are paced and stop with the process.
+"""
+
+import json
+import os
+import sys
+import time
+import uuid
+
+import boto3
+import requests
+
+REGION = "us-east-1"
+STREAM_RETRIES = 3
+POLL_SECONDS = 0.2
+
+
+def log(message: str) -> None:
+    print(f"relay: {message}", flush=True)
+
+
+class Relay:
+    def __init__(self, endpoint: str, api_url: str, prefix: str):
+        settings = dict(
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        self.dynamodb = boto3.client("dynamodb", **settings)
+        self.streams = boto3.client("dynamodbstreams", **settings)
+        self.sqs = boto3.client("sqs", **settings)
+        self.api_url = api_url
+        self.prefix = prefix
+        self.queues = {
+            name: self.sqs.get_queue_url(QueueName=f"{prefix}-{name}")["QueueUrl"]
+            for name in ("ingest", "uploads", "stream-failures")
+        }
+        self.stream_arn = self.dynamodb.describe_table(TableName=prefix)["Table"]["LatestStreamArn"]
+        self.iterators: dict[str, str] = {}
+        self.schedule_seconds = float(os.environ.get("SCHEDULE_SECONDS", "60"))
+        self.next_schedule = time.monotonic() + self.schedule_seconds
+
+    def invoke(self, function: str, event: dict) -> dict | None:
+        """The function's answer, or None when it failed."""
+        url = f"{self.api_url}/2015-03-31/functions/{function}/invocations"
+        try:
+            response = requests.post(url, data=json.dumps(event), timeout=120)
+        except requests.RequestException as err:
+            log(f"{function}: not reachable ({err})")
+            return None
+        body = response.json() if response.content else {}
+        if response.status_code != 200 or (isinstance(body, dict) and "errorMessage" in body):
+            log(f"{function}: failed ({response.status_code}) {body}")
+            return None
+        return body if isinstance(body, dict) else {}
+
+    # -- the table's stream ---------------------------------------------------------------
+
+    def poll_stream(self) -> bool:
+        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        worked = False
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id not in self.iterators:
+                self.iterators[shard_id] = self.streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            page = self.streams.get_records(ShardIterator=self.iterators[shard_id], Limit=100)
+            self.iterators[shard_id] = page["NextShardIterator"]
+            records = page["Records"]
+            if records:
+                worked = True
+                self.deliver_stream(records)
+        return worked
+
+    def deliver_stream(self, records: list[dict]) -> None:
+        for record in records:
+            record.setdefault("eventSourceARN", self.stream_arn)
+            for key in ("ApproximateCreationDateTime",):
+                value = record["dynamodb"].get(key)
+                if value is not None and not isinstance(value, (int, float)):
+                    record["dynamodb"][key] = value.timestamp()
+        pending = records
+        for _ in range(STREAM_RETRIES + 1):
+            answer = self.invoke("on-ticket-change", {"Records": pending})
+            if answer is None:
+                continue
+            failed = [f.get("itemIdentifier") for f in answer.get("batchItemFailures", [])]
+            if not failed:
+                return
+            # As Lambda does: retry from the first failed record on.
+            first = next(i for i, r in enumerate(pending) if r["dynamodb"]["SequenceNumber"] in failed)
+            pending = pending[first:]
+        poison, rest = pending[0], pending[1:]
+        log(f"stream record {poison['dynamodb']['SequenceNumber']} set aside after retries")
+        self.sqs.send_message(QueueUrl=self.queues["stream-failures"], MessageBody=json.dumps(poison, default=str))
+        if rest:
+            self.deliver_stream(rest)
+
+    # -- queues -------------------------------------------------------------------------------
+
+    def poll_uploads(self) -> bool:
+        messages = self.sqs.receive_message(QueueUrl=self.queues["uploads"], MaxNumberOfMessages=10).get("Messages", [])
+        for message in messages:
+            event = json.loads(message["Body"])
+            if "Records" in event and self.invoke("on-attachment-uploaded", event) is None:
+                continue  # left in the queue: it comes back
+            self.sqs.delete_message(QueueUrl=self.queues["uploads"], ReceiptHandle=message["ReceiptHandle"])
+        return bool(messages)
+
+    def poll_ingest(self) -> bool:
+        url = self.queues["ingest"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        messages = self.sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]
+        ).get("Messages", [])
+        if not messages:
+            return False
+        event = {
+            "Records": [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m.get("Attributes", {}),
+                    "messageAttributes": {},
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": arn,
+                    "awsRegion": REGION,
+                }
+                for m in messages
+            ]
+        }
+        answer = self.invoke("ingest-tickets", event)
+        if answer is None:
+            return True
+        failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+        for m in messages:
+            if m["MessageId"] not in failed:
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return True
+
+    # -- the schedule ------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        if time.monotonic() < self.next_schedule:
+            return
+        self.next_schedule = time.monotonic() + self.schedule_seconds
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "region": REGION,
+            "resources": [f"arn:aws:events:{REGION}:123456789012:rule/close-resolved-tickets"],
+            "detail": {},
+        }
+        self.invoke("close-resolved-tickets", event)
+
+    def run(self) -> None:
+        log(f"relaying for '{self.prefix}' to {self.api_url}")
+        while True:
+            worked = False
+            for step in (self.poll_stream, self.poll_uploads, self.poll_ingest):
+                try:
+                    worked = step() or worked
+                except Exception as err:  # keep relaying whatever one trigger does
+                    log(f"{step.__name__}: {err!r}")
+            self.tick()
+            if not worked:
+                time.sleep(POLL_SECONDS)
+
+
+if __name__ == "__main__":
+    Relay(*sys.argv[1:4]).run()
