@@ -117,6 +117,11 @@ class Relay:
         messages = self.sqs.receive_message(QueueUrl=self.queues["uploads"], MaxNumberOfMessages=10).get("Messages", [])
         for message in messages:
             event = json.loads(message["Body"])
+            for record in event.get("Records", []):
+                # moto leaves out members S3 always sends.
+                record.setdefault("userIdentity", {"principalId": "local"})
+                record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
+                record.setdefault("responseElements", {})
             if "Records" in event and self.invoke("on-attachment-uploaded", event) is None:
                 continue  # left in the queue: it comes back
             self.sqs.delete_message(QueueUrl=self.queues["uploads"], ReceiptHandle=message["ReceiptHandle"])

@@ -91,6 +91,7 @@ def test_api_work_yields_the_history_and_the_domain_events(client, agent, event_
 
     expected = [
         "SupportTicket.Created",
+        "SupportTicket.MessageAdded",  # the description, the thread's first message
         "SupportTicket.StatusChanged",
         "SupportTicket.Assigned",
         "SupportTicket.MessageAdded",
