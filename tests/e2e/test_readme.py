@@ -22,8 +22,8 @@ def test_the_readme_curl_examples_work_as_printed(api_url):
     assert run.returncode == 0, run.stderr
     lines = [line for line in run.stdout.splitlines() if line.strip()]
     successes = [line for line in lines if line.startswith('{"success":true')]
-    # create, read, list, two updates, two messages, the thread, delete, restore
-    assert len(successes) == 10, run.stdout
+    # create, read, list, two updates, two messages, the thread, delete, restore, history
+    assert len(successes) == 11, run.stdout
     thread = next(line for line in lines if line.startswith('{"success":true,"data":[{"_id"') and "It happens again" in line)
     assert "load balancer" not in thread
     assert '"status":"resolved"' in run.stdout
