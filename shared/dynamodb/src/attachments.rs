@@ -78,6 +78,14 @@ impl AttachmentWriter for DynamoStore {
         ];
         match self.transact(writes).await? {
             Transaction::Committed => Ok(()),
+            // The attachment id is new: if it is stored, a lost answer hid this very write.
+            Transaction::ConditionFailed(_)
+                if self
+                    .exists(ticket_pk(&ticket.id), &attachment_sk(&attachment.id))
+                    .await? =>
+            {
+                Ok(())
+            }
             Transaction::ConditionFailed(_) => Err(StoreError::VersionConflict),
         }
     }

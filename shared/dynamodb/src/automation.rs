@@ -208,7 +208,7 @@ impl TicketCloser for DynamoStore {
         writes.extend(self.counter_updates(after, &Facet::delta(Some(before), after))?);
         match self.transact(writes).await? {
             Transaction::Committed => Ok(()),
-            Transaction::ConditionFailed(_) => Err(StoreError::VersionConflict),
+            Transaction::ConditionFailed(_) => self.unless_already(after).await,
         }
     }
 }

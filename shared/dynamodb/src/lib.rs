@@ -62,7 +62,11 @@ impl DynamoStore {
     /// As `from_env`, on an AWS configuration already loaded (shared with other clients).
     pub fn from_config(config: &aws_config::SdkConfig) -> Result<Self, StoreError> {
         let table = std::env::var("TABLE_NAME").map_err(|_| internal("TABLE_NAME is not set"))?;
-        Ok(Self::new(Client::new(config), table))
+        let config = aws_sdk_dynamodb::config::Builder::from(config)
+            .timeout_config(timeouts())
+            .retry_config(retries())
+            .build();
+        Ok(Self::new(Client::from_conf(config), table))
     }
 
     pub fn client(&self) -> &Client {
@@ -131,6 +135,26 @@ impl DynamoStore {
             response: string_attr(&item, "response").unwrap_or_default(),
         })
     }
+}
+
+/// Storage must answer well within the function's own timeout: a hung connection becomes a
+/// retry, and a storage that stays away a 503, not a Lambda timeout. Throttling, 5xx and
+/// dropped connections are retried by the SDK's standard retry (3 attempts, with backoff).
+pub fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+    aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(7))
+        .build()
+}
+
+/// The SDK's standard retry (throttling, 5xx, dropped connections, timeouts), with backoffs
+/// sized for an API answering within seconds rather than the SDK's default of up to 20 s.
+pub fn retries() -> aws_sdk_dynamodb::config::retry::RetryConfig {
+    aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_millis(800))
 }
 
 /// How a transaction ended, when it did not fail outright.
@@ -234,6 +258,13 @@ impl TicketCreator for DynamoStore {
 
         match self.transact(writes).await? {
             Transaction::Committed => Ok(CreateOutcome::Created),
+            // The id is new: if it exists, it is this very create, committed by an attempt
+            // whose answer was lost (the SDK retried it).
+            Transaction::ConditionFailed(_)
+                if self.get_summary(id).await?.as_ref() == Some(&ticket.summary) =>
+            {
+                Ok(CreateOutcome::Created)
+            }
             Transaction::ConditionFailed(codes) => match idempotency_pk {
                 Some(pk) if codes.last().is_some_and(|c| c == "ConditionalCheckFailed") => {
                     self.replayed(pk).await
@@ -272,7 +303,7 @@ impl TicketWriter for DynamoStore {
                         .as_service_error()
                         .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
                 {
-                    Err(StoreError::VersionConflict)
+                    self.unless_already(after).await
                 }
                 Err(err) => Err(store_error(err)),
             };
@@ -288,7 +319,34 @@ impl TicketWriter for DynamoStore {
         writes.extend(counters);
         match self.transact(writes).await? {
             Transaction::Committed => Ok(()),
-            Transaction::ConditionFailed(_) => Err(StoreError::VersionConflict),
+            Transaction::ConditionFailed(_) => self.unless_already(after).await,
         }
+    }
+}
+
+impl DynamoStore {
+    /// After a failed condition: `Ok` when the stored ticket already is `after` (an attempt
+    /// whose answer was lost committed it), `VersionConflict` otherwise.
+    pub(crate) async fn unless_already(&self, after: &TicketSummary) -> Result<(), StoreError> {
+        if self.get_summary(&after.id).await?.as_ref() == Some(after) {
+            Ok(())
+        } else {
+            Err(StoreError::VersionConflict)
+        }
+    }
+
+    /// Whether an item exists (a consistent read of its key).
+    pub(crate) async fn exists(&self, pk: String, sk: &str) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .projection_expression("pk")
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(output.item.is_some())
     }
 }

@@ -337,3 +337,91 @@ pub fn stream_message_image(
         .expect("a message item")
         .into()
 }
+
+/// The fault-injecting proxy (`infra/fault_proxy.py`) in front of the local server, one per
+/// test, stopped when dropped.
+pub struct FaultProxy {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl FaultProxy {
+    pub fn start() -> Self {
+        use std::io::BufRead;
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/fault_proxy.py");
+        let mut child = std::process::Command::new("python3")
+            .arg(script)
+            .arg(endpoint())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the fault proxy");
+        let stdout = child.stdout.take().expect("the proxy's output");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the proxy's port");
+        let port = line.trim().parse().expect("a port number");
+        Self { child, port }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Sends settings (see `infra/fault_proxy.py`) and answers the report.
+    pub fn configure(&self, settings: serde_json::Value) -> serde_json::Value {
+        self.control("POST", &settings.to_string())
+    }
+
+    /// `{"injected": {kind: count}, "forwarded": count}`.
+    pub fn report(&self) -> serde_json::Value {
+        self.control("GET", "")
+    }
+
+    fn control(&self, method: &str, body: &str) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let mut stream =
+            std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("reach the proxy");
+        let request = format!(
+            "{method} /__faults HTTP/1.1\r\nHost: proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).expect("ask the proxy");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("the proxy's answer");
+        let json = response
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body)
+            .unwrap_or("{}");
+        serde_json::from_str(json).expect("a JSON report")
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A store on a new table whose requests go through `proxy`, with the timeouts and retries
+/// the functions use in production (`DynamoStore::from_config`).
+pub async fn fresh_store_behind(proxy: &FaultProxy) -> (DynamoStore, Arc<Reads>) {
+    let (direct, _) = fresh_store().await;
+    let reads = Arc::new(Reads::default());
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(proxy.endpoint())
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .timeout_config(crate::timeouts())
+        .retry_config(crate::retries())
+        .interceptor(CountReads(reads.clone()))
+        .build();
+    (
+        DynamoStore::new(Client::from_conf(config), direct.table()),
+        reads,
+    )
+}

@@ -210,6 +210,14 @@ impl ThreadWriter for DynamoStore {
         writes.extend(self.counter_updates(ticket, &Facet::delta(Some(ticket), &after))?);
         match self.transact(writes).await? {
             Transaction::Committed => Ok(()),
+            // The message id is new: if it is stored, a lost answer hid this very write.
+            Transaction::ConditionFailed(_)
+                if self
+                    .exists(ticket_pk(&ticket.id), &message_sk(&posted.message.id))
+                    .await? =>
+            {
+                Ok(())
+            }
             Transaction::ConditionFailed(_) => Err(StoreError::VersionConflict),
         }
     }
