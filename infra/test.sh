@@ -2,7 +2,8 @@
 # Runs every test, from a fresh clone: installs the pinned Python tools, checks formatting and
 # lints, starts a local DynamoDB/S3 (moto) and the local API (cargo lambda watch) on their own
 # loopback ports, runs the Rust tests (unit, storage, handler) and the Python tests (end-to-end
-# over HTTP, template checks), and stops what it started.
+# over HTTP, a bounded fuzz against docs/openapi.yaml (FUZZ_EXAMPLES, default 25), template and
+# OpenAPI checks), and stops what it started. ./infra/fuzz.sh runs a longer fuzz alone.
 set -euo pipefail
 source "$(dirname "$0")/stack.sh"
 "$root/infra/venv.sh"
@@ -32,6 +33,6 @@ echo "==> local API (cargo lambda watch) on 127.0.0.1:$api_port"
 cargo build --workspace --bins --locked --quiet  # so the first request does not wait for a build
 start_api "$api_port" "$moto_port" tickets-e2e --ignore-changes
 
-echo "==> end-to-end tests over HTTP, template and infrastructure checks"
+echo "==> end-to-end tests and fuzzing over HTTP, template, OpenAPI and infrastructure checks"
 export API_URL="http://127.0.0.1:$api_port"
 python -m pytest tests -q -p no:cacheprovider

@@ -30,7 +30,11 @@ async fn create_ticket<S: TicketCreator>(api: &Api<S>, req: &Request) -> Result<
         CreateOutcome::Replayed {
             fingerprint: first,
             response,
-        } if first == fingerprint => Ok(Reply::raw(StatusCode::CREATED, response)),
+        } if first == fingerprint => {
+            // The first answer again, with its ETag: the replayed body is the ticket as it was
+            // created, at the version every new ticket starts at.
+            Ok(Reply::raw(StatusCode::CREATED, response).with_etag(ticket.version))
+        }
         CreateOutcome::Replayed { .. } => Err(DomainError::IdempotencyKeyReused.into()),
     }
 }

@@ -293,3 +293,19 @@ async fn a_retry_with_the_same_idempotency_key_returns_the_first_result() {
     assert_eq!(status, 201);
     assert_ne!(reply["data"]["_id"], first["data"]["_id"]);
 }
+
+#[tokio::test]
+async fn a_replayed_create_carries_the_etag_of_the_first_answer() {
+    let api = api().await;
+    let req = || {
+        post(&valid())
+            .caller("client-1", "client")
+            .header("Idempotency-Key", "order-43")
+    };
+    let first = handle(&api, req().build()).await.unwrap();
+    let replay = handle(&api, req().build()).await.unwrap();
+    assert_eq!(replay.status(), 201);
+    assert_eq!(first.headers()["etag"], "\"1\"");
+    assert_eq!(replay.headers()["etag"], first.headers()["etag"]);
+    assert_eq!(read(first).1, read(replay).1);
+}
