@@ -1,27 +1,36 @@
 """Every route × every kind of caller, over HTTP: the status each one gets.
 
-The ticket belongs to `client`. Another client must never learn it exists (404, never 403)."""
+The ticket belongs to `client`. Another client must never learn it exists (404, never 403).
+Expired and malformed local tokens are refused on every route (401)."""
+
+import time
 
 import pytest
 
-from .conftest import Api
+from .conftest import Api, token
 
-CALLERS = ["client", "other_client", "agent", "admin", "anonymous"]
+CALLERS = ["client", "other_client", "agent", "admin", "anonymous", "expired", "malformed"]
 
 # route -> expected status per caller, in the order of CALLERS
 MATRIX = {
-    "create for the owner": [201, 403, 201, 201, 401],
-    "list": [200, 200, 200, 200, 401],
-    "get": [200, 404, 200, 200, 401],
-    "update": [200, 404, 200, 200, 401],
-    "delete": [403, 404, 403, 200, 401],
-    "restore a deleted ticket": [404, 404, 404, 200, 401],
-    "add a thread message": [201, 404, 201, 201, 401],
-    "list thread messages": [200, 404, 200, 200, 401],
+    "create for the owner": [201, 403, 201, 201, 401, 401, 401],
+    "list": [200, 200, 200, 200, 401, 401, 401],
+    "get": [200, 404, 200, 200, 401, 401, 401],
+    "update": [200, 404, 200, 200, 401, 401, 401],
+    "delete": [403, 404, 403, 200, 401, 401, 401],
+    "restore a deleted ticket": [404, 404, 404, 200, 401, 401, 401],
+    "add a thread message": [201, 404, 201, 201, 401, 401, 401],
+    "list thread messages": [200, 404, 200, 200, 401, 401, 401],
+    "history": [403, 404, 200, 200, 401, 401, 401],
+    "declare an attachment": [201, 404, 201, 201, 401, 401, 401],
+    "download a pending attachment": [409, 404, 409, 409, 401, 401, 401],
+    "remove the owner's attachment": [200, 404, 200, 200, 401, 401, 401],
 }
 
+UPLOAD = {"filename": "notes.txt", "size": 5, "type": "text/plain"}
 
-def call(route: str, caller: Api, owner_id: str, ticket: dict):
+
+def call(route: str, caller: Api, owner: Api, owner_id: str, ticket: dict):
     path = f"/{ticket['_id']}"
     if route == "create for the owner":
         body = {"title": "t", "description": "d", "priority": "low", "category": "general", "client": owner_id}
@@ -40,7 +49,27 @@ def call(route: str, caller: Api, owner_id: str, ticket: dict):
         return caller.request("POST", f"{path}/threads", json={"message": "Any news?"})
     if route == "list thread messages":
         return caller.request("GET", f"{path}/threads")
+    if route == "history":
+        return caller.request("GET", f"{path}/history")
+    if route == "declare an attachment":
+        return caller.request("POST", f"{path}/attachments", json=UPLOAD)
+    if route in ("download a pending attachment", "remove the owner's attachment"):
+        declared = owner.request("POST", f"{path}/attachments", json=UPLOAD)
+        assert declared.status_code == 201, declared.text
+        attachment = f"{path}/attachments/{declared.json()['data']['_id']}"
+        method = "GET" if route.startswith("download") else "DELETE"
+        return caller.request(method, attachment, allow_redirects=False)
     raise AssertionError(route)
+
+
+@pytest.fixture
+def expired(api_url, ids) -> Api:
+    return Api(api_url, token(ids["client"], "client", exp=int(time.time()) - 1))
+
+
+@pytest.fixture
+def malformed(api_url) -> Api:
+    return Api(api_url, "eyJhbGciOiJub25lIn0.not-base64-json.x")
 
 
 @pytest.mark.parametrize("route", MATRIX)
@@ -52,7 +81,7 @@ def test_each_caller_gets_the_right_answer_on_each_route(route, request, ids):
         ticket = owner.create()
         if route == "restore a deleted ticket":
             assert admin.request("DELETE", f"/{ticket['_id']}").status_code == 200
-        response = call(route, callers[name], ids["client"], ticket)
+        response = call(route, callers[name], owner, ids["client"], ticket)
         body = response.json()
         assert body["success"] is (response.status_code < 400), response.text
         got.append(response.status_code)

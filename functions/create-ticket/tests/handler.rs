@@ -127,6 +127,18 @@ async fn bad_input_gets_the_documented_code_and_writes_nothing() {
             "INVALID_BODY",
         ),
         (
+            "nested too deep",
+            TestRequest::new("POST", "/")
+                .header("content-type", "application/json")
+                .raw_body(&format!(
+                    "{{\"tags\": {}{}}}",
+                    "[".repeat(200),
+                    "]".repeat(200)
+                )),
+            400,
+            "INVALID_BODY",
+        ),
+        (
             "not UTF-8",
             TestRequest::new("POST", "/")
                 .header("content-type", "application/json")
