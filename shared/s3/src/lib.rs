@@ -61,6 +61,20 @@ impl S3Files {
 /// carry (the uploader would have to compute and send them).
 pub fn config(shared: &aws_config::SdkConfig, path_style: bool) -> aws_sdk_s3::Config {
     aws_sdk_s3::config::Builder::from(shared)
+        // As for DynamoDB: answer within the function's time, retry briefly, then 503.
+        .timeout_config(
+            aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(2))
+                .operation_timeout(Duration::from_secs(7))
+                .build(),
+        )
+        .retry_config(
+            aws_sdk_s3::config::retry::RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(50))
+                .with_max_backoff(Duration::from_millis(800)),
+        )
         .force_path_style(path_style)
         .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
         .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
