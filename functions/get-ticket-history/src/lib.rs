@@ -1,9 +1,7 @@
 //! `GET /v2/support-tickets/{id}/history`: who changed which field of the ticket, from what to
 //! what, and when; oldest first, paged. For agents and admins.
 
-use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
-use serde::Serialize;
 use tickets_domain::store::{HistoryStore, MessageQuery, TicketReader};
 use tickets_domain::{DomainError, FieldError};
 use tickets_http::request::{self, QueryParams};
@@ -17,18 +15,6 @@ where
     S: TicketReader + HistoryStore,
 {
     Ok(respond(&req, get_ticket_history(api, &req).await))
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Pagination {
-    limit: u32,
-    next_cursor: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Members {
-    pagination: Pagination,
 }
 
 async fn get_ticket_history<S>(api: &Api<S>, req: &Request) -> Result<Reply, ApiError>
@@ -55,11 +41,5 @@ where
         .store
         .list_history(&id, &MessageQuery { limit, cursor })
         .await?;
-    let members = Members {
-        pagination: Pagination {
-            limit,
-            next_cursor: page.next_cursor,
-        },
-    };
-    Ok(Reply::new(StatusCode::OK, &page.entries, &members))
+    Ok(Reply::cursor_page(&page.entries, limit, page.next_cursor))
 }

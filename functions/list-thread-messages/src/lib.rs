@@ -1,9 +1,7 @@
 //! `GET /v2/support-tickets/{id}/threads`: the ticket's thread, oldest first, one page per
 //! request (`limit`, `cursor`). Clients never see internal notes.
 
-use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
-use serde::Serialize;
 use tickets_domain::store::{MessagePage, MessageQuery, ThreadReader};
 use tickets_domain::Caller;
 use tickets_http::request::{self, QueryParams};
@@ -14,18 +12,6 @@ const MAX_LIMIT: u32 = 100;
 
 pub async fn handle<S: ThreadReader>(api: &Api<S>, req: Request) -> Result<Response<Body>, Error> {
     Ok(respond(&req, list_thread_messages(api, &req).await))
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Pagination {
-    limit: u32,
-    next_cursor: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Members {
-    pagination: Pagination,
 }
 
 async fn list_thread_messages<S: ThreadReader>(
@@ -52,13 +38,7 @@ async fn list_thread_messages<S: ThreadReader>(
         .into_iter()
         .filter(|m| staff || !m.internal)
         .collect();
-    let members = Members {
-        pagination: Pagination {
-            limit,
-            next_cursor: page.next_cursor,
-        },
-    };
-    Ok(Reply::new(StatusCode::OK, &messages, &members))
+    Ok(Reply::cursor_page(&messages, limit, page.next_cursor))
 }
 
 /// The first page carries the ticket, checked in full. Later pages carry the ticket's client on

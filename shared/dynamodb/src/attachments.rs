@@ -1,7 +1,7 @@
 //! Attachment records: one item each beside the ticket (`ATT#<id>`), changed together with the
 //! ticket's version.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use tickets_domain::store::{AttachmentReader, AttachmentWriter, UploadVerdict};
 use tickets_domain::{Attachment, AttachmentStatus, StoreError, TicketSummary, Timestamp};
 
@@ -23,36 +23,13 @@ impl AttachmentReader for DynamoStore {
             key(ticket_pk(ticket_id), TICKET_SK),
             key(ticket_pk(ticket_id), &attachment_sk(attachment_id)),
         ];
-        let mut request = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .consistent_read(true)
-                .build()
-                .map_err(internal)?,
-        );
         let (mut ticket, mut attachment) = (None, None);
-        while let Some(keys) = request.take() {
-            let output = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, keys)
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in output
-                .responses
-                .and_then(|mut tables| tables.remove(&self.table))
-                .unwrap_or_default()
-            {
-                if string_attr(&item, SK).as_deref() == Some(TICKET_SK) {
-                    ticket = Some(from_item::<TicketSummary>(item)?);
-                } else {
-                    attachment = Some(from_item::<Attachment>(item)?);
-                }
+        for item in self.batch_get(keys).await? {
+            if string_attr(&item, SK).as_deref() == Some(TICKET_SK) {
+                ticket = Some(from_item::<TicketSummary>(item)?);
+            } else {
+                attachment = Some(from_item::<Attachment>(item)?);
             }
-            request = output
-                .unprocessed_keys
-                .and_then(|mut tables| tables.remove(&self.table));
         }
         Ok(ticket.map(|ticket| (ticket, attachment)))
     }

@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use tickets_domain::store::{Counts, Scope};
 use tickets_domain::{StoreError, TicketSummary};
 
-use crate::error::{internal, store_error};
+use crate::error::internal;
 use crate::items::{key, Item, COUNTER_SHARDS, COUNTER_SK};
 use crate::DynamoStore;
 
@@ -74,31 +74,8 @@ impl DynamoStore {
                 .collect(),
         };
         let mut counts = BTreeMap::new();
-        let mut pending = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .consistent_read(true)
-                .build()
-                .map_err(internal)?,
-        );
-        while let Some(request) = pending.take() {
-            let output = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in output
-                .responses
-                .and_then(|mut tables| tables.remove(&self.table))
-                .unwrap_or_default()
-            {
-                add_counts(&mut counts, &item);
-            }
-            pending = output
-                .unprocessed_keys
-                .and_then(|mut tables| tables.remove(&self.table));
+        for item in self.batch_get(keys).await? {
+            add_counts(&mut counts, &item);
         }
         Ok(Counts(counts))
     }

@@ -335,6 +335,43 @@ impl DynamoStore {
         }
     }
 
+    /// The items of `keys` that exist, read consistently in one `BatchGetItem` (more only for
+    /// keys DynamoDB leaves unprocessed).
+    pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut pending = Some(
+            aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(internal)?,
+        );
+        let mut items = Vec::new();
+        let mut attempt = 0;
+        while let Some(request) = pending.take() {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
+            attempt += 1;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(store_error)?;
+            items.extend(
+                output
+                    .responses
+                    .and_then(|mut tables| tables.remove(&self.table))
+                    .unwrap_or_default(),
+            );
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut tables| tables.remove(&self.table));
+        }
+        Ok(items)
+    }
+
     /// Whether an item exists (a consistent read of its key).
     pub(crate) async fn exists(&self, pk: String, sk: &str) -> Result<bool, StoreError> {
         let output = self

@@ -60,6 +60,25 @@ impl Reply {
         Self::new(StatusCode::CREATED, data, &())
     }
 
+    /// One page of a list paged by cursor only:
+    /// `{"data": [...], "pagination": {"limit", "nextCursor"}}`.
+    pub fn cursor_page<T: Serialize>(items: &[T], limit: u32, next_cursor: Option<String>) -> Self {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Pagination {
+            limit: u32,
+            next_cursor: Option<String>,
+        }
+        #[derive(Serialize)]
+        struct Members {
+            pagination: Pagination,
+        }
+        let members = Members {
+            pagination: Pagination { limit, next_cursor },
+        };
+        Self::new(StatusCode::OK, &items, &members)
+    }
+
     /// A body produced earlier (an idempotent replay), sent again unchanged.
     pub fn raw(status: StatusCode, body: String) -> Self {
         Self {
