@@ -81,7 +81,7 @@ async fn staff_create_for_a_named_client_and_must_name_one() {
 
     let mut body = valid();
     body["client"] = json!("client-7");
-    body["assignedTo"] = json!("agent-1");
+    body["assignedTo"] = json!("me");
     let (status, reply) = send(&api, post(&body).caller("agent-1", "agent")).await;
     assert_eq!(status, 201);
     assert_eq!(reply["data"]["client"], "client-7");

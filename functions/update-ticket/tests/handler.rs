@@ -140,6 +140,10 @@ async fn if_match_is_enforced_when_present() {
         .caller("agent-1", "agent")
         .header("If-Match", "soon");
     assert_eq!(send(&api, garbage).await.0, 400);
+    let any = patch(&ticket.id, &json!({"title": "Any version"}))
+        .caller("agent-1", "agent")
+        .header("If-Match", "*");
+    assert_eq!(send(&api, any).await.0, 200, "* matches any version");
 }
 
 #[tokio::test]

@@ -82,10 +82,12 @@ impl NewTicket {
         } else {
             Some(caller.id.clone())
         };
-        let assigned_to = self
-            .assigned_to
-            .as_deref()
-            .and_then(|a| check.principal("assignedTo", a));
+        let assigned_to = match self.assigned_to.as_deref() {
+            // As in updates and list filters, `me` is the caller.
+            Some("me") => Some(caller.id.clone()),
+            Some(a) => check.principal("assignedTo", a),
+            None => None,
+        };
         if let Some(status) = &self.status {
             if check.one_of("status", status, Status::ALL) != Some(Status::Open) {
                 check.fail("status", "a new ticket is always open");

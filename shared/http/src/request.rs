@@ -108,6 +108,10 @@ pub fn if_match(req: &Request) -> Result<Option<u64>, ApiError> {
     let Some(value) = header(req, "if-match") else {
         return Ok(None);
     };
+    // `*` matches any current version (RFC 9110): no precondition beyond existence.
+    if value.trim() == "*" {
+        return Ok(None);
+    }
     let version = value.trim().trim_start_matches("W/").trim_matches('"');
     version.parse().map(Some).map_err(|_| {
         ApiError::invalid_header("If-Match", "must be the ticket's version, e.g. \"3\"")
