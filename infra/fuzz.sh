@@ -17,7 +17,7 @@ export FUZZ_EXAMPLES=${FUZZ_EXAMPLES:-500}
 echo "==> building the functions"
 cargo build --workspace --bins --locked --quiet
 start_moto "$moto_port"
-start_api "$api_port" "$moto_port" tickets-fuzz tickets-fuzz-attachments --ignore-changes
+start_api "$api_port" "$moto_port" tickets-fuzz --ignore-changes
 
 echo "==> fuzzing http://127.0.0.1:$api_port with $FUZZ_EXAMPLES examples per operation and role"
 export API_URL="http://127.0.0.1:$api_port"

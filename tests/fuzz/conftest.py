@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections import Counter, defaultdict
 
@@ -20,6 +21,9 @@ TOKENS = {role: token(SUBJECTS[role], role) for role in ROLES}
 
 # How many tickets each role's `{id}` routes are pointed at.
 TICKETS_PER_ROLE = 4
+
+# A file each role uploads, so the download route also answers its 302.
+UPLOAD = b"fuzz target\n"
 
 # What the fuzz tests sent and got, per role: printed at the end of the session.
 STATS: dict[str, Counter] = defaultdict(Counter)
@@ -59,6 +63,85 @@ def fuzz_tickets(api_url: str) -> dict[str, list[str]]:
             ids.append(response.json()["data"]["_id"])
         tickets[role] = ids
     return tickets
+
+
+def session_of(role: str) -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {TOKENS[role]}"
+    return session
+
+
+def declare(session: requests.Session, api_url: str, ticket_id: str, name: str) -> dict:
+    body = {"filename": name, "size": len(UPLOAD), "type": "text/plain"}
+    response = session.post(f"{api_url}{BASE}/{ticket_id}/attachments", json=body, timeout=30)
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
+@pytest.fixture(scope="session")
+def fuzz_attachments(
+    api_url: str, fuzz_tickets: dict[str, list[str]]
+) -> dict[str, list[tuple[str, str]]]:
+    """Real (ticket id, attachment id) pairs per role, for the `{attachmentId}` routes: on the
+    role's tickets, an `external` link, a `pending` upload and an `available` one (uploaded to
+    its presigned URL and settled by the local relay), and for the client also an upload an
+    agent added to one of its tickets (which the client may not remove: 403)."""
+    attachments: dict[str, list[tuple[str, str]]] = {}
+    uploaded: list[tuple[str, str, str]] = []
+    for role in ROLES:
+        session = session_of(role)
+        first, second, third = fuzz_tickets[role][:3]
+        body = {
+            "title": f"Fuzz target with a link for {role}",
+            "description": "A ticket with an external attachment.",
+            "priority": "low",
+            "category": "general",
+            "attachments": [
+                {
+                    "filename": "link.txt",
+                    "url": "https://files.example.com/link.txt",
+                    "size": 1,
+                    "type": "text/plain",
+                }
+            ],
+        }
+        if role != "client":
+            body["client"] = SUBJECTS["client"]
+        response = session.post(f"{api_url}{BASE}", json=body, timeout=30)
+        assert response.status_code == 201, response.text
+        ticket = response.json()["data"]
+        pairs = [(ticket["_id"], ticket["attachments"][0]["_id"])]
+        pending = declare(session, api_url, first, "pending.txt")
+        pairs.append((first, pending["_id"]))
+        available = declare(session, api_url, second, "available.txt")
+        upload = available["upload"]
+        put = requests.request(
+            upload["method"], upload["url"], data=UPLOAD, headers=upload["headers"], timeout=30
+        )
+        assert put.status_code == 200, put.text
+        pairs.append((second, available["_id"]))
+        uploaded.append((role, second, available["_id"]))
+        attachments[role] = pairs
+        if role == "client":
+            by_agent = declare(session_of("agent"), api_url, third, "by-agent.txt")
+            pairs.append((third, by_agent["_id"]))
+
+    # The relay hands S3's notification to on-attachment-uploaded: wait until it has.
+    deadline = time.monotonic() + 20
+    for role, ticket_id, attachment_id in uploaded:
+        while True:
+            response = session_of(role).get(f"{api_url}{BASE}/{ticket_id}", timeout=30)
+            assert response.status_code == 200, response.text
+            attachment = next(
+                a for a in response.json()["data"]["attachments"] if a["_id"] == attachment_id
+            )
+            status = attachment["status"]
+            if status != "pending":
+                assert status == "available", status
+                break
+            assert time.monotonic() < deadline, "the upload was not settled: is the relay running?"
+            time.sleep(0.2)
+    return attachments
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

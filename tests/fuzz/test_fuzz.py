@@ -7,9 +7,10 @@ operation (default 25), valid and invalid ones, and every answer must be documen
 - no 5xx (`not_a_server_error`);
 - a documented status (`status_code_conformance`), content type (`content_type_conformance`),
   body (`response_schema_conformance`) and headers (`response_headers_conformance`: `ETag` on
-  ticket answers, `Retry-After` on 503s).
+  ticket answers, `Location` and `Cache-Control` on the download's 302, `Retry-After` on 503s).
 
-Routes with `{id}` are pointed at real tickets of the role (see `fuzz_tickets`), except for
+Routes with `{id}` are pointed at real tickets of the role (see `fuzz_tickets`), and routes with
+`{attachmentId}` at real attachments of the role's tickets (see `fuzz_attachments`), except for
 generated ids that are not ids at all and one case in eight, which keep their random id and so
 test the 404 path.
 
@@ -48,15 +49,30 @@ CHECKS = [
 ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 
 
-def point_at_a_real_ticket(case, tickets: list[str]) -> None:
-    """Replaces a generated ticket id by one of the role's tickets, chosen from the generated
-    value so a failing case replays the same way."""
+def real_pick(generated) -> int | None:
+    """A number chosen from a generated id, so a failing case replays the same way; `None` for
+    the values that keep their random id (not an id at all, or one case in eight)."""
+    text = str(generated)
+    pick = zlib.crc32(text.encode("utf-8", "surrogatepass"))
+    return pick if ULID.match(text) and pick % 8 != 0 else None
+
+
+def point_at_a_real_ticket(case, tickets: list[str], attachments: list[tuple[str, str]]) -> None:
+    """Replaces a generated ticket id by one of the role's tickets and a generated attachment
+    id by one of their attachments (with its ticket, when the ticket id is replaced too)."""
     generated = case.path_parameters.get("id")
     if generated is None:
         return
-    text = str(generated)
-    pick = zlib.crc32(text.encode("utf-8", "surrogatepass"))
-    if ULID.match(text) and pick % 8 != 0:
+    pick = real_pick(generated)
+    if "attachmentId" in case.path_parameters:
+        attachment_pick = real_pick(case.path_parameters["attachmentId"])
+        if attachment_pick is not None:
+            ticket_id, attachment_id = attachments[attachment_pick % len(attachments)]
+            case.path_parameters["attachmentId"] = attachment_id
+            if pick is not None:
+                case.path_parameters["id"] = ticket_id
+            return
+    if pick is not None:
         case.path_parameters["id"] = tickets[pick % len(tickets)]
 
 
@@ -96,8 +112,8 @@ def fuzz_test(role: str):
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    def test(case, api_url, fuzz_tickets):
-        point_at_a_real_ticket(case, fuzz_tickets[role])
+    def test(case, api_url, fuzz_tickets, fuzz_attachments):
+        point_at_a_real_ticket(case, fuzz_tickets[role], fuzz_attachments[role])
         stats = STATS[role]
         stats["examples"] += 1
         response = case.call(base_url=api_url, timeout=30)

@@ -146,7 +146,7 @@ where
         let ticket = store
             .get_ticket(id)
             .await?
-            .filter(|ticket| caller.can_see(ticket))
+            .filter(|ticket| caller.can_see(ticket) && !ticket.is_deleted())
             .ok_or(DomainError::NotFound)?;
         let attachment =
             upload
@@ -172,8 +172,12 @@ pub async fn find_attachment<S: AttachmentReader>(
     attachment_id: &str,
     caller: &Caller,
 ) -> Result<(TicketSummary, Attachment), DomainError> {
+    // A soft-deleted ticket's attachments are hidden from everyone, admins included, until
+    // it is restored.
     match store.get_attachment(ticket_id, attachment_id).await? {
-        Some((ticket, Some(attachment))) if caller.can_see(&ticket) => Ok((ticket, attachment)),
+        Some((ticket, Some(attachment))) if caller.can_see(&ticket) && !ticket.is_deleted() => {
+            Ok((ticket, attachment))
+        }
         _ => Err(DomainError::NotFound),
     }
 }

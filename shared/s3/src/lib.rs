@@ -163,7 +163,11 @@ impl FileStore for S3Files {
             .map_err(|e| failed("presign upload", e))?;
         let headers: BTreeMap<String, String> = request
             .headers()
-            .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+            // The uploader sends what was signed; the host comes from the URL, and the
+            // function's own trace id is not the uploader's business.
+            .filter(|(name, _)| {
+                !name.eq_ignore_ascii_case("host") && !name.eq_ignore_ascii_case("x-amzn-trace-id")
+            })
             .map(|(name, value)| (name.to_string(), value.to_string()))
             .collect();
         Ok(PresignedUpload {
