@@ -50,7 +50,10 @@ class Relay:
             for name in ("ingest", "uploads", "stream-failures")
         }
         self.stream_arn = self.dynamodb.describe_table(TableName=prefix)["Table"]["LatestStreamArn"]
-        self.iterators: dict[str, str] = {}
+        # The last sequence number handled per shard. A fresh iterator is taken on every poll:
+        # moto replaces its table object when it rolls a transaction back, and an iterator
+        # kept across that keeps reading the stale copy.
+        self.handled: dict[str, str] = {}
         self.schedule_seconds = float(os.environ.get("SCHEDULE_SECONDS", "60"))
         self.next_schedule = time.monotonic() + self.schedule_seconds
 
@@ -75,16 +78,19 @@ class Relay:
         worked = False
         for shard in shards:
             shard_id = shard["ShardId"]
-            if shard_id not in self.iterators:
-                self.iterators[shard_id] = self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            page = self.streams.get_records(ShardIterator=self.iterators[shard_id], Limit=100)
-            self.iterators[shard_id] = page["NextShardIterator"]
+            position = {"ShardIteratorType": "TRIM_HORIZON"}
+            if shard_id in self.handled:
+                position = {
+                    "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+                    "SequenceNumber": self.handled[shard_id],
+                }
+            iterator = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id, **position)
+            page = self.streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=100)
             records = page["Records"]
             if records:
                 worked = True
                 self.deliver_stream(records)
+                self.handled[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
         return worked
 
     def deliver_stream(self, records: list[dict]) -> None:

@@ -162,4 +162,6 @@ async fn a_soft_deleted_tickets_attachments_are_hidden() {
             .0,
         404
     );
+    let admin = get(&api, &ticket.id, &attachment.id, Some(("admin-1", "admin"))).await;
+    assert_eq!(admin.0, 404, "admins too, until the ticket is restored");
 }

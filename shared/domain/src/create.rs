@@ -186,7 +186,10 @@ fn external_attachments(
             } else if !url.bytes().all(|b| b.is_ascii_graphic()) {
                 // It becomes a `Location` header: spaces and other characters must be
                 // percent-encoded by the sender.
-                check.fail(&field("url"), "must be percent-encoded (no spaces or non-ASCII)");
+                check.fail(
+                    &field("url"),
+                    "must be percent-encoded (no spaces or non-ASCII)",
+                );
             }
         }
         let size = check.required(&field("size"), &attachment.size).copied();
