@@ -72,6 +72,7 @@ AUTO_CLOSE_AFTER_DAYS=4
 LOCAL_AUTH=unverified-jwt
 RUST_LOG=info
 AWS_LAMBDA_LOG_FORMAT=JSON
+STORAGE_ATTEMPT_TIMEOUT_SECONDS=10
 ENV
   # exec keeps $! the watcher's own pid, the leader of the process group stopped on exit.
   (cd "$root" && exec setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \

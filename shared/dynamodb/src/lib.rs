@@ -63,7 +63,7 @@ impl DynamoStore {
     pub fn from_config(config: &aws_config::SdkConfig) -> Result<Self, StoreError> {
         let table = std::env::var("TABLE_NAME").map_err(|_| internal("TABLE_NAME is not set"))?;
         let config = aws_sdk_dynamodb::config::Builder::from(config)
-            .timeout_config(timeouts())
+            .timeout_config(timeouts_from_env())
             .retry_config(retries())
             .build();
         Ok(Self::new(Client::from_conf(config), table))
@@ -141,10 +141,25 @@ impl DynamoStore {
 /// retry, and a storage that stays away a 503, not a Lambda timeout. Throttling, 5xx and
 /// dropped connections are retried by the SDK's standard retry (3 attempts, with backoff).
 pub fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+    timeouts_for(Duration::from_secs(2))
+}
+
+/// `timeouts()` with another attempt timeout: `STORAGE_ATTEMPT_TIMEOUT_SECONDS` lets a slow
+/// local server (one Python process serving every request) take longer than DynamoDB would.
+fn timeouts_from_env() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+    std::env::var("STORAGE_ATTEMPT_TIMEOUT_SECONDS")
+        .ok()
+        .and_then(|seconds| seconds.parse::<u64>().ok())
+        .map_or_else(timeouts, |seconds| {
+            timeouts_for(Duration::from_secs(seconds))
+        })
+}
+
+fn timeouts_for(attempt: Duration) -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
     aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
-        .operation_attempt_timeout(Duration::from_secs(2))
-        .operation_timeout(Duration::from_secs(7))
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(attempt * 7 / 2)
         .build()
 }
 

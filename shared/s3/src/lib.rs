@@ -62,13 +62,18 @@ impl S3Files {
 pub fn config(shared: &aws_config::SdkConfig, path_style: bool) -> aws_sdk_s3::Config {
     aws_sdk_s3::config::Builder::from(shared)
         // As for DynamoDB: answer within the function's time, retry briefly, then 503.
-        .timeout_config(
+        .timeout_config({
+            // As for DynamoDB, `STORAGE_ATTEMPT_TIMEOUT_SECONDS` lets a slow local server take longer.
+            let attempt = std::env::var("STORAGE_ATTEMPT_TIMEOUT_SECONDS")
+                .ok()
+                .and_then(|seconds| seconds.parse::<u64>().ok())
+                .map_or(Duration::from_secs(2), Duration::from_secs);
             aws_sdk_s3::config::timeout::TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(2))
-                .operation_timeout(Duration::from_secs(7))
-                .build(),
-        )
+                .operation_attempt_timeout(attempt)
+                .operation_timeout(attempt * 7 / 2)
+                .build()
+        })
         .retry_config(
             aws_sdk_s3::config::retry::RetryConfig::standard()
                 .with_max_attempts(3)
