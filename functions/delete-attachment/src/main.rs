@@ -6,7 +6,7 @@ use tickets_s3::S3Files;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     tickets_http::init_tracing();
-    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let shared = tickets_dynamodb::aws_config().await;
     let api = Api::with_files(
         DynamoStore::from_config(&shared)?,
         S3Files::from_config(&shared)?,

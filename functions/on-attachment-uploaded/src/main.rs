@@ -7,7 +7,7 @@ use tickets_s3::S3Files;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let shared = tickets_dynamodb::aws_config().await;
     let deps = Deps {
         store: DynamoStore::from_config(&shared)?,
         files: S3Files::from_config(&shared)?,

@@ -6,7 +6,7 @@ use tickets_events::EventBus;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let shared = tickets_dynamodb::aws_config().await;
     let deps = Deps {
         history: DynamoStore::from_config(&shared)?,
         publisher: EventBus::from_config(&shared)?,

@@ -5,11 +5,13 @@
 
 mod attachments;
 mod automation;
+mod config;
 mod counters;
 mod error;
 mod items;
 mod list;
 pub use automation::change_from_stream;
+pub use config::aws_config;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod thread;
@@ -53,9 +55,9 @@ impl DynamoStore {
     }
 
     /// Builds the client from the standard AWS environment (region, credentials and, locally,
-    /// `AWS_ENDPOINT_URL`) and the table from `TABLE_NAME`.
+    /// `AWS_ENDPOINT_URL`; see [`aws_config`]) and the table from `TABLE_NAME`.
     pub async fn from_env() -> Result<Self, StoreError> {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = aws_config().await;
         Self::from_config(&config)
     }
 

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The benchmark (issue #7, docs/PERFORMANCE.md): builds the release binaries, starts a local
+# DynamoDB/S3 (moto) and the counting proxy on loopback, and runs every function under the
+# project's Lambda Runtime API emulator (infra/bench). It prints, per function, init time (median
+# of BENCH_COLD cold starts), first-invocation latency, warm p50/p99 over BENCH_WARM invocations
+# and peak RSS, next to the two floors measured in the same run (a hello-world lambda_runtime
+# binary and the bare SDK call); the DynamoDB and S3 requests per operation at BENCH_TICKETS and
+# BENCH_TICKETS_LARGE tickets; and the arm64 zip size per function (BENCH_ZIP=0 skips that
+# build). The report is also written to .local/bench/report.md. BENCH_BUILD=0 measures the
+# binaries already in BENCH_BIN_DIR (default target/release) without building.
+set -euo pipefail
+source "$(dirname "$0")/stack.sh"
+"$root/infra/venv.sh"
+cd "$root"
+
+moto_port=${BENCH_MOTO_PORT:-5405}
+runtime_port=${BENCH_PORT:-9505}
+proxy_port=${BENCH_PROXY_PORT:-9506}
+prefix=tickets-bench
+
+functions=()
+for dir in functions/*/; do functions+=("$(basename "$dir")"); done
+packages=()
+for name in "${functions[@]}" bench-hello; do packages+=(-p "$name"); done
+
+bench="${BENCH_BIN_DIR:-$root/target/release}/bench"
+if [[ "${BENCH_BUILD:-1}" != 0 ]]; then
+  echo "==> release build (x86_64, for the measurements)"
+  cargo build --release --locked --quiet "${packages[@]}" -p tickets-bench
+fi
+
+if [[ "${BENCH_BUILD:-1}" != 0 && "${BENCH_ZIP:-1}" != 0 ]]; then
+  echo "==> cargo lambda build --release --arm64 --output-format zip (package sizes)"
+  cargo lambda build --release --arm64 --locked --output-format zip --lambda-dir target/lambda-arm64 \
+    "${packages[@]}" >"$state/bench-zip.log" 2>&1 || { tail -30 "$state/bench-zip.log"; exit 1; }
+  export BENCH_ZIP_DIR="$root/target/lambda-arm64"
+fi
+
+echo "==> moto on 127.0.0.1:$moto_port, counting proxy on 127.0.0.1:$proxy_port"
+# infra/moto_server.py, with transactions whose cost does not grow with the table (see the file).
+ensure_free "$moto_port"
+setsid python "$root/infra/bench_moto.py" "$moto_port" >"$state/moto-$moto_port.log" 2>&1 &
+started+=($!)
+wait_for "http://127.0.0.1:$moto_port/moto-api/" "moto" 30
+python "$root/infra/bootstrap.py" "http://127.0.0.1:$moto_port" "$prefix"
+ensure_free "$proxy_port"
+setsid python "$root/infra/bench_proxy.py" "$proxy_port" "http://127.0.0.1:$moto_port" \
+  >"$state/bench-proxy.log" 2>&1 &
+started+=($!)
+wait_for "http://127.0.0.1:$proxy_port/__bench/take" "the counting proxy" 30
+
+echo "==> benchmark (Runtime API emulator on 127.0.0.1:$runtime_port)"
+export BENCH_ROOT="$root" BENCH_BIN_DIR="${BENCH_BIN_DIR:-$root/target/release}" BENCH_PORT="$runtime_port"
+export BENCH_MOTO="http://127.0.0.1:$moto_port" BENCH_PROXY="http://127.0.0.1:$proxy_port"
+export BENCH_REPORT="${BENCH_REPORT:-$state/bench/report.md}"
+export TABLE_NAME=$prefix BUCKET_NAME=$prefix-attachments EVENT_BUS_NAME=$prefix-events
+export S3_FORCE_PATH_STYLE=true LOCAL_AUTH=unverified-jwt AUTO_CLOSE_AFTER_DAYS=4
+# What Lambda sets for the template's LoggingConfig (LogFormat: JSON).
+export AWS_LAMBDA_LOG_FORMAT=JSON AWS_LAMBDA_LOG_LEVEL=INFO
+if [[ "${BENCH_ZIP:-1}" != 0 && -z "${BENCH_ZIP_DIR:-}" && -d "$root/target/lambda-arm64" ]]; then
+  export BENCH_ZIP_DIR="$root/target/lambda-arm64"  # from an earlier build
+fi
+"$bench"

@@ -1,0 +1,734 @@
+//! The benchmark behind `infra/bench.sh` (see docs/PERFORMANCE.md).
+//!
+//! Every function under `functions/` that has a fixture `events/<name>.json` and a release
+//! binary is measured, nothing to register: a new function is in the next run. The fixtures'
+//! placeholder ids are swapped for real ones on every invocation (a seeded ticket for the
+//! fixture ticket id, an attachment created by an earlier invocation for the fixture attachment
+//! id, fresh values for request, event and message ids). `ORDER_LAST` is the only list to keep:
+//! functions that consume what another one produced run after it.
+//!
+//! One run:
+//! 1. creates one ticket through `create-ticket` and clones it into `BENCH_TICKETS` tickets;
+//! 2. cost per operation at that size: each function once through the counting proxy
+//!    (`infra/bench_proxy.py`), which records every DynamoDB and S3 request;
+//! 3. the floors: `bench-hello` under the same emulator, and the bare SDK `GetItem` in process;
+//! 4. `BENCH_COLD` cold starts of every function, then `BENCH_WARM` warm invocations of each;
+//! 5. grows the table to `BENCH_TICKETS_LARGE` tickets and measures the cost again;
+//! 6. prints the tables (and writes them to `BENCH_REPORT`).
+
+mod runtime_api;
+mod seed;
+mod stats;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use runtime_api::{Event, Msg, RuntimeApi};
+use stats::Cost;
+
+/// These run last, in this order: the functions that add tickets (so that the others see the
+/// table at its seeded size), then those that use what others leave behind: attachments are
+/// declared, uploaded, read and removed; tickets are deleted, then restored.
+const ORDER_LAST: &[&str] = &[
+    "create-ticket",
+    "ingest-tickets",
+    "create-attachment",
+    "on-attachment-uploaded",
+    "get-attachment",
+    "delete-attachment",
+    "delete-ticket",
+    "restore-ticket",
+];
+
+/// Extra list queries for the cost table (the fixture's own query is measured too).
+const COST_QUERIES: &[(&str, &str)] = &[
+    ("list-tickets", "status=open&countByStatus=true"),
+    ("list-tickets", "category=technical&priority=high&limit=50"),
+    ("list-tickets", "page=5&limit=20"),
+];
+
+/// The fixtures' placeholder ids.
+const FIXTURE_TICKET: &str = "01JD6ZKQ8C4W3M5T7N9P1R3S5V";
+const FIXTURE_ATTACHMENT: &str = "01JD6ZKQ8D6X8Z0B2D4F6H8K0M";
+/// Request, event, message and schedule ids: each invocation gets its own.
+const FIXTURE_UNIQUE: &[&str] = &[
+    "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+    "c4ca4238a0b923820dcc509a6f75849b",
+    "059f36b4-87a3-44ab-83d2-661975830a7d",
+    "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+];
+
+pub struct Settings {
+    root: PathBuf,
+    bin_dir: PathBuf,
+    moto: String,
+    proxy: String,
+    port: u16,
+    cold: usize,
+    warm: usize,
+    tickets: usize,
+    tickets_large: usize,
+    report: PathBuf,
+    zip_dir: Option<PathBuf>,
+    env: Vec<(String, String)>,
+}
+
+fn var(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_string())
+}
+
+impl Settings {
+    fn from_env() -> Self {
+        let root = PathBuf::from(var("BENCH_ROOT", "."));
+        let moto = var("BENCH_MOTO", "http://127.0.0.1:5405");
+        let mut env = vec![];
+        for name in [
+            "TABLE_NAME",
+            "BUCKET_NAME",
+            "EVENT_BUS_NAME",
+            "AUTO_CLOSE_AFTER_DAYS",
+            "LOCAL_AUTH",
+            "S3_FORCE_PATH_STYLE",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "RUST_LOG",
+            "AWS_LAMBDA_LOG_FORMAT",
+            "AWS_LAMBDA_LOG_LEVEL",
+        ] {
+            if let Ok(value) = std::env::var(name) {
+                env.push((name.to_string(), value));
+            }
+        }
+        Self {
+            bin_dir: PathBuf::from(var("BENCH_BIN_DIR", "target/release")),
+            proxy: var("BENCH_PROXY", "http://127.0.0.1:9506"),
+            port: var("BENCH_PORT", "9505").parse().expect("BENCH_PORT"),
+            cold: var("BENCH_COLD", "20").parse().expect("BENCH_COLD"),
+            warm: var("BENCH_WARM", "1000").parse().expect("BENCH_WARM"),
+            tickets: var("BENCH_TICKETS", "1000").parse().expect("BENCH_TICKETS"),
+            tickets_large: var("BENCH_TICKETS_LARGE", "50000")
+                .parse()
+                .expect("BENCH_TICKETS_LARGE"),
+            report: PathBuf::from(var("BENCH_REPORT", ".local/bench/report.md")),
+            zip_dir: std::env::var("BENCH_ZIP_DIR").ok().map(PathBuf::from),
+            root,
+            moto,
+            env,
+        }
+    }
+}
+
+/// A function under test: its binary and its fixture.
+pub struct Function {
+    name: String,
+    binary: PathBuf,
+    fixture: String,
+}
+
+fn discover(settings: &Settings) -> Vec<Function> {
+    let mut names: Vec<String> = std::fs::read_dir(settings.root.join("functions"))
+        .expect("functions/")
+        .flatten()
+        .filter(|entry| entry.path().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    let rank = |name: &str| ORDER_LAST.iter().position(|n| *n == name);
+    names.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));
+    let mut functions = vec![];
+    for name in names {
+        let fixture = settings.root.join("events").join(format!("{name}.json"));
+        let binary = settings.bin_dir.join(&name);
+        match (std::fs::read_to_string(&fixture), binary.exists()) {
+            (Ok(fixture), true) => functions.push(Function {
+                name,
+                binary,
+                fixture,
+            }),
+            _ => eprintln!(
+                "warning: {name} is not benchmarked (needs {} and {})",
+                fixture.display(),
+                binary.display()
+            ),
+        }
+    }
+    functions
+}
+
+/// Real ids for the fixtures: seeded tickets, attachments created during the run, counters.
+pub struct Pools {
+    tickets: Vec<String>,
+    attachments: Vec<(String, String)>,
+    cursors: BTreeMap<String, usize>,
+    unique: u64,
+    /// Tickets created by the functions themselves (create-ticket, ingest-tickets).
+    created: usize,
+}
+
+impl Pools {
+    /// The fixture with this invocation's ids.
+    fn event(&mut self, function: &Function) -> String {
+        let cursor = self.cursors.entry(function.name.clone()).or_default();
+        let n = *cursor;
+        *cursor += 1;
+        let mut event = function.fixture.clone();
+        if event.contains(FIXTURE_ATTACHMENT) && !self.attachments.is_empty() {
+            let (ticket, attachment) = &self.attachments[n % self.attachments.len()];
+            event = event
+                .replace(FIXTURE_TICKET, ticket)
+                .replace(FIXTURE_ATTACHMENT, attachment);
+        } else if !self.tickets.is_empty() {
+            event = event.replace(FIXTURE_TICKET, &self.tickets[n % self.tickets.len()]);
+        }
+        self.unique += 1;
+        for id in FIXTURE_UNIQUE {
+            let unique = format!("{}{:012x}", &id[..id.len() - 12], self.unique);
+            event = event.replace(id, &unique);
+        }
+        event
+    }
+
+    /// Learns from a response: a declared attachment is uploaded to its presigned URL and
+    /// becomes available to the attachment functions; a created ticket is counted.
+    fn observe(&mut self, function: &Function, response: &[u8]) {
+        let Some(body) = http_body(response) else {
+            return;
+        };
+        let data = &body["data"];
+        if let (Some(url), Some(id)) = (data["upload"]["url"].as_str(), data["_id"].as_str()) {
+            let ticket = url
+                .split("tickets/")
+                .nth(1)
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or_default()
+                .to_string();
+            let mut headers: Vec<(String, String)> = data["upload"]["headers"]
+                .as_object()
+                .map(|h| {
+                    h.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            {
+                headers.push(("content-type".into(), "image/png".into()));
+            }
+            let size = data["size"].as_u64().unwrap_or(20480) as usize;
+            let (status, _) = http("PUT", url, &headers, &vec![0x89; size]);
+            if status / 100 == 2 {
+                self.attachments.push((ticket, id.to_string()));
+            } else {
+                eprintln!("warning: upload to {url} answered {status}");
+            }
+        } else if function.name == "create-ticket" && data["_id"].is_string() {
+            self.created += 1;
+        } else if function.name == "ingest-tickets" {
+            self.created += 1;
+        }
+    }
+}
+
+/// The API Gateway response's status and JSON body, for HTTP functions.
+fn http_body(response: &[u8]) -> Option<Value> {
+    let outer: Value = serde_json::from_slice(response).ok()?;
+    let body = outer.get("body")?.as_str()?;
+    serde_json::from_str(body).ok()
+}
+
+/// Whether an invocation succeeded: no error reported, and a 2xx/3xx for HTTP functions.
+fn succeeded(ok: bool, response: &[u8]) -> bool {
+    if !ok {
+        return false;
+    }
+    let Ok(outer) = serde_json::from_slice::<Value>(response) else {
+        return true;
+    };
+    match outer.get("statusCode").and_then(Value::as_u64) {
+        Some(code) => code < 400,
+        None => outer["batchItemFailures"]
+            .as_array()
+            .is_none_or(|failures| failures.is_empty()),
+    }
+}
+
+/// A function's process under the emulator, waiting for its next event.
+struct Running {
+    child: Child,
+    next: Sender<Event>,
+    init: Duration,
+}
+
+struct Invocation {
+    latency: Duration,
+    ok: bool,
+    body: Vec<u8>,
+}
+
+struct Harness<'a> {
+    settings: &'a Settings,
+    api: RuntimeApi,
+    logs: PathBuf,
+}
+
+impl Harness<'_> {
+    fn start(&self, name: &str, binary: &Path, endpoint: &str) -> Result<Running, String> {
+        self.api.drain();
+        let log = std::fs::File::create(self.logs.join(format!("{name}.log")))
+            .map_err(|e| e.to_string())?;
+        let mut command = Command::new(binary);
+        command
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", &self.api.addr)
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/24/[$LATEST]bench")
+            .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+            .env("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023")
+            .env("LAMBDA_TASK_ROOT", "/var/task")
+            .env("_HANDLER", "bootstrap")
+            .env("TZ", ":UTC")
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .envs(self.settings.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log);
+        let started = Instant::now();
+        let mut child = command.spawn().map_err(|e| format!("{name}: {e}"))?;
+        loop {
+            match self.api.recv(Duration::from_secs(30)) {
+                Some(Msg::Next { at, reply }) => {
+                    return Ok(Running {
+                        child,
+                        next: reply,
+                        init: at - started,
+                    })
+                }
+                Some(Msg::InitError { body }) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!(
+                        "{name}: init error {}",
+                        String::from_utf8_lossy(&body)
+                    ));
+                }
+                Some(_) => continue,
+                None => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!("{name}: no `next` within 30 s (see its log)"));
+                }
+            }
+        }
+    }
+
+    fn invoke(&self, running: &mut Running, event: String) -> Result<Invocation, String> {
+        let id = format!("bench-{}", ulid::Ulid::new());
+        running
+            .next
+            .send(Event {
+                id: id.clone(),
+                body: event.into_bytes(),
+            })
+            .map_err(|_| "the function closed its connection".to_string())?;
+        let (mut delivered, mut done, mut next) = (None, None, None);
+        while delivered.is_none() || done.is_none() || next.is_none() {
+            match self.api.recv(Duration::from_secs(30)) {
+                Some(Msg::Delivered { id: got, at }) if got == id => delivered = Some(at),
+                Some(Msg::Done {
+                    id: got,
+                    ok,
+                    body,
+                    at,
+                }) if got == id => done = Some((ok, body, at)),
+                Some(Msg::Next { reply, .. }) => next = Some(reply),
+                Some(_) => {}
+                None => {
+                    let exited = running.child.try_wait().ok().flatten();
+                    return Err(format!("no answer within 30 s (process: {exited:?})"));
+                }
+            }
+        }
+        let (ok, body, at) = done.expect("checked");
+        running.next = next.expect("checked");
+        Ok(Invocation {
+            latency: at - delivered.expect("checked"),
+            ok,
+            body,
+        })
+    }
+
+    fn stop(&self, mut running: Running) {
+        let _ = running.child.kill();
+        let _ = running.child.wait();
+    }
+}
+
+/// /proc/<pid>/status fields in KiB.
+fn proc_status(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(field)?
+                .trim_start_matches(':')
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+#[derive(Default)]
+struct Measured {
+    init: Vec<Duration>,
+    first: Vec<Duration>,
+    warm: Vec<Duration>,
+    hwm_kib: u64,
+    rss_100_kib: u64,
+    rss_last_kib: u64,
+    failed: usize,
+    invocations: usize,
+    note: String,
+}
+
+/// `cold` cold starts: init and first invocation each time.
+fn cold_starts(h: &Harness, pools: &mut Pools, f: &Function, m: &mut Measured) {
+    for _ in 0..h.settings.cold {
+        let mut running = match h.start(&f.name, &f.binary, &h.settings.moto) {
+            Ok(r) => r,
+            Err(e) => {
+                m.note = e;
+                return;
+            }
+        };
+        m.init.push(running.init);
+        let event = pools.event(f);
+        match h.invoke(&mut running, event) {
+            Ok(inv) => {
+                m.first.push(inv.latency);
+                m.invocations += 1;
+                if !succeeded(inv.ok, &inv.body) {
+                    m.failed += 1;
+                    m.note = first_line(&inv.body);
+                }
+                pools.observe(f, &inv.body);
+            }
+            Err(e) => m.note = e,
+        }
+        h.stop(running);
+    }
+}
+
+/// `warm` invocations of one process; RSS after the 100th and the last.
+fn warm_loop(h: &Harness, pools: &mut Pools, f: &Function, m: &mut Measured) {
+    let mut running = match h.start(&f.name, &f.binary, &h.settings.moto) {
+        Ok(r) => r,
+        Err(e) => {
+            m.note = e;
+            return;
+        }
+    };
+    let pid = running.child.id();
+    for i in 1..=h.settings.warm {
+        let event = pools.event(f);
+        match h.invoke(&mut running, event) {
+            Ok(inv) => {
+                m.warm.push(inv.latency);
+                m.invocations += 1;
+                if !succeeded(inv.ok, &inv.body) {
+                    m.failed += 1;
+                    m.note = first_line(&inv.body);
+                }
+                pools.observe(f, &inv.body);
+            }
+            Err(e) => {
+                m.note = e;
+                break;
+            }
+        }
+        if i == 100 {
+            m.rss_100_kib = proc_status(pid, "VmRSS");
+        }
+    }
+    m.rss_last_kib = proc_status(pid, "VmRSS");
+    m.hwm_kib = proc_status(pid, "VmHWM");
+    h.stop(running);
+}
+
+fn first_line(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    text.chars().take(400).collect()
+}
+
+/// The cost of one invocation of each function (and each extra list query), through the proxy.
+fn cost_phase(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<(String, Cost, bool)> {
+    let mut rows = vec![];
+    for f in functions {
+        let mut cases = vec![(f.name.clone(), f.fixture.clone())];
+        for (name, query) in COST_QUERIES {
+            if *name == f.name {
+                cases.push((format!("{name} ?{query}"), with_query(&f.fixture, query)));
+            }
+        }
+        let mut running = match h.start(&f.name, &f.binary, &h.settings.proxy) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("warning: {e}");
+                continue;
+            }
+        };
+        for (label, fixture) in cases {
+            let case = Function {
+                name: f.name.clone(),
+                binary: f.binary.clone(),
+                fixture,
+            };
+            let _ = stats::proxy_take(&h.settings.proxy);
+            let event = pools.event(&case);
+            let (cost, ok) = match h.invoke(&mut running, event) {
+                Ok(inv) => {
+                    pools.observe(&case, &inv.body);
+                    (
+                        stats::proxy_take(&h.settings.proxy),
+                        succeeded(inv.ok, &inv.body),
+                    )
+                }
+                Err(e) => {
+                    eprintln!("warning: {label}: {e}");
+                    (Cost::default(), false)
+                }
+            };
+            rows.push((label, cost, ok));
+        }
+        h.stop(running);
+    }
+    rows
+}
+
+/// The fixture with another query string.
+fn with_query(fixture: &str, query: &str) -> String {
+    let mut event: Value = serde_json::from_str(fixture).expect("fixture is JSON");
+    event["rawQueryString"] = Value::String(query.to_string());
+    let params: serde_json::Map<String, Value> = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect();
+    event["queryStringParameters"] = Value::Object(params);
+    event.to_string()
+}
+
+/// A one-shot HTTP/1.1 request on loopback: (status, body).
+pub fn http(method: &str, url: &str, headers: &[(String, String)], body: &[u8]) -> (u16, Vec<u8>) {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let Ok(mut stream) = TcpStream::connect(host) else {
+        return (0, vec![]);
+    };
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        let _ = write!(request, "{name}: {value}\r\n");
+    }
+    request.push_str("\r\n");
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    if stream.write_all(&bytes).is_err() {
+        return (0, vec![]);
+    }
+    let mut response = vec![];
+    let _ = stream.read_to_end(&mut response);
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(response.len());
+    let head = String::from_utf8_lossy(&response[..split]);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response.get(split + 4..).unwrap_or_default().to_vec();
+    (status, body)
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_kib: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!(
+        "{model}, {cpus} CPUs (nproc), {:.1} GiB RAM, Linux {}, {}",
+        mem_kib as f64 / 1024.0 / 1024.0,
+        kernel.trim(),
+        std::env::consts::ARCH
+    )
+}
+
+fn main() {
+    let settings = Settings::from_env();
+    let logs = settings.root.join(".local/bench/logs");
+    std::fs::create_dir_all(&logs).expect("log dir");
+    let api = RuntimeApi::bind(settings.port).expect("bind the Runtime API port");
+    let h = Harness {
+        settings: &settings,
+        api,
+        logs,
+    };
+    let functions = discover(&settings);
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
+    let sdk = tokio.block_on(seed::client(&settings.moto));
+    let table = var("TABLE_NAME", "tickets-bench");
+    let started = Instant::now();
+    let mut pools = Pools {
+        tickets: vec![],
+        attachments: vec![],
+        cursors: BTreeMap::new(),
+        unique: 0,
+        created: 0,
+    };
+
+    // 1. The ticket to clone, through create-ticket itself; then the table at the first size.
+    let creator = functions
+        .iter()
+        .find(|f| f.name == "create-ticket")
+        .expect("create-ticket is benchmarked");
+    let mut running = h
+        .start(&creator.name, &creator.binary, &settings.moto)
+        .expect("start");
+    let first = h
+        .invoke(&mut running, pools.event(creator))
+        .expect("create");
+    h.stop(running);
+    let template = http_body(&first.body)
+        .and_then(|b| b["data"]["_id"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("create-ticket answered {}", first_line(&first.body)));
+    let mut seeder = tokio
+        .block_on(seed::Seeder::new(&sdk, &table, &template))
+        .expect("read the template ticket");
+    let t = Instant::now();
+    pools.tickets = vec![template.clone()];
+    pools.tickets.extend(
+        tokio
+            .block_on(seeder.add(settings.tickets.saturating_sub(1)))
+            .expect("seed"),
+    );
+    let seed_small = t.elapsed();
+    eprintln!("seeded {} tickets in {:.1?}", settings.tickets, seed_small);
+
+    // 2. Cost per operation at the first size.
+    let cost_small = cost_phase(&h, &mut pools, &functions);
+
+    // 3. The floors.
+    let hello = Function {
+        name: "bench-hello".into(),
+        binary: settings.bin_dir.join("bench-hello"),
+        fixture: "{}".into(),
+    };
+    let mut hello_m = Measured::default();
+    cold_starts(&h, &mut pools, &hello, &mut hello_m);
+    warm_loop(&h, &mut pools, &hello, &mut hello_m);
+    let floor = tokio.block_on(seed::storage_floor(
+        &sdk,
+        &table,
+        &pools.tickets,
+        settings.warm,
+    ));
+
+    // 4. Every function: cold starts first (in order), then the warm loops (in order).
+    let mut results: Vec<Measured> = functions.iter().map(|_| Measured::default()).collect();
+    for (f, m) in functions.iter().zip(results.iter_mut()) {
+        eprintln!("cold: {}", f.name);
+        cold_starts(&h, &mut pools, f, m);
+    }
+    for (f, m) in functions.iter().zip(results.iter_mut()) {
+        eprintln!("warm: {}", f.name);
+        warm_loop(&h, &mut pools, f, m);
+    }
+
+    // 5. The larger table.
+    let t = Instant::now();
+    let now = settings.tickets + pools.created;
+    tokio
+        .block_on(seeder.add(settings.tickets_large.saturating_sub(now)))
+        .expect("seed");
+    let seed_large = t.elapsed();
+    eprintln!(
+        "grew to {} tickets in {:.1?}",
+        settings.tickets_large, seed_large
+    );
+    let cost_large = cost_phase(&h, &mut pools, &functions);
+
+    // 6. The report.
+    let zips = zip_sizes(&settings, &functions);
+    let report = stats::report(stats::Report {
+        machine: machine(),
+        settings: &settings,
+        functions: &functions,
+        results: &results,
+        hello: &hello_m,
+        floor: &floor,
+        cost_small: &cost_small,
+        cost_large: &cost_large,
+        zips: &zips,
+        seed_small,
+        seed_large,
+        total: started.elapsed(),
+    });
+    println!("{report}");
+    if let Some(parent) = settings.report.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    std::fs::write(&settings.report, &report).expect("write the report");
+    eprintln!("report written to {}", settings.report.display());
+}
+
+/// `cargo lambda build --release --arm64 --output-format zip` sizes, when they were built.
+fn zip_sizes(settings: &Settings, functions: &[Function]) -> BTreeMap<String, u64> {
+    let mut sizes = BTreeMap::new();
+    let Some(dir) = &settings.zip_dir else {
+        return sizes;
+    };
+    for name in functions
+        .iter()
+        .map(|f| f.name.as_str())
+        .chain(["bench-hello"])
+    {
+        if let Ok(meta) = std::fs::metadata(dir.join(name).join("bootstrap.zip")) {
+            sizes.insert(name.to_string(), meta.len());
+        }
+    }
+    sizes
+}

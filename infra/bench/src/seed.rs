@@ -1,0 +1,197 @@
+//! Seeding (clones of one real ticket, written in batches) and the storage floor (the bare SDK
+//! call in process, against the same moto server).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::Client;
+
+use crate::stats::Floor;
+
+type Item = HashMap<String, AttributeValue>;
+type Error = Box<dyn std::error::Error>;
+
+/// A DynamoDB client on the local endpoint, with the same timeouts and retries as the store.
+pub async fn client(endpoint: &str) -> Client {
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .load()
+        .await;
+    Client::new(&shared)
+}
+
+/// Clones a ticket created through `create-ticket` (its item, first message and attachments)
+/// under new ids, and keeps the counters true by adding the clones to the template's facets.
+pub struct Seeder<'a> {
+    client: &'a Client,
+    table: String,
+    template_id: String,
+    template: Vec<Item>,
+    /// Counter items and the facets the template counts in (the table was fresh).
+    counters: Vec<(Item, Vec<String>)>,
+}
+
+impl<'a> Seeder<'a> {
+    pub async fn new(client: &'a Client, table: &str, template_id: &str) -> Result<Self, Error> {
+        let output = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(&format!("TICKET#{template_id}")))
+            .consistent_read(true)
+            .send()
+            .await?;
+        let template = output.items.unwrap_or_default();
+        let ticket = template
+            .iter()
+            .find(|item| item.get("sk") == Some(&s("TICKET")))
+            .ok_or("the template ticket is missing")?;
+        let client_id = ticket
+            .get("client")
+            .and_then(|v| v.as_s().ok())
+            .ok_or("the template has no client")?
+            .clone();
+        let mut counters = vec![];
+        let mut pks = vec![format!("COUNTER#CLIENT#{client_id}")];
+        pks.extend((0..16).map(|shard| format!("COUNTER#ALL#{shard}")));
+        for pk in pks {
+            let key: Item = [("pk".to_string(), s(&pk)), ("sk".to_string(), s("COUNTER"))].into();
+            let item = client
+                .get_item()
+                .table_name(table)
+                .set_key(Some(key.clone()))
+                .consistent_read(true)
+                .send()
+                .await?
+                .item;
+            let facets: Vec<String> = item
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, v)| v.as_n().is_ok_and(|n| n == "1"))
+                .map(|(k, _)| k)
+                .collect();
+            if !facets.is_empty() {
+                counters.push((key, facets));
+            }
+        }
+        Ok(Self {
+            client,
+            table: table.to_string(),
+            template_id: template_id.to_string(),
+            template,
+            counters,
+        })
+    }
+
+    /// Adds `count` tickets; their ids.
+    pub async fn add(&mut self, count: usize) -> Result<Vec<String>, Error> {
+        let ids: Vec<String> = (0..count).map(|_| ulid::Ulid::new().to_string()).collect();
+        let mut batch: Vec<WriteRequest> = Vec::with_capacity(25);
+        for id in &ids {
+            for item in &self.template {
+                let clone: Item = item
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = match v {
+                            AttributeValue::S(text) if text.contains(&self.template_id) => {
+                                AttributeValue::S(text.replace(&self.template_id, id))
+                            }
+                            other => other.clone(),
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect();
+                batch.push(
+                    WriteRequest::builder()
+                        .put_request(PutRequest::builder().set_item(Some(clone)).build()?)
+                        .build(),
+                );
+                if batch.len() == 25 {
+                    self.write(std::mem::take(&mut batch)).await?;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            self.write(batch).await?;
+        }
+        for (key, facets) in &self.counters {
+            let mut update = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key.clone()))
+                .expression_attribute_values(":n", AttributeValue::N(count.to_string()));
+            let mut parts = vec![];
+            for (i, facet) in facets.iter().enumerate() {
+                update = update.expression_attribute_names(format!("#f{i}"), facet);
+                parts.push(format!("#f{i} :n"));
+            }
+            update
+                .update_expression(format!("ADD {}", parts.join(", ")))
+                .send()
+                .await?;
+        }
+        Ok(ids)
+    }
+
+    async fn write(&self, mut requests: Vec<WriteRequest>) -> Result<(), Error> {
+        while !requests.is_empty() {
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await?;
+            requests = output
+                .unprocessed_items
+                .and_then(|mut left| left.remove(&self.table))
+                .unwrap_or_default();
+        }
+        Ok(())
+    }
+}
+
+fn s(text: &str) -> AttributeValue {
+    AttributeValue::S(text.to_string())
+}
+
+/// The bare SDK calls against the same server, in process: `GetItem` of a ticket item, and the
+/// `Query` that reads a whole ticket (as get-ticket does: its partition, consistent, one page).
+pub async fn storage_floor(client: &Client, table: &str, tickets: &[String], n: usize) -> Floor {
+    let mut floor = Floor::default();
+    for i in 0..n + 50 {
+        let id = &tickets[i % tickets.len()];
+        let started = Instant::now();
+        let item = client
+            .get_item()
+            .table_name(table)
+            .key("pk", s(&format!("TICKET#{id}")))
+            .key("sk", s("TICKET"))
+            .consistent_read(true)
+            .send()
+            .await;
+        let elapsed = started.elapsed();
+        if item.map(|o| o.item.is_some()).unwrap_or(false) && i >= 50 {
+            floor.get_item.push(elapsed);
+        }
+    }
+    for i in 0..n + 50 {
+        let id = &tickets[i % tickets.len()];
+        let started = Instant::now();
+        let items = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(&format!("TICKET#{id}")))
+            .consistent_read(true)
+            .limit(72)
+            .send()
+            .await;
+        let elapsed: Duration = started.elapsed();
+        if items.is_ok() && i >= 50 {
+            floor.query.push(elapsed);
+        }
+    }
+    floor
+}

@@ -1,0 +1,394 @@
+//! Figures and the printed report.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::{Function, Measured, Settings};
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The `p`th percentile (nearest rank) of the samples; zero when there are none.
+pub fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    if samples.is_empty() {
+        return Duration::ZERO;
+    }
+    samples.sort();
+    let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
+    samples[rank.clamp(1, samples.len()) - 1]
+}
+
+fn median(samples: &[Duration]) -> Duration {
+    percentile(&mut samples.to_vec(), 50.0)
+}
+
+fn p99(samples: &[Duration]) -> Duration {
+    percentile(&mut samples.to_vec(), 99.0)
+}
+
+/// The bare SDK calls, in process.
+#[derive(Default)]
+pub struct Floor {
+    pub get_item: Vec<Duration>,
+    pub query: Vec<Duration>,
+}
+
+/// What one invocation cost, as the counting proxy saw it.
+#[derive(Default, Clone, PartialEq)]
+pub struct Cost {
+    /// DynamoDB operations, in order.
+    pub dynamodb: Vec<String>,
+    /// Items returned (read), items evaluated (scanned), items put, updated or deleted.
+    pub read: u64,
+    pub scanned: u64,
+    pub written: u64,
+    /// Capacity units as moto reports them (see docs/PERFORMANCE.md).
+    pub capacity: f64,
+    /// S3 requests, as `METHOD`.
+    pub s3: Vec<String>,
+    pub other: Vec<String>,
+}
+
+impl Cost {
+    fn requests(&self) -> String {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for op in &self.dynamodb {
+            *counts.entry(op).or_default() += 1;
+        }
+        let ops: Vec<String> = counts
+            .iter()
+            .map(|(op, n)| {
+                if *n == 1 {
+                    op.to_string()
+                } else {
+                    format!("{n}×{op}")
+                }
+            })
+            .collect();
+        format!("{} ({})", self.dynamodb.len(), ops.join(", "))
+    }
+
+    fn s3(&self) -> String {
+        if self.s3.is_empty() {
+            "0".into()
+        } else {
+            format!("{} ({})", self.s3.len(), self.s3.join(", "))
+        }
+    }
+}
+
+/// The requests the proxy saw since the last call, and forget them.
+pub fn proxy_take(proxy: &str) -> Cost {
+    let (status, body) = crate::http("GET", &format!("{proxy}/__bench/take"), &[], &[]);
+    let mut cost = Cost::default();
+    if status != 200 {
+        eprintln!("warning: the counting proxy answered {status}");
+        return cost;
+    }
+    let requests: Vec<Value> = serde_json::from_slice(&body).unwrap_or_default();
+    for r in requests {
+        let op = r["op"].as_str().unwrap_or("?").to_string();
+        match r["service"].as_str() {
+            Some("dynamodb") => {
+                cost.dynamodb.push(op);
+                cost.read += r["read"].as_u64().unwrap_or(0);
+                cost.scanned += r["scanned"].as_u64().unwrap_or(0);
+                cost.written += r["written"].as_u64().unwrap_or(0);
+                cost.capacity += r["capacity"].as_f64().unwrap_or(0.0);
+            }
+            Some("s3") => cost.s3.push(op),
+            _ => cost.other.push(op),
+        }
+    }
+    cost
+}
+
+pub struct Report<'a> {
+    pub machine: String,
+    pub settings: &'a Settings,
+    pub functions: &'a [Function],
+    pub results: &'a [Measured],
+    pub hello: &'a Measured,
+    pub floor: &'a Floor,
+    pub cost_small: &'a [(String, Cost, bool)],
+    pub cost_large: &'a [(String, Cost, bool)],
+    pub zips: &'a BTreeMap<String, u64>,
+    pub seed_small: Duration,
+    pub seed_large: Duration,
+    pub total: Duration,
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+pub fn report(r: Report) -> String {
+    let s = r.settings;
+    let mut out = String::new();
+    let _ = writeln!(out, "## Benchmark run\n");
+    let _ = writeln!(out, "- machine: {}", r.machine);
+    let _ = writeln!(
+        out,
+        "- {} cold starts per function (init = process start to its first `next`; first = the first invocation), \
+         {} warm invocations per function in one process; latencies are the emulator's: event written to response read",
+        s.cold, s.warm
+    );
+    let _ = writeln!(
+        out,
+        "- table: {} tickets for the latency runs and the first cost run, {} for the second cost run \
+         (seeded in {:.1} s and {:.1} s); whole benchmark {:.0} s",
+        s.tickets,
+        s.tickets_large,
+        r.seed_small.as_secs_f64(),
+        r.seed_large.as_secs_f64(),
+        r.total.as_secs_f64()
+    );
+
+    let hello_init = median(&r.hello.init);
+    let hello_hwm = r.hello.hwm_kib;
+    let get_item = median(&r.floor.get_item);
+    let query = median(&r.floor.query);
+    let _ = writeln!(out, "\n### Floors (same run)\n");
+    let _ = writeln!(
+        out,
+        "| floor | init p50 ms | first ms | warm p50 ms | warm p99 ms | peak RSS MiB |\n|---|---:|---:|---:|---:|---:|"
+    );
+    let _ = writeln!(
+        out,
+        "| bench-hello (lambda_runtime hello world) | {:.2} | {:.3} | {:.3} | {:.3} | {:.1} |",
+        ms(hello_init),
+        ms(median(&r.hello.first)),
+        ms(median(&r.hello.warm)),
+        ms(p99(&r.hello.warm)),
+        mib(hello_hwm)
+    );
+    let _ = writeln!(
+        out,
+        "| storage: bare SDK `GetItem` of a ticket item, in process | | | {:.3} | {:.3} | |",
+        ms(get_item),
+        ms(p99(&r.floor.get_item))
+    );
+    let _ = writeln!(
+        out,
+        "| storage: bare SDK `Query` of a ticket's partition (get-ticket's request), in process | | | {:.3} | {:.3} | |",
+        ms(query),
+        ms(p99(&r.floor.query))
+    );
+
+    let _ = writeln!(out, "\n### Functions\n");
+    let _ = writeln!(
+        out,
+        "| function | init p50 ms | init / hello | first ms | warm p50 ms | warm p99 ms | p50 / GetItem | peak RSS MiB | RSS / hello | RSS @100 → @{} KiB | failed / invocations |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        s.warm
+    );
+    for (f, m) in r.functions.iter().zip(r.results) {
+        let init = median(&m.init);
+        let warm = median(&m.warm);
+        let _ = writeln!(
+            out,
+            "| {} | {:.2} | {:.2} | {:.3} | {:.3} | {:.3} | {:.2} | {:.1} | {:.2} | {} → {} | {} / {}{} |",
+            f.name,
+            ms(init),
+            ratio(init, hello_init),
+            ms(median(&m.first)),
+            ms(warm),
+            ms(p99(&m.warm)),
+            ratio(warm, get_item),
+            mib(m.hwm_kib),
+            m.hwm_kib as f64 / hello_hwm.max(1) as f64,
+            m.rss_100_kib,
+            m.rss_last_kib,
+            m.failed,
+            m.invocations,
+            if m.note.is_empty() || m.failed == 0 {
+                String::new()
+            } else {
+                format!(" (last: `{}`)", m.note.replace('|', "/"))
+            }
+        );
+    }
+
+    let _ = writeln!(
+        out,
+        "\n### Cost per operation (one invocation, through the counting proxy)\n"
+    );
+    let _ = writeln!(
+        out,
+        "read = items returned, scanned = items evaluated by Query/Scan, written = items put, updated or deleted; \
+         CU = ConsumedCapacity as moto reports it (a nominal figure, see docs/PERFORMANCE.md).\n"
+    );
+    let _ = writeln!(
+        out,
+        "| operation | DynamoDB requests @{} | read / scanned / written | CU | S3 requests | DynamoDB requests @{} | read / scanned / written | CU | S3 | same |\n|---|---|---:|---:|---|---|---:|---:|---|---|",
+        s.tickets, s.tickets_large
+    );
+    for (label, small, ok) in r.cost_small {
+        let large = r.cost_large.iter().find(|(l, _, _)| l == label);
+        let (large_cost, large_ok) = large.map(|(_, c, ok)| (c.clone(), *ok)).unwrap_or_default();
+        let same = large.is_some()
+            && small.dynamodb == large_cost.dynamodb
+            && small.read == large_cost.read
+            && small.scanned == large_cost.scanned
+            && small.written == large_cost.written
+            && small.s3 == large_cost.s3;
+        let _ = writeln!(
+            out,
+            "| {}{} | {} | {} / {} / {} | {:.1} | {} | {}{} | {} / {} / {} | {:.1} | {} | {} |",
+            label,
+            if *ok { "" } else { " (failed)" },
+            small.requests(),
+            small.read,
+            small.scanned,
+            small.written,
+            small.capacity,
+            small.s3(),
+            large_cost.requests(),
+            if large_ok { "" } else { " (failed)" },
+            large_cost.read,
+            large_cost.scanned,
+            large_cost.written,
+            large_cost.capacity,
+            large_cost.s3(),
+            if same { "yes" } else { "**no**" }
+        );
+    }
+
+    if !r.zips.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### Package size (`cargo lambda build --release --arm64 --output-format zip`)\n"
+        );
+        let _ = writeln!(out, "| function | zip KiB | zip MiB |\n|---|---:|---:|");
+        for (name, size) in r.zips {
+            let _ = writeln!(
+                out,
+                "| {name} | {:.0} | {:.2} |",
+                *size as f64 / 1024.0,
+                *size as f64 / 1024.0 / 1024.0
+            );
+        }
+    }
+
+    let _ = writeln!(out, "\n### Targets\n");
+    let mut check = |ok: bool, text: String| {
+        let _ = writeln!(out, "- [{}] {text}", if ok { "x" } else { " " });
+    };
+    let worst_init = r
+        .functions
+        .iter()
+        .zip(r.results)
+        .map(|(f, m)| (ratio(median(&m.init), hello_init), f.name.as_str()))
+        .fold((0.0, ""), |a, b| if b.0 > a.0 { b } else { a });
+    check(
+        worst_init.0 <= 1.5,
+        format!(
+            "every function's init <= 1.5 × the hello-world floor: worst {:.2} × ({})",
+            worst_init.0, worst_init.1
+        ),
+    );
+    if let Some((_, m)) = r
+        .functions
+        .iter()
+        .zip(r.results)
+        .find(|(f, _)| f.name == "get-ticket")
+    {
+        let warm = median(&m.warm);
+        check(
+            ratio(warm, get_item) <= 1.10,
+            format!(
+                "get-ticket warm p50 <= 1.10 × the storage floor: {:.3} ms / {:.3} ms = {:.2} × the bare GetItem ({:.2} × the bare Query it sends)",
+                ms(warm),
+                ms(get_item),
+                ratio(warm, get_item),
+                ratio(warm, query)
+            ),
+        );
+    }
+    let worst_rss = r
+        .functions
+        .iter()
+        .zip(r.results)
+        .map(|(f, m)| (m.hwm_kib as f64 / hello_hwm.max(1) as f64, f.name.as_str()))
+        .fold((0.0, ""), |a, b| if b.0 > a.0 { b } else { a });
+    check(
+        worst_rss.0 <= 1.15,
+        format!(
+            "peak RSS <= 1.15 × the hello-world floor's after {} invocations: worst {:.2} × ({})",
+            s.warm, worst_rss.0, worst_rss.1
+        ),
+    );
+    let growing: Vec<&str> = r
+        .functions
+        .iter()
+        .zip(r.results)
+        .filter(|(_, m)| m.rss_last_kib > m.rss_100_kib)
+        .map(|(f, _)| f.name.as_str())
+        .collect();
+    check(
+        growing.is_empty(),
+        format!(
+            "no RSS growth between the 100th and the {}th invocation: {}",
+            s.warm,
+            if growing.is_empty() {
+                "none grew".to_string()
+            } else {
+                format!("grew: {}", growing.join(", "))
+            }
+        ),
+    );
+    if !r.zips.is_empty() {
+        let largest = r.zips.iter().max_by_key(|(_, v)| **v).expect("not empty");
+        check(
+            *largest.1 <= 4 * 1024 * 1024,
+            format!(
+                "arm64 zip <= 4 MiB per function: largest {:.2} MiB ({})",
+                *largest.1 as f64 / 1024.0 / 1024.0,
+                largest.0
+            ),
+        );
+    }
+    let get = r.cost_small.iter().find(|(l, _, _)| l == "get-ticket");
+    check(
+        get.is_some_and(|(_, c, _)| c.dynamodb.len() == 1),
+        format!(
+            "get-ticket is one DynamoDB request: {}",
+            get.map_or("not measured".into(), |(_, c, _)| c.requests())
+        ),
+    );
+    let lists: Vec<String> = r
+        .cost_small
+        .iter()
+        .filter(|(l, _, _)| l.starts_with("list-tickets"))
+        .map(|(l, c, _)| format!("`{l}`: {}", c.requests()))
+        .collect();
+    let _ = lists;
+    let same = r.cost_small.iter().all(|(label, small, _)| {
+        r.cost_large.iter().any(|(l, large, _)| {
+            l == label
+                && small.dynamodb == large.dynamodb
+                && small.read == large.read
+                && small.scanned == large.scanned
+                && small.written == large.written
+        })
+    });
+    check(
+        same,
+        format!(
+            "the figures at {} tickets equal those at {}",
+            s.tickets_large, s.tickets
+        ),
+    );
+    out
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    if b.is_zero() {
+        0.0
+    } else {
+        a.as_secs_f64() / b.as_secs_f64()
+    }
+}

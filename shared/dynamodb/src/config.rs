@@ -1,0 +1,58 @@
+//! The AWS configuration a function builds once, at init.
+
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::{SharedCredentialsProvider, SharedHttpClient};
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+
+/// The roots that AWS service endpoints chain to (Amazon Root CA 1-4, and Starfield Services
+/// Root CA G2, which cross-signs them).
+const AWS_ROOTS: &str = include_str!("aws-roots.pem");
+
+/// The shared AWS configuration (region, credentials, endpoint, HTTPS client) for the clients of
+/// a function.
+///
+/// Lambda gives a function its region and its role's credentials as environment variables
+/// (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`). When they
+/// are set, the configuration is built from them directly:
+/// - credentials come from the environment provider, which the SDK's default chain would pick
+///   too, without the chain's work at init (reading the shared config and credentials files,
+///   setting up the profile, web-identity, ECS, SSO and IMDS providers that come after it);
+/// - the HTTPS client trusts the AWS roots only, compiled in, instead of loading and parsing the
+///   system's certificate store (about 3 ms of a cold start, measured in docs/PERFORMANCE.md);
+/// - `AWS_ENDPOINT_URL` is honoured (the local stack uses it).
+///
+/// Anywhere else, e.g. on a laptop with a profile, the SDK's full default chain is loaded.
+pub async fn aws_config() -> SdkConfig {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION"));
+    match region {
+        Some(region) if env("AWS_ACCESS_KEY_ID").is_some() => {
+            let mut config = SdkConfig::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new(region))
+                .credentials_provider(SharedCredentialsProvider::new(
+                    EnvironmentVariableCredentialsProvider::new(),
+                ))
+                .http_client(https_client());
+            if let Some(endpoint) = env("AWS_ENDPOINT_URL") {
+                config = config.endpoint_url(endpoint);
+            }
+            config.build()
+        }
+        _ => aws_config::load_defaults(BehaviorVersion::latest()).await,
+    }
+}
+
+/// The SDK's default HTTPS client (hyper, rustls with aws-lc), trusting the AWS roots.
+fn https_client() -> SharedHttpClient {
+    let roots = TrustStore::empty().with_pem_certificate(AWS_ROOTS.as_bytes());
+    let context = TlsContext::builder()
+        .with_trust_store(roots)
+        .build()
+        .expect("the AWS roots are valid certificates");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
+}
