@@ -233,9 +233,9 @@ impl Pools {
             } else {
                 eprintln!("warning: upload to {url} answered {status}");
             }
-        } else if function.name == "create-ticket" && data["_id"].is_string() {
-            self.created += 1;
-        } else if function.name == "ingest-tickets" {
+        } else if (function.name == "create-ticket" && data["_id"].is_string())
+            || function.name == "ingest-tickets"
+        {
             self.created += 1;
         }
     }
