@@ -1,8 +1,10 @@
 """The benchmark's counting proxy (infra/bench.sh): forwards every request to the local AWS
 server and records what each one cost, for the cost-per-operation table.
 
-For DynamoDB it records the operation, the items returned (`read`), the items a Query or Scan
-evaluated (`scanned`), the items put, updated or deleted (`written`) and the ConsumedCapacity
+For DynamoDB it records the operation, the items returned (`read`), the items the request made
+DynamoDB look at (`evaluated`: ScannedCount for a Query or Scan, the keys asked for by GetItem,
+BatchGetItem and TransactGetItems), the items put, updated or deleted (`written`) and the
+ConsumedCapacity
 that the server reports, which it asks for by adding `ReturnConsumedCapacity: TOTAL` to each
 request that does not ask already. S3 and other requests are recorded by method. The benchmark
 collects and clears the records with `GET /__bench/take`.
@@ -36,15 +38,18 @@ def written(op: str, request: dict) -> int:
     return 0
 
 
-def read(op: str, response: dict) -> tuple[int, int]:
+def read(op: str, request: dict, response: dict) -> tuple[int, int]:
+    """(items returned, items evaluated)."""
     if op == "GetItem":
-        return (1 if response.get("Item") else 0), 0
+        return (1 if response.get("Item") else 0), 1
     if op in ("Query", "Scan"):
         return response.get("Count", 0), response.get("ScannedCount", 0)
     if op == "BatchGetItem":
-        return sum(len(v) for v in response.get("Responses", {}).values()), 0
+        asked = sum(len(v.get("Keys", [])) for v in request.get("RequestItems", {}).values())
+        return sum(len(v) for v in response.get("Responses", {}).values()), asked
     if op == "TransactGetItems":
-        return sum(1 for r in response.get("Responses", []) if r.get("Item")), 0
+        asked = len(request.get("TransactItems", []))
+        return sum(1 for r in response.get("Responses", []) if r.get("Item")), asked
     return 0, 0
 
 
@@ -102,7 +107,7 @@ class Proxy(BaseHTTPRequestHandler):
                 response_json = json.loads(payload or b"{}")
             except ValueError:
                 response_json = {}
-            record["read"], record["scanned"] = read(record["op"], response_json)
+            record["read"], record["evaluated"] = read(record["op"], request_json, response_json)
             record["written"] = written(record["op"], request_json) if response.status == 200 else 0
             record["capacity"] = capacity(response_json)
         with LOCK:
