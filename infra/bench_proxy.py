@@ -16,11 +16,15 @@ import http.client
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 RECORDS: list[dict] = []
 LOCK = threading.Lock()
+# Requests forwarded and not answered yet: `take` waits for them, so that a request that is still
+# queued in moto (a timed-out attempt, say) is counted with the invocation that sent it.
+PENDING = [0]
 CAPACITY_OPS = {
     "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
     "BatchWriteItem", "TransactGetItems", "TransactWriteItems",
@@ -69,6 +73,11 @@ class Proxy(BaseHTTPRequestHandler):
 
     def handle_any(self) -> None:
         if self.path == "/__bench/take":
+            for _ in range(600):
+                with LOCK:
+                    if PENDING[0] == 0:
+                        break
+                time.sleep(0.05)
             with LOCK:
                 body = json.dumps(RECORDS).encode()
                 RECORDS.clear()
@@ -78,6 +87,15 @@ class Proxy(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return
+        with LOCK:
+            PENDING[0] += 1
+        try:
+            self.forward()
+        finally:
+            with LOCK:
+                PENDING[0] -= 1
+
+    def forward(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
         target = self.headers.get("x-amz-target", "")
