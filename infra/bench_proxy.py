@@ -1,8 +1,10 @@
 """The benchmark's counting proxy (infra/bench.sh): forwards every request to the local AWS
 server and records what each one cost, for the cost-per-operation table.
 
-For DynamoDB it records the operation, the items returned (`read`), the items a Query or Scan
-evaluated (`scanned`), the items put, updated or deleted (`written`) and the ConsumedCapacity
+For DynamoDB it records the operation, the items returned (`read`), the items the request made
+DynamoDB look at (`evaluated`: ScannedCount for a Query or Scan, the keys asked for by GetItem,
+BatchGetItem and TransactGetItems), the items put, updated or deleted (`written`) and the
+ConsumedCapacity
 that the server reports, which it asks for by adding `ReturnConsumedCapacity: TOTAL` to each
 request that does not ask already. S3 and other requests are recorded by method. The benchmark
 collects and clears the records with `GET /__bench/take`.
@@ -14,11 +16,15 @@ import http.client
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 RECORDS: list[dict] = []
 LOCK = threading.Lock()
+# Requests forwarded and not answered yet: `take` waits for them, so that a request that is still
+# queued in moto (a timed-out attempt, say) is counted with the invocation that sent it.
+PENDING = [0]
 CAPACITY_OPS = {
     "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
     "BatchWriteItem", "TransactGetItems", "TransactWriteItems",
@@ -36,15 +42,18 @@ def written(op: str, request: dict) -> int:
     return 0
 
 
-def read(op: str, response: dict) -> tuple[int, int]:
+def read(op: str, request: dict, response: dict) -> tuple[int, int]:
+    """(items returned, items evaluated)."""
     if op == "GetItem":
-        return (1 if response.get("Item") else 0), 0
+        return (1 if response.get("Item") else 0), 1
     if op in ("Query", "Scan"):
         return response.get("Count", 0), response.get("ScannedCount", 0)
     if op == "BatchGetItem":
-        return sum(len(v) for v in response.get("Responses", {}).values()), 0
+        asked = sum(len(v.get("Keys", [])) for v in request.get("RequestItems", {}).values())
+        return sum(len(v) for v in response.get("Responses", {}).values()), asked
     if op == "TransactGetItems":
-        return sum(1 for r in response.get("Responses", []) if r.get("Item")), 0
+        asked = len(request.get("TransactItems", []))
+        return sum(1 for r in response.get("Responses", []) if r.get("Item")), asked
     return 0, 0
 
 
@@ -64,6 +73,11 @@ class Proxy(BaseHTTPRequestHandler):
 
     def handle_any(self) -> None:
         if self.path == "/__bench/take":
+            for _ in range(600):
+                with LOCK:
+                    if PENDING[0] == 0:
+                        break
+                time.sleep(0.05)
             with LOCK:
                 body = json.dumps(RECORDS).encode()
                 RECORDS.clear()
@@ -73,6 +87,15 @@ class Proxy(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return
+        with LOCK:
+            PENDING[0] += 1
+        try:
+            self.forward()
+        finally:
+            with LOCK:
+                PENDING[0] -= 1
+
+    def forward(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
         target = self.headers.get("x-amz-target", "")
@@ -102,7 +125,7 @@ class Proxy(BaseHTTPRequestHandler):
                 response_json = json.loads(payload or b"{}")
             except ValueError:
                 response_json = {}
-            record["read"], record["scanned"] = read(record["op"], response_json)
+            record["read"], record["evaluated"] = read(record["op"], request_json, response_json)
             record["written"] = written(record["op"], request_json) if response.status == 200 else 0
             record["capacity"] = capacity(response_json)
         with LOCK:

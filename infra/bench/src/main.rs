@@ -55,6 +55,9 @@ const COST_QUERIES: &[(&str, &str)] = &[
     ("list-tickets", "page=5&limit=20"),
 ];
 
+/// Fresh tickets for each cost run (added to the table's size).
+const COST_TICKETS: usize = 4;
+
 /// The fixtures' placeholder ids.
 const FIXTURE_TICKET: &str = "01JD6ZKQ8C4W3M5T7N9P1R3S5V";
 const FIXTURE_ATTACHMENT: &str = "01JD6ZKQ8D6X8Z0B2D4F6H8K0M";
@@ -476,8 +479,26 @@ fn first_line(body: &[u8]) -> String {
     text.chars().take(400).collect()
 }
 
-/// The cost of one invocation of each function (and each extra list query), through the proxy.
-fn cost_phase(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<(String, Cost, bool)> {
+/// The cost of one invocation of each function (and each extra list query), through the proxy,
+/// on `fresh` tickets (clones no other invocation has touched, so that both table sizes see
+/// tickets of the same shape).
+fn cost_phase(
+    h: &Harness,
+    pools: &mut Pools,
+    functions: &[Function],
+    fresh: Vec<String>,
+) -> Vec<(String, Cost, bool)> {
+    let saved = (
+        std::mem::replace(&mut pools.tickets, fresh),
+        std::mem::take(&mut pools.attachments),
+        std::mem::take(&mut pools.cursors),
+    );
+    let rows = cost_rows(h, pools, functions);
+    (pools.tickets, pools.attachments, pools.cursors) = saved;
+    rows
+}
+
+fn cost_rows(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<(String, Cost, bool)> {
     let mut rows = vec![];
     for f in functions {
         let mut cases = vec![(f.name.clone(), f.fixture.clone())];
@@ -649,7 +670,8 @@ fn main() {
     eprintln!("seeded {} tickets in {:.1?}", settings.tickets, seed_small);
 
     // 2. Cost per operation at the first size.
-    let cost_small = cost_phase(&h, &mut pools, &functions);
+    let fresh = tokio.block_on(seeder.add(COST_TICKETS)).expect("seed");
+    let cost_small = cost_phase(&h, &mut pools, &functions, fresh);
 
     // 3. The floors.
     let hello = Function {
@@ -689,7 +711,8 @@ fn main() {
         "grew to {} tickets in {:.1?}",
         settings.tickets_large, seed_large
     );
-    let cost_large = cost_phase(&h, &mut pools, &functions);
+    let fresh = tokio.block_on(seeder.add(COST_TICKETS)).expect("seed");
+    let cost_large = cost_phase(&h, &mut pools, &functions, fresh);
 
     // 6. The report.
     let zips = zip_sizes(&settings, &functions);

@@ -42,9 +42,10 @@ pub struct Floor {
 pub struct Cost {
     /// DynamoDB operations, in order.
     pub dynamodb: Vec<String>,
-    /// Items returned (read), items evaluated (scanned), items put, updated or deleted.
+    /// Items returned (read); items DynamoDB looked at (evaluated: ScannedCount of a Query, the
+    /// keys of a GetItem or BatchGetItem); items put, updated or deleted (written).
     pub read: u64,
-    pub scanned: u64,
+    pub evaluated: u64,
     pub written: u64,
     /// Capacity units as moto reports them (see docs/PERFORMANCE.md).
     pub capacity: f64,
@@ -96,7 +97,7 @@ pub fn proxy_take(proxy: &str) -> Cost {
             Some("dynamodb") => {
                 cost.dynamodb.push(op);
                 cost.read += r["read"].as_u64().unwrap_or(0);
-                cost.scanned += r["scanned"].as_u64().unwrap_or(0);
+                cost.evaluated += r["evaluated"].as_u64().unwrap_or(0);
                 cost.written += r["written"].as_u64().unwrap_or(0);
                 cost.capacity += r["capacity"].as_f64().unwrap_or(0.0);
             }
@@ -218,12 +219,14 @@ pub fn report(r: Report) -> String {
     );
     let _ = writeln!(
         out,
-        "read = items returned, scanned = items evaluated by Query/Scan, written = items put, updated or deleted; \
-         CU = ConsumedCapacity as moto reports it (a nominal figure, see docs/PERFORMANCE.md).\n"
+        "read = items returned; evaluated = items DynamoDB looked at (a Query's ScannedCount, the keys of a GetItem or \
+         BatchGetItem), what reads are billed on; written = items put, updated or deleted; CU = ConsumedCapacity as moto \
+         reports it (nominal, see docs/PERFORMANCE.md). `same` compares requests, evaluated, written and S3 requests: \
+         items returned depend on the data (which counter shards exist yet, which tickets match a filter).\n"
     );
     let _ = writeln!(
         out,
-        "| operation | DynamoDB requests @{} | read / scanned / written | CU | S3 requests | DynamoDB requests @{} | read / scanned / written | CU | S3 | same |\n|---|---|---:|---:|---|---|---:|---:|---|---|",
+        "| operation | DynamoDB requests @{} | read / evaluated / written | CU | S3 requests | DynamoDB requests @{} | read / evaluated / written | CU | S3 | same |\n|---|---|---:|---:|---|---|---:|---:|---|---|",
         s.tickets, s.tickets_large
     );
     for (label, small, ok) in r.cost_small {
@@ -231,8 +234,7 @@ pub fn report(r: Report) -> String {
         let (large_cost, large_ok) = large.map(|(_, c, ok)| (c.clone(), *ok)).unwrap_or_default();
         let same = large.is_some()
             && small.dynamodb == large_cost.dynamodb
-            && small.read == large_cost.read
-            && small.scanned == large_cost.scanned
+            && small.evaluated == large_cost.evaluated
             && small.written == large_cost.written
             && small.s3 == large_cost.s3;
         let _ = writeln!(
@@ -242,14 +244,14 @@ pub fn report(r: Report) -> String {
             if *ok { "" } else { " (failed)" },
             small.requests(),
             small.read,
-            small.scanned,
+            small.evaluated,
             small.written,
             small.capacity,
             small.s3(),
             large_cost.requests(),
             if large_ok { "" } else { " (failed)" },
             large_cost.read,
-            large_cost.scanned,
+            large_cost.evaluated,
             large_cost.written,
             large_cost.capacity,
             large_cost.s3(),
@@ -370,8 +372,7 @@ pub fn report(r: Report) -> String {
         r.cost_large.iter().any(|(l, large, _)| {
             l == label
                 && small.dynamodb == large.dynamodb
-                && small.read == large.read
-                && small.scanned == large.scanned
+                && small.evaluated == large.evaluated
                 && small.written == large.written
         })
     });

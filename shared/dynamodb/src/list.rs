@@ -179,7 +179,8 @@ impl Plan {
                 .query(store)
                 .projection_expression("pk, sk, #part, #sort")
                 .expression_attribute_names("#sort", self.sort_attr)
-                .limit(SKIP_BATCH)
+                // Never more keys than the pages before the requested one.
+                .limit(SKIP_BATCH.min(i32::try_from(skip).unwrap_or(SKIP_BATCH)))
                 .set_exclusive_start_key(start.clone())
                 .send()
                 .await
