@@ -5,9 +5,9 @@ use tickets_dynamodb::DynamoStore;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    tickets_lambda::init_logging();
     let deps = Deps {
-        store: DynamoStore::from_env().await?,
+        store: DynamoStore::from_env()?,
         after_days: after_days_from_env()?,
         clock: Timestamp::now,
     };

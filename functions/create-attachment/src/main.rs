@@ -6,8 +6,8 @@ use tickets_s3::S3Files;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tickets_http::init_tracing();
-    let shared = tickets_dynamodb::aws_config().await;
+    tickets_lambda::init_logging();
+    let shared = tickets_lambda::aws_config()?;
     let rules = UploadRules::from_env()?;
     let api = Api::with_files(
         DynamoStore::from_config(&shared)?,

@@ -4,7 +4,7 @@ use tickets_http::{Api, Auth};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tickets_http::init_tracing();
-    let api = Api::new(DynamoStore::from_env().await?, Auth::from_env());
+    tickets_lambda::init_logging();
+    let api = Api::new(DynamoStore::from_env()?, Auth::from_env());
     run(service_fn(|req| get_ticket::handle(&api, req))).await
 }

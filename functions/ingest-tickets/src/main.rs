@@ -3,7 +3,7 @@ use tickets_dynamodb::DynamoStore;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let store = DynamoStore::from_env().await?;
+    tickets_lambda::init_logging();
+    let store = DynamoStore::from_env()?;
     run(service_fn(|event| ingest_tickets::handle(&store, event))).await
 }

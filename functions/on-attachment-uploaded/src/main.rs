@@ -6,8 +6,8 @@ use tickets_s3::S3Files;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let shared = tickets_dynamodb::aws_config().await;
+    tickets_lambda::init_logging();
+    let shared = tickets_lambda::aws_config()?;
     let deps = Deps {
         store: DynamoStore::from_config(&shared)?,
         files: S3Files::from_config(&shared)?,

@@ -5,8 +5,8 @@ use tickets_events::EventBus;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let shared = tickets_dynamodb::aws_config().await;
+    tickets_lambda::init_logging();
+    let shared = tickets_lambda::aws_config()?;
     let deps = Deps {
         history: DynamoStore::from_config(&shared)?,
         publisher: EventBus::from_config(&shared)?,

@@ -48,12 +48,20 @@ const ORDER_LAST: &[&str] = &[
     "restore-ticket",
 ];
 
+/// The function whose warm loop the storage floor is measured beside (issue #7's target).
+const FLOOR_FUNCTION: &str = "get-ticket";
+
 /// Extra list queries for the cost table (the fixture's own query is measured too).
 const COST_QUERIES: &[(&str, &str)] = &[
     ("list-tickets", "status=open&countByStatus=true"),
     ("list-tickets", "category=technical&priority=high&limit=50"),
     ("list-tickets", "page=5&limit=20"),
 ];
+
+/// The cost runs count requests, not time: moto answers an index Query by testing every item of
+/// the table (seconds at 50,000 tickets, where DynamoDB reads only the page), so the functions
+/// wait for it there instead of timing out after the 2 s meant for DynamoDB.
+const COST_ENV: &[(&str, &str)] = &[("STORAGE_ATTEMPT_TIMEOUT_SECONDS", "60")];
 
 /// Fresh tickets for each cost run (added to the table's size).
 const COST_TICKETS: usize = 4;
@@ -148,11 +156,14 @@ fn discover(settings: &Settings) -> Vec<Function> {
         .collect();
     let rank = |name: &str| ORDER_LAST.iter().position(|n| *n == name);
     names.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));
+    let only = var("BENCH_ONLY", "");
+    let only: Vec<&str> = only.split(',').filter(|n| !n.is_empty()).collect();
     let mut functions = vec![];
     for name in names {
         let fixture = settings.root.join("events").join(format!("{name}.json"));
         let binary = settings.bin_dir.join(&name);
         match (std::fs::read_to_string(&fixture), binary.exists()) {
+            _ if !only.is_empty() && !only.contains(&name.as_str()) => {}
             (Ok(fixture), true) => functions.push(Function {
                 name,
                 binary,
@@ -176,6 +187,8 @@ pub struct Pools {
     unique: u64,
     /// Tickets created by the functions themselves (create-ticket, ingest-tickets).
     created: usize,
+    /// The ticket that the last event was given.
+    last_ticket: String,
 }
 
 impl Pools {
@@ -187,11 +200,14 @@ impl Pools {
         let mut event = function.fixture.clone();
         if event.contains(FIXTURE_ATTACHMENT) && !self.attachments.is_empty() {
             let (ticket, attachment) = &self.attachments[n % self.attachments.len()];
+            self.last_ticket.clone_from(ticket);
             event = event
                 .replace(FIXTURE_TICKET, ticket)
                 .replace(FIXTURE_ATTACHMENT, attachment);
         } else if !self.tickets.is_empty() {
-            event = event.replace(FIXTURE_TICKET, &self.tickets[n % self.tickets.len()]);
+            let ticket = &self.tickets[n % self.tickets.len()];
+            self.last_ticket.clone_from(ticket);
+            event = event.replace(FIXTURE_TICKET, ticket);
         }
         self.unique += 1;
         for id in FIXTURE_UNIQUE {
@@ -288,6 +304,16 @@ struct Harness<'a> {
 
 impl Harness<'_> {
     fn start(&self, name: &str, binary: &Path, endpoint: &str) -> Result<Running, String> {
+        self.start_with(name, binary, endpoint, &[])
+    }
+
+    fn start_with(
+        &self,
+        name: &str,
+        binary: &Path,
+        endpoint: &str,
+        extra_env: &[(&str, &str)],
+    ) -> Result<Running, String> {
         self.api.drain();
         let log = std::fs::File::create(self.logs.join(format!("{name}.log")))
             .map_err(|e| e.to_string())?;
@@ -307,6 +333,7 @@ impl Harness<'_> {
             .env("TZ", ":UTC")
             .env("AWS_ENDPOINT_URL", endpoint)
             .envs(self.settings.env.iter().map(|(k, v)| (k, v)))
+            .envs(extra_env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log);
@@ -403,6 +430,13 @@ struct Measured {
     first: Vec<Duration>,
     warm: Vec<Duration>,
     hwm_kib: u64,
+    /// Anonymous and file-backed resident memory after the 100th invocation.
+    anon_100_kib: u64,
+    file_100_kib: u64,
+    /// Resident memory after the last invocation: anonymous (heap, stacks, relocated data)
+    /// and file-backed (the binary's and libraries' pages that were touched).
+    anon_kib: u64,
+    file_kib: u64,
     rss_100_kib: u64,
     rss_last_kib: u64,
     failed: usize,
@@ -438,8 +472,15 @@ fn cold_starts(h: &Harness, pools: &mut Pools, f: &Function, m: &mut Measured) {
     }
 }
 
-/// `warm` invocations of one process; RSS after the 100th and the last.
-fn warm_loop(h: &Harness, pools: &mut Pools, f: &Function, m: &mut Measured) {
+/// `warm` invocations of one process; RSS after the 100th and the last. `beside`, if given, runs
+/// before each invocation with the invocation's ticket (the storage floor, measured in step).
+fn warm_loop(
+    h: &Harness,
+    pools: &mut Pools,
+    f: &Function,
+    m: &mut Measured,
+    mut beside: Option<&mut dyn FnMut(&str)>,
+) {
     let mut running = match h.start(&f.name, &f.binary, &h.settings.moto) {
         Ok(r) => r,
         Err(e) => {
@@ -450,6 +491,9 @@ fn warm_loop(h: &Harness, pools: &mut Pools, f: &Function, m: &mut Measured) {
     let pid = running.child.id();
     for i in 1..=h.settings.warm {
         let event = pools.event(f);
+        if let Some(beside) = beside.as_mut() {
+            beside(&pools.last_ticket);
+        }
         match h.invoke(&mut running, event) {
             Ok(inv) => {
                 m.warm.push(inv.latency);
@@ -467,10 +511,18 @@ fn warm_loop(h: &Harness, pools: &mut Pools, f: &Function, m: &mut Measured) {
         }
         if i == 100 {
             m.rss_100_kib = proc_status(pid, "VmRSS");
+            m.anon_100_kib = proc_status(pid, "RssAnon");
+            m.file_100_kib = proc_status(pid, "RssFile");
         }
     }
     m.rss_last_kib = proc_status(pid, "VmRSS");
     m.hwm_kib = proc_status(pid, "VmHWM");
+    m.anon_kib = proc_status(pid, "RssAnon");
+    m.file_kib = proc_status(pid, "RssFile");
+    let _ = std::fs::copy(
+        format!("/proc/{pid}/smaps"),
+        h.logs.join(format!("{}.smaps", f.name)),
+    );
     h.stop(running);
 }
 
@@ -507,7 +559,7 @@ fn cost_rows(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<(Str
                 cases.push((format!("{name} ?{query}"), with_query(&f.fixture, query)));
             }
         }
-        let mut running = match h.start(&f.name, &f.binary, &h.settings.proxy) {
+        let mut running = match h.start_with(&f.name, &f.binary, &h.settings.proxy, COST_ENV) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("warning: {e}");
@@ -639,6 +691,7 @@ fn main() {
         cursors: BTreeMap::new(),
         unique: 0,
         created: 0,
+        last_ticket: String::new(),
     };
 
     // 1. The ticket to clone, through create-ticket itself; then the table at the first size.
@@ -681,13 +734,7 @@ fn main() {
     };
     let mut hello_m = Measured::default();
     cold_starts(&h, &mut pools, &hello, &mut hello_m);
-    warm_loop(&h, &mut pools, &hello, &mut hello_m);
-    let floor = tokio.block_on(seed::storage_floor(
-        &sdk,
-        &table,
-        &pools.tickets,
-        settings.warm,
-    ));
+    warm_loop(&h, &mut pools, &hello, &mut hello_m, None);
 
     // 4. Every function: cold starts first (in order), then the warm loops (in order).
     let mut results: Vec<Measured> = functions.iter().map(|_| Measured::default()).collect();
@@ -695,9 +742,26 @@ fn main() {
         eprintln!("cold: {}", f.name);
         cold_starts(&h, &mut pools, f, m);
     }
+    // The storage floor is measured in step with get-ticket's warm loop: before each invocation,
+    // the bare SDK calls on the same ticket, so that both see the same data and the same noise.
+    let mut floor = stats::Floor::default();
+    let mut sampled = 0;
+    let mut sample = |ticket: &str| {
+        sampled += 1;
+        tokio.block_on(seed::floor_sample(&sdk, &table, ticket, &mut floor, true));
+    };
     for (f, m) in functions.iter().zip(results.iter_mut()) {
         eprintln!("warm: {}", f.name);
-        warm_loop(&h, &mut pools, f, m);
+        let beside = (f.name == FLOOR_FUNCTION).then_some(&mut sample as &mut dyn FnMut(&str));
+        warm_loop(&h, &mut pools, f, m, beside);
+    }
+    if sampled == 0 {
+        floor = tokio.block_on(seed::storage_floor(
+            &sdk,
+            &table,
+            &pools.tickets,
+            settings.warm,
+        ));
     }
 
     // 5. The larger table.

@@ -158,40 +158,50 @@ fn s(text: &str) -> AttributeValue {
 
 /// The bare SDK calls against the same server, in process: `GetItem` of a ticket item, and the
 /// `Query` that reads a whole ticket (as get-ticket does: its partition, consistent, one page).
+/// `n` samples of each over `tickets`, after 50 unrecorded ones.
 pub async fn storage_floor(client: &Client, table: &str, tickets: &[String], n: usize) -> Floor {
     let mut floor = Floor::default();
     for i in 0..n + 50 {
-        let id = &tickets[i % tickets.len()];
-        let started = Instant::now();
-        let item = client
-            .get_item()
-            .table_name(table)
-            .key("pk", s(&format!("TICKET#{id}")))
-            .key("sk", s("TICKET"))
-            .consistent_read(true)
-            .send()
-            .await;
-        let elapsed = started.elapsed();
-        if item.map(|o| o.item.is_some()).unwrap_or(false) && i >= 50 {
-            floor.get_item.push(elapsed);
-        }
-    }
-    for i in 0..n + 50 {
-        let id = &tickets[i % tickets.len()];
-        let started = Instant::now();
-        let items = client
-            .query()
-            .table_name(table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(&format!("TICKET#{id}")))
-            .consistent_read(true)
-            .limit(72)
-            .send()
-            .await;
-        let elapsed: Duration = started.elapsed();
-        if items.is_ok() && i >= 50 {
-            floor.query.push(elapsed);
-        }
+        floor_sample(
+            client,
+            table,
+            &tickets[i % tickets.len()],
+            &mut floor,
+            i >= 50,
+        )
+        .await;
     }
     floor
+}
+
+/// One `GetItem` and one `Query` of ticket `id`, recorded in `floor` when `record`.
+pub async fn floor_sample(client: &Client, table: &str, id: &str, floor: &mut Floor, record: bool) {
+    let pk = s(&format!("TICKET#{id}"));
+    let started = Instant::now();
+    let item = client
+        .get_item()
+        .table_name(table)
+        .key("pk", pk.clone())
+        .key("sk", s("TICKET"))
+        .consistent_read(true)
+        .send()
+        .await;
+    let elapsed = started.elapsed();
+    if record && item.map(|o| o.item.is_some()).unwrap_or(false) {
+        floor.get_item.push(elapsed);
+    }
+    let started = Instant::now();
+    let items = client
+        .query()
+        .table_name(table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", pk)
+        .consistent_read(true)
+        .limit(72)
+        .send()
+        .await;
+    let elapsed: Duration = started.elapsed();
+    if record && items.is_ok() {
+        floor.query.push(elapsed);
+    }
 }

@@ -5,13 +5,11 @@
 
 mod attachments;
 mod automation;
-mod config;
 mod counters;
 mod error;
 mod items;
 mod list;
 pub use automation::change_from_stream;
-pub use config::aws_config;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod thread;
@@ -54,10 +52,10 @@ impl DynamoStore {
         }
     }
 
-    /// Builds the client from the standard AWS environment (region, credentials and, locally,
-    /// `AWS_ENDPOINT_URL`; see [`aws_config`]) and the table from `TABLE_NAME`.
-    pub async fn from_env() -> Result<Self, StoreError> {
-        let config = aws_config().await;
+    /// Builds the client from the Lambda environment (region, credentials and, locally,
+    /// `AWS_ENDPOINT_URL`; see [`tickets_lambda::aws_config`]) and the table from `TABLE_NAME`.
+    pub fn from_env() -> Result<Self, StoreError> {
+        let config = tickets_lambda::aws_config().map_err(internal)?;
         Self::from_config(&config)
     }
 

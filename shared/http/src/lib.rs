@@ -39,8 +39,3 @@ impl<S, F> Api<S, F> {
         Self { store, files, auth }
     }
 }
-
-/// Logs as JSON when Lambda asks for it (`AWS_LAMBDA_LOG_FORMAT=JSON`), with the request id.
-pub fn init_tracing() {
-    lambda_http::tracing::init_default_subscriber();
-}
