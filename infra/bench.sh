@@ -57,6 +57,9 @@ export TABLE_NAME=$prefix BUCKET_NAME=$prefix-attachments EVENT_BUS_NAME=$prefix
 export S3_FORCE_PATH_STYLE=true LOCAL_AUTH=unverified-jwt AUTO_CLOSE_AFTER_DAYS=4
 # What Lambda sets for the template's LoggingConfig (LogFormat: JSON).
 export AWS_LAMBDA_LOG_FORMAT=JSON AWS_LAMBDA_LOG_LEVEL=INFO
+# The template's glibc settings, for the functions and the hello-world floor only (not for the
+# benchmark process, which measures the bare SDK call).
+export BENCH_GLIBC_TUNABLES="$(function_tunables)"
 if [[ "${BENCH_ZIP:-1}" != 0 && -z "${BENCH_ZIP_DIR:-}" && -d "$root/target/lambda-arm64" ]]; then
   export BENCH_ZIP_DIR="$root/target/lambda-arm64"  # from an earlier build
 fi

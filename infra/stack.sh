@@ -52,6 +52,11 @@ start_moto() {
   wait_for "http://127.0.0.1:$port/moto-api/" "moto" 30
 }
 
+# The functions' glibc settings, as template.yaml gives them (Globals).
+function_tunables() {
+  sed -n 's/^ *GLIBC_TUNABLES: *//p' "$root/template.yaml"
+}
+
 # start_api PORT MOTO_PORT PREFIX [WATCH_ARGS...]: every function behind the local router, on
 # resources named after PREFIX (see infra/bootstrap.py), and the relay that feeds the event
 # functions their triggers.
@@ -73,6 +78,7 @@ LOCAL_AUTH=unverified-jwt
 RUST_LOG=info
 AWS_LAMBDA_LOG_FORMAT=JSON
 STORAGE_ATTEMPT_TIMEOUT_SECONDS=10
+GLIBC_TUNABLES=$(function_tunables)
 ENV
   # exec keeps $! the watcher's own pid, the leader of the process group stopped on exit.
   (cd "$root" && exec setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \

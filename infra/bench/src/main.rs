@@ -121,6 +121,9 @@ impl Settings {
                 env.push((name.to_string(), value));
             }
         }
+        if let Ok(value) = std::env::var("BENCH_GLIBC_TUNABLES") {
+            env.push(("GLIBC_TUNABLES".to_string(), value));
+        }
         Self {
             bin_dir: PathBuf::from(var("BENCH_BIN_DIR", "target/release")),
             proxy: var("BENCH_PROXY", "http://127.0.0.1:9506"),
