@@ -24,11 +24,16 @@ stop_started() {
 }
 trap stop_started EXIT
 
-# wait_for URL NAME SECONDS: polls until the URL answers at all.
+# wait_for URL NAME SECONDS [PID]: polls until the URL answers at all; fails at once if the
+# process PID (the server being waited for) has exited.
 wait_for() {
-  local url=$1 name=$2 seconds=$3
+  local url=$1 name=$2 seconds=$3 pid=${4:-}
   for _ in $(seq 1 $((seconds * 5))); do
     if curl -s -o /dev/null "$url"; then return 0; fi
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+      echo "error: $name exited before it answered on $url" >&2
+      return 1
+    fi
     sleep 0.2
   done
   echo "error: $name did not start on $url within ${seconds}s" >&2
@@ -78,13 +83,16 @@ LOCAL_AUTH=unverified-jwt
 RUST_LOG=info
 AWS_LAMBDA_LOG_FORMAT=JSON
 STORAGE_ATTEMPT_TIMEOUT_SECONDS=10
-GLIBC_TUNABLES=$(function_tunables)
+GLIBC_TUNABLES="$(function_tunables)"
 ENV
   # exec keeps $! the watcher's own pid, the leader of the process group stopped on exit.
   (cd "$root" && exec setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
       --env-file "$state/api-$port.env" "${@:4}" >"$state/api-$port.log" 2>&1) &
   started+=($!)
-  wait_for "http://127.0.0.1:$port/" "cargo lambda watch" 600
+  if ! wait_for "http://127.0.0.1:$port/" "cargo lambda watch" 600 "$!"; then
+    tail -20 "$state/api-$port.log" >&2
+    return 1
+  fi
   setsid python "$root/infra/relay.py" "http://127.0.0.1:$moto_port" "http://127.0.0.1:$port" "$prefix" \
       >"$state/relay-$port.log" 2>&1 &
   started+=($!)
