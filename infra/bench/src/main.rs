@@ -48,6 +48,9 @@ const ORDER_LAST: &[&str] = &[
     "restore-ticket",
 ];
 
+/// The pause before each cold start.
+const COLD_SETTLE: Duration = Duration::from_millis(100);
+
 /// The function whose warm loop the storage floor is measured beside (issue #7's target).
 const FLOOR_FUNCTION: &str = "get-ticket";
 
@@ -450,6 +453,10 @@ struct Measured {
 /// `cold` cold starts: init and first invocation each time.
 fn cold_starts(h: &Harness, pools: &mut Pools, f: &Function, m: &mut Measured) {
     for _ in 0..h.settings.cold {
+        // The previous first invocation can leave moto busy for a while after it answered (an
+        // index query allocates a lot for Python's collector): let it settle, so that init
+        // measures the function and not the server beside it on the same two cores.
+        std::thread::sleep(COLD_SETTLE);
         let mut running = match h.start(&f.name, &f.binary, &h.settings.moto) {
             Ok(r) => r,
             Err(e) => {
