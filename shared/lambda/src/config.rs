@@ -34,7 +34,12 @@ pub struct MissingEnv(&'static str);
 /// To run a function binary outside Lambda against a real account, export the variables first,
 /// e.g. `eval "$(aws configure export-credentials --format env)"` and `AWS_REGION`.
 pub fn aws_config() -> Result<SdkConfig, MissingEnv> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    config_from(|name| std::env::var(name).ok())
+}
+
+/// `aws_config` on the variables that `var` looks up.
+fn config_from(var: impl Fn(&str) -> Option<String>) -> Result<SdkConfig, MissingEnv> {
+    let env = |name: &str| var(name).filter(|v| !v.is_empty());
     let region = env("AWS_REGION")
         .or_else(|| env("AWS_DEFAULT_REGION"))
         .ok_or(MissingEnv("AWS_REGION"))?;
@@ -93,4 +98,57 @@ fn roots_client() -> SharedHttpClient {
         .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
         .tls_context(context)
         .build_https()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    const LAMBDA: &[(&str, &str)] = &[
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+    ];
+
+    #[test]
+    fn the_lambda_environment_gives_region_credentials_and_client() {
+        let config = config_from(lookup(LAMBDA)).unwrap();
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert!(config.credentials_provider().is_some());
+        assert!(config.http_client().is_some());
+        assert_eq!(config.endpoint_url(), None);
+    }
+
+    #[test]
+    fn a_local_endpoint_is_honoured() {
+        let vars = [LAMBDA, &[("AWS_ENDPOINT_URL", "http://127.0.0.1:5105")]].concat();
+        let config = config_from(lookup(&vars)).unwrap();
+        assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:5105"));
+    }
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        for missing in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            let vars: Vec<_> = LAMBDA
+                .iter()
+                .filter(|(n, _)| *n != missing)
+                .copied()
+                .collect();
+            let err = config_from(lookup(&vars)).unwrap_err();
+            assert!(err.to_string().starts_with(missing), "{err}");
+        }
+        let empty = [("AWS_REGION", ""), LAMBDA[1], LAMBDA[2]];
+        assert!(
+            config_from(lookup(&empty)).is_err(),
+            "an empty region counts as missing"
+        );
+    }
 }
