@@ -450,6 +450,20 @@ struct Measured {
     note: String,
 }
 
+impl Measured {
+    /// Counts an invocation (and its failure, if it failed), lets the pools learn from its
+    /// response, and gives back its latency.
+    fn record(&mut self, pools: &mut Pools, f: &Function, inv: Invocation) -> Duration {
+        self.invocations += 1;
+        if !succeeded(inv.ok, &inv.body) {
+            self.failed += 1;
+            self.note = first_line(&inv.body);
+        }
+        pools.observe(f, &inv.body);
+        inv.latency
+    }
+}
+
 /// `cold` cold starts: init and first invocation each time.
 fn cold_starts(h: &Harness, pools: &mut Pools, f: &Function, m: &mut Measured) {
     for _ in 0..h.settings.cold {
@@ -468,13 +482,8 @@ fn cold_starts(h: &Harness, pools: &mut Pools, f: &Function, m: &mut Measured) {
         let event = pools.event(f);
         match h.invoke(&mut running, event) {
             Ok(inv) => {
-                m.first.push(inv.latency);
-                m.invocations += 1;
-                if !succeeded(inv.ok, &inv.body) {
-                    m.failed += 1;
-                    m.note = first_line(&inv.body);
-                }
-                pools.observe(f, &inv.body);
+                let latency = m.record(pools, f, inv);
+                m.first.push(latency);
             }
             Err(e) => m.note = e,
         }
@@ -506,13 +515,8 @@ fn warm_loop(
         }
         match h.invoke(&mut running, event) {
             Ok(inv) => {
-                m.warm.push(inv.latency);
-                m.invocations += 1;
-                if !succeeded(inv.ok, &inv.body) {
-                    m.failed += 1;
-                    m.note = first_line(&inv.body);
-                }
-                pools.observe(f, &inv.body);
+                let latency = m.record(pools, f, inv);
+                m.warm.push(latency);
             }
             Err(e) => {
                 m.note = e;
