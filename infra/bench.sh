@@ -37,11 +37,7 @@ if [[ "${BENCH_BUILD:-1}" != 0 && "${BENCH_ZIP:-1}" != 0 ]]; then
 fi
 
 echo "==> moto on 127.0.0.1:$moto_port, counting proxy on 127.0.0.1:$proxy_port"
-# infra/moto_server.py, with transactions whose cost does not grow with the table (see the file).
-ensure_free "$moto_port"
-setsid python "$root/infra/bench_moto.py" "$moto_port" >"$state/moto-$moto_port.log" 2>&1 &
-started+=($!)
-wait_for "http://127.0.0.1:$moto_port/moto-api/" "moto" 30
+start_moto "$moto_port"
 python "$root/infra/bootstrap.py" "http://127.0.0.1:$moto_port" "$prefix"
 ensure_free "$proxy_port"
 setsid python "$root/infra/bench_proxy.py" "$proxy_port" "http://127.0.0.1:$moto_port" \

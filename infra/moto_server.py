@@ -1,17 +1,21 @@
-"""The local AWS API server for DynamoDB and S3: moto, applying one request at a time.
+"""The local AWS API server (DynamoDB, Streams, S3, SQS, EventBridge): moto, one request at a time,
+with the changes of infra/moto_patches.py that keep its memory and time per request independent
+of the table's size. The run command, the tests, the fuzzing and the benchmark all use it.
 
 moto's backends change shared state without locks, so two concurrent transactions can
 interleave and a cancelled one can roll back the other's writes. Real DynamoDB applies each
 request (a whole TransactWriteItems included) atomically; one lock around each request gives
 the local server the same guarantee while connections stay concurrent.
 
-Usage: python infra/moto_server.py PORT   (binds 127.0.0.1 only)
+Usage: python infra/moto_server.py PORT [--plain]   (binds 127.0.0.1 only)
+  --plain  moto as released, without infra/moto_patches.py (to compare answers against)
 """
 
 import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -34,6 +38,11 @@ def atomic(app):
 
 def main() -> None:
     port = int(sys.argv[1])
+    if "--plain" not in sys.argv[2:]:
+        sys.path.insert(0, str(Path(__file__).parent))
+        import moto_patches
+
+        moto_patches.apply()
     # Exit at once: request threads may hold keep-alive connections open indefinitely.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     app = DomainDispatcherApplication(create_backend_app)
