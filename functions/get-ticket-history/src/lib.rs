@@ -3,7 +3,6 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use tickets_domain::store::{HistoryStore, MessageQuery, TicketReader};
-use tickets_domain::{DomainError, FieldError};
 use tickets_http::request::{self, QueryParams};
 use tickets_http::{respond, Api, ApiError, Reply};
 
@@ -29,14 +28,7 @@ where
     params.finish()?;
 
     let ticket = api.store.get_summary(&id).await?;
-    match ticket {
-        Some(ticket) if caller.can_see(&ticket) => {}
-        _ => return Err(ApiError::not_found()),
-    }
-    if !caller.role.is_staff() {
-        let denied = FieldError::new("role", "only agents and admins read a ticket's history");
-        return Err(DomainError::Forbidden(vec![denied]).into());
-    }
+    caller.ensure_can_read_history(ticket.as_ref())?;
     let page = api
         .store
         .list_history(&id, &MessageQuery { limit, cursor })

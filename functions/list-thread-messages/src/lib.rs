@@ -2,8 +2,7 @@
 //! request (`limit`, `cursor`). Clients never see internal notes.
 
 use lambda_http::{Body, Error, Request, Response};
-use tickets_domain::store::{MessagePage, MessageQuery, ThreadReader};
-use tickets_domain::Caller;
+use tickets_domain::store::{MessageQuery, ThreadReader};
 use tickets_http::request::{self, QueryParams};
 use tickets_http::{respond, Api, ApiError, Reply};
 
@@ -29,25 +28,11 @@ async fn list_thread_messages<S: ThreadReader>(
         .store
         .list_messages(&id, &MessageQuery { limit, cursor })
         .await?;
-    if !may_read(&caller, &page) {
-        return Err(ApiError::not_found());
-    }
-    let staff = caller.role.is_staff();
+    let view = caller.thread_view(page.ticket.as_ref())?;
     let messages: Vec<_> = page
         .messages
         .into_iter()
-        .filter(|m| staff || !m.internal)
+        .filter(|m| view.shows(m))
         .collect();
     Ok(Reply::cursor_page(&messages, limit, page.next_cursor))
-}
-
-/// The first page carries the ticket, checked in full. Later pages carry the ticket's client on
-/// every message: a client reads only its own ticket's thread. A page with neither names no
-/// ticket the caller may see.
-fn may_read(caller: &Caller, page: &MessagePage) -> bool {
-    match (&page.ticket, &page.owner) {
-        (Some(ticket), _) => caller.can_see(ticket),
-        (None, Some(owner)) => caller.role.is_staff() || *owner == caller.id,
-        (None, None) => false,
-    }
 }

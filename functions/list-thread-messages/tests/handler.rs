@@ -124,31 +124,57 @@ async fn other_clients_get_not_found_on_every_page_and_anonymous_callers_401() {
 }
 
 #[tokio::test]
-async fn a_deleted_tickets_thread_is_hidden_from_all_but_admins() {
+async fn a_deleted_tickets_thread_is_hidden_from_all_but_admins_even_after_a_cursor_issued_before()
+{
     let (api, ticket) = setup().await;
+    let callers = [
+        ("client-1", "client"),
+        ("agent-1", "agent"),
+        ("admin-1", "admin"),
+    ];
+    // Each caller takes a cursor to the second page while the ticket is visible to them.
+    let mut cursors = Vec::new();
+    for caller in callers {
+        let (status, reply) = list(&api, &ticket.id, Some(caller), &[("limit", "1")]).await;
+        assert_eq!(status, 200);
+        cursors.push(
+            reply["pagination"]["nextCursor"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
     let current = api.store.get_summary(&ticket.id).await.unwrap().unwrap();
     let mut deleted = current.clone();
     deleted.deleted_at = Some(Timestamp::now());
     deleted.version += 1;
     api.store.save_ticket(&current, &deleted).await.unwrap();
-    assert_eq!(
-        list(&api, &ticket.id, Some(("client-1", "client")), &[])
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        list(&api, &ticket.id, Some(("agent-1", "agent")), &[])
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        list(&api, &ticket.id, Some(("admin-1", "admin")), &[])
-            .await
-            .0,
-        200
-    );
+
+    for (caller, cursor) in callers.into_iter().zip(&cursors) {
+        let first = list(&api, &ticket.id, Some(caller), &[]).await;
+        let next = list(&api, &ticket.id, Some(caller), &[("cursor", cursor)]).await;
+        let other = list(
+            &api,
+            &ticket.id,
+            Some(("client-2", "client")),
+            &[("cursor", cursor)],
+        )
+        .await;
+        assert_eq!(other.0, 404, "another client, with {caller:?}'s cursor");
+        if caller.1 == "admin" {
+            assert_eq!((first.0, next.0), (200, 200));
+            assert_eq!(texts(&next.1), ["We are on it", "Customer on legacy plan"]);
+            continue;
+        }
+        for (status, reply) in [first, next, other] {
+            assert_eq!(status, 404, "{caller:?}");
+            let body = reply.to_string();
+            assert!(
+                !body.contains(&ticket.id) && !body.contains("We are on it"),
+                "{body}"
+            );
+        }
+    }
 }
 
 #[tokio::test]

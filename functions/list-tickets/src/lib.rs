@@ -7,9 +7,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::Serialize;
 use tickets_domain::store::{
-    Counts, Facet, ListFilter, ListQuery, PageStart, Scope, Sort, SortField, TicketLister,
+    Counts, Facet, ListFilter, ListQuery, PageStart, Sort, SortField, TicketLister,
 };
-use tickets_domain::{Caller, Category, DomainError, FieldError, Priority, Status};
+use tickets_domain::{Caller, Category, Priority, Status};
 use tickets_http::request::QueryParams;
 use tickets_http::{respond, Api, ApiError, Reply};
 
@@ -176,27 +176,7 @@ fn parse(mut p: QueryParams, caller: &Caller) -> Result<ListRequest, ApiError> {
     let count_by_status = p.one_of("countByStatus", &[true, false]).unwrap_or(false);
     p.finish()?;
 
-    let scope = if caller.role.is_staff() {
-        client.map_or(Scope::All, Scope::Client)
-    } else {
-        let mut denied = Vec::new();
-        if client.is_some_and(|c| c != caller.id) {
-            denied.push(FieldError::new(
-                "client",
-                "a client lists only its own tickets",
-            ));
-        }
-        if filter.assigned_to.is_some() {
-            denied.push(FieldError::new(
-                "assignedTo",
-                "a client may not filter by assignee",
-            ));
-        }
-        if !denied.is_empty() {
-            return Err(DomainError::Forbidden(denied).into());
-        }
-        Scope::Client(caller.id.clone())
-    };
+    let scope = caller.list_scope(client, filter.assigned_to.is_some())?;
     let start = cursor.map_or(PageStart::Page(page), PageStart::Cursor);
     Ok(ListRequest {
         query: ListQuery {

@@ -1,9 +1,16 @@
-//! Who is calling and what they may see and do (DESIGN §3, Permissions).
+//! Who is calling and what they may see and do: the one place that decides. The caller's role is
+//! private to this module; every route asks one of the questions below and acts on the answer.
+//!
+//! The rules (docs/API.md, "Permissions"): a client sees and changes only its own tickets and
+//! never internal notes; agents and admins work every ticket; a soft-deleted ticket exists for
+//! admins only, answered to everyone else exactly like a ticket that does not exist (404), by
+//! every route and every cursor, whenever the cursor was issued.
 
 use std::str::FromStr;
 
 use crate::error::{DomainError, FieldError};
-use crate::model::TicketSummary;
+use crate::model::{ThreadMessage, TicketSummary};
+use crate::store::Scope;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -36,7 +43,7 @@ impl FromStr for Role {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
     pub id: String,
-    pub role: Role,
+    role: Role,
 }
 
 impl Caller {
@@ -45,6 +52,11 @@ impl Caller {
             id: id.into(),
             role,
         }
+    }
+
+    /// Agents and admins: they work every ticket and see internal notes.
+    pub(crate) fn is_staff(&self) -> bool {
+        self.role.is_staff()
     }
 
     /// Whether the caller may know this ticket exists. A ticket the caller may not see is
@@ -56,12 +68,66 @@ impl Caller {
         self.role.is_staff() || ticket.client == self.id
     }
 
-    /// Fails with `NotFound` unless the caller may see the ticket.
-    pub fn ensure_can_see(&self, ticket: &TicketSummary) -> Result<(), DomainError> {
-        if self.can_see(ticket) {
+    /// `NotFound` unless the ticket exists and the caller may see it.
+    pub fn ensure_visible(&self, ticket: Option<&TicketSummary>) -> Result<(), DomainError> {
+        match ticket {
+            Some(ticket) if self.can_see(ticket) => Ok(()),
+            _ => Err(DomainError::NotFound),
+        }
+    }
+
+    /// Which of a ticket's messages the caller reads, asked for every page of the thread with
+    /// the ticket as it is now (a page after a cursor included).
+    pub fn thread_view(&self, ticket: Option<&TicketSummary>) -> Result<ThreadView, DomainError> {
+        self.ensure_visible(ticket)?;
+        Ok(ThreadView {
+            internal_notes: self.role.is_staff(),
+        })
+    }
+
+    /// A ticket's history is for agents and admins, on the tickets they may see (every page).
+    pub fn ensure_can_read_history(
+        &self,
+        ticket: Option<&TicketSummary>,
+    ) -> Result<(), DomainError> {
+        self.ensure_visible(ticket)?;
+        if self.role.is_staff() {
             Ok(())
         } else {
-            Err(DomainError::NotFound)
+            Err(DomainError::Forbidden(vec![FieldError::new(
+                "role",
+                "only agents and admins read a ticket's history",
+            )]))
+        }
+    }
+
+    /// Whose tickets a list covers: staff list everyone's (or one client's); a client lists
+    /// only its own, and may not ask for another client's or filter by assignee (403).
+    pub fn list_scope(
+        &self,
+        client: Option<String>,
+        by_assignee: bool,
+    ) -> Result<Scope, DomainError> {
+        if self.role.is_staff() {
+            return Ok(client.map_or(Scope::All, Scope::Client));
+        }
+        let mut denied = Vec::new();
+        if client.is_some_and(|c| c != self.id) {
+            denied.push(FieldError::new(
+                "client",
+                "a client lists only its own tickets",
+            ));
+        }
+        if by_assignee {
+            denied.push(FieldError::new(
+                "assignedTo",
+                "a client may not filter by assignee",
+            ));
+        }
+        if denied.is_empty() {
+            Ok(Scope::Client(self.id.clone()))
+        } else {
+            Err(DomainError::Forbidden(denied))
         }
     }
 
@@ -78,12 +144,24 @@ impl Caller {
     }
 }
 
+/// What of a thread the caller reads (`Caller::thread_view`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadView {
+    internal_notes: bool,
+}
+
+impl ThreadView {
+    pub fn shows(&self, message: &ThreadMessage) -> bool {
+        self.internal_notes || !message.internal
+    }
+}
+
 /// Fields of a request that a client may never set. Rejected with 403, never silently dropped.
 pub(crate) fn forbid_for_client(
     caller: &Caller,
     present: &[(&'static str, bool)],
 ) -> Result<(), DomainError> {
-    if caller.role.is_staff() {
+    if caller.is_staff() {
         return Ok(());
     }
     let denied: Vec<FieldError> = present

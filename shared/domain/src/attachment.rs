@@ -243,7 +243,7 @@ impl Caller {
     /// The uploader, agents and admins may remove an attachment; anyone else who can see the
     /// ticket is refused (403). Callers who cannot see the ticket never get this far (404).
     pub fn ensure_may_remove(&self, attachment: &Attachment) -> Result<(), DomainError> {
-        if self.role.is_staff() || attachment.uploaded_by.as_deref() == Some(self.id.as_str()) {
+        if self.is_staff() || attachment.uploaded_by.as_deref() == Some(self.id.as_str()) {
             Ok(())
         } else {
             Err(DomainError::Forbidden(vec![FieldError::new(

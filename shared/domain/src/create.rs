@@ -75,7 +75,7 @@ impl NewTicket {
             .required("category", &self.category)
             .and_then(|c| check.one_of("category", c, Category::ALL));
         let tags = check.tags(self.tags.as_deref().unwrap_or_default());
-        let client = if caller.role.is_staff() {
+        let client = if caller.is_staff() {
             check
                 .required("client", &self.client)
                 .and_then(|c| check.principal("client", c))

@@ -247,7 +247,7 @@ impl TicketSummary {
 impl Ticket {
     /// The ticket as `caller` may see it: clients never see internal notes.
     pub fn visible_to(mut self, caller: &Caller) -> Self {
-        if !caller.role.is_staff() {
+        if !caller.is_staff() {
             self.threads.retain(|message| !message.internal);
         }
         self

@@ -169,12 +169,11 @@ pub struct MessageQuery {
     pub cursor: Option<String>,
 }
 
-/// A page of thread messages with what the caller's access is decided on: the ticket itself on
-/// the first page, the ticket's client on later ones (each message item carries it).
+/// A page of thread messages with the ticket as it is now (`None`: no such ticket), which the
+/// caller's access is decided on for every page, a page after a cursor included.
 #[derive(Clone, Debug, Default)]
 pub struct MessagePage {
     pub ticket: Option<TicketSummary>,
-    pub owner: Option<String>,
     pub messages: Vec<ThreadMessage>,
     pub next_cursor: Option<String>,
 }

@@ -43,7 +43,7 @@ impl NewMessage {
         now: Timestamp,
     ) -> Result<PostedMessage, DomainError> {
         let internal = self.internal.unwrap_or(false);
-        if internal && !caller.role.is_staff() {
+        if internal && !caller.is_staff() {
             return Err(DomainError::Forbidden(vec![FieldError::new(
                 "internal",
                 "only agents may write internal notes",
@@ -73,7 +73,7 @@ impl NewMessage {
                 "the ticket is closed: it takes no more messages".into(),
             ));
         }
-        let from_client = !caller.role.is_staff();
+        let from_client = !caller.is_staff();
         Ok(PostedMessage {
             message: ThreadMessage {
                 id: new_id(),

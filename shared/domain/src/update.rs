@@ -182,7 +182,7 @@ impl TicketPatch {
         after: &TicketSummary,
         caller: &Caller,
     ) -> Result<(), DomainError> {
-        if !caller.role.is_staff() && !matches!(before.status, Status::Open | Status::Pending) {
+        if !caller.is_staff() && !matches!(before.status, Status::Open | Status::Pending) {
             return Err(DomainError::Conflict(format!(
                 "a {} ticket can no longer be edited by its client",
                 before.status

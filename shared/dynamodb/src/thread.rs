@@ -4,7 +4,9 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use tickets_domain::store::{Facet, MessagePage, MessageQuery, ThreadReader, ThreadWriter};
+use tickets_domain::store::{
+    Facet, MessagePage, MessageQuery, ThreadReader, ThreadWriter, TicketReader,
+};
 use tickets_domain::{
     is_valid_id, PostedMessage, Status, StoreError, ThreadMessage, Ticket, TicketSummary,
     THREAD_WINDOW,
@@ -13,7 +15,7 @@ use tickets_domain::{
 use crate::error::{internal, store_error};
 use crate::items::{
     from_item, key, message_item, message_sk, string_attr, ticket_pk, Item, ATTACHMENT_PREFIX,
-    MESSAGE_PREFIX, SK, TICKET_CLIENT, TICKET_SK,
+    MESSAGE_PREFIX, SK, TICKET_SK,
 };
 use crate::touch::Touch;
 use crate::{DynamoStore, Transaction};
@@ -39,7 +41,6 @@ fn message_after(cursor: &str) -> Result<String, StoreError> {
 #[derive(Default)]
 struct Partition {
     ticket: Option<TicketSummary>,
-    owner: Option<String>,
     messages: Vec<ThreadMessage>,
     attachments: Vec<tickets_domain::Attachment>,
 }
@@ -50,9 +51,6 @@ impl Partition {
         if sk == TICKET_SK {
             self.ticket = Some(from_item(item)?);
         } else if sk.starts_with(MESSAGE_PREFIX) {
-            if self.owner.is_none() {
-                self.owner = string_attr(&item, TICKET_CLIENT);
-            }
             self.messages.push(from_item(item)?);
         } else if sk.starts_with(ATTACHMENT_PREFIX) {
             self.attachments.push(from_item(item)?);
@@ -117,7 +115,9 @@ impl DynamoStore {
 
 impl ThreadReader for DynamoStore {
     /// The first page starts at the ticket item (its messages sort right after it), so it
-    /// brings the ticket along; later pages start after the cursor's message. One request each.
+    /// brings the ticket along in one request. A later page starts after the cursor's message
+    /// and reads the ticket item beside it (two requests, sent together): access is decided on
+    /// the ticket as it is now, never on what a cursor remembers.
     async fn list_messages(
         &self,
         ticket_id: &str,
@@ -131,34 +131,43 @@ impl ThreadReader for DynamoStore {
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", AttributeValue::S(ticket_pk(ticket_id)))
             .consistent_read(true);
-        let request = match &query.cursor {
-            None => request
-                .expression_attribute_values(":prefix", AttributeValue::S(TICKET_SK.into()))
-                .limit(query.limit as i32 + 2),
+        let (output, ticket) = match &query.cursor {
+            None => {
+                let output = request
+                    .expression_attribute_values(":prefix", AttributeValue::S(TICKET_SK.into()))
+                    .limit(query.limit as i32 + 2)
+                    .send()
+                    .await
+                    .map_err(store_error)?;
+                (output, None)
+            }
             Some(cursor) => {
                 let after = message_after(cursor)?;
                 let start = key(ticket_pk(ticket_id), &message_sk(&after));
-                request
+                let page = request
                     .expression_attribute_values(
                         ":prefix",
                         AttributeValue::S(MESSAGE_PREFIX.into()),
                     )
                     .limit(query.limit as i32 + 1)
                     .set_exclusive_start_key(Some(start))
+                    .send();
+                let (output, ticket) =
+                    tokio::try_join!(async { page.await.map_err(store_error) }, async {
+                        self.get_summary(ticket_id).await
+                    })?;
+                (output, ticket)
             }
         };
-        let output = request.send().await.map_err(store_error)?;
-        let mut partition = Partition::default();
+        let mut partition = Partition {
+            ticket,
+            ..Partition::default()
+        };
         for item in output.items.unwrap_or_default() {
             partition.add(item)?;
         }
         let next_cursor = partition.window(limit);
         Ok(MessagePage {
-            owner: partition
-                .ticket
-                .as_ref()
-                .map(|t| t.client.clone())
-                .or(partition.owner),
             ticket: partition.ticket,
             messages: partition.messages,
             next_cursor,
