@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark (issue #7, docs/PERFORMANCE.md): builds the release binaries, starts a local
+# The benchmark (docs/PERFORMANCE.md): builds the release binaries, starts a local
 # DynamoDB/S3 (moto) and the counting proxy on loopback, and runs every function under the
 # project's Lambda Runtime API emulator (infra/bench). It prints, per function, init time (median
 # of BENCH_COLD cold starts), first-invocation latency, warm p50/p99 over BENCH_WARM invocations

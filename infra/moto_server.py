@@ -7,14 +7,16 @@ interleave and a cancelled one can roll back the other's writes. Real DynamoDB a
 request (a whole TransactWriteItems included) atomically; one lock around each request gives
 the local server the same guarantee while connections stay concurrent.
 
-Usage: python infra/moto_server.py PORT [--plain]   (binds 127.0.0.1 only)
-  --plain  moto as released, without infra/moto_patches.py (to compare answers against)
+Usage: python infra/moto_server.py PORT [--plain] [--idle-exit SECONDS]   (binds 127.0.0.1 only)
+  --plain      moto as released, without infra/moto_patches.py (to compare answers against)
+  --idle-exit  exit after SECONDS without a request (the server a plain `cargo test` starts)
 """
 
 import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from moto.moto_server.werkzeug_app import (
@@ -25,20 +27,37 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import run_simple
 
 
+last_request = time.monotonic()
+
+
 def atomic(app):
     lock = threading.Lock()
 
     def serve_one(environ, start_response):
+        global last_request
         with lock:
+            last_request = time.monotonic()
             # Materialise the body inside the lock: the request is done when the lock is freed.
             return list(app(environ, start_response))
 
     return serve_one
 
 
+def exit_when_idle(seconds: float) -> None:
+    def watch():
+        while time.monotonic() - last_request < seconds:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main() -> None:
     port = int(sys.argv[1])
-    if "--plain" not in sys.argv[2:]:
+    options = sys.argv[2:]
+    if "--idle-exit" in options:
+        exit_when_idle(float(options[options.index("--idle-exit") + 1]))
+    if "--plain" not in options:
         sys.path.insert(0, str(Path(__file__).parent))
         import moto_patches
 

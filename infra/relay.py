@@ -50,9 +50,8 @@ class Relay:
             for name in ("ingest", "uploads", "stream-failures")
         }
         self.stream_arn = self.dynamodb.describe_table(TableName=prefix)["Table"]["LatestStreamArn"]
-        # The last sequence number handled per shard. A fresh iterator is taken on every poll:
-        # moto replaces its table object when it rolls a transaction back, and an iterator
-        # kept across that keeps reading the stale copy.
+        # The last sequence number handled per shard. A fresh iterator is taken on every poll,
+        # after that number: the local server then drops the records before it (as consumed).
         self.handled: dict[str, str] = {}
         self.schedule_seconds = float(os.environ.get("SCHEDULE_SECONDS", "60"))
         self.next_schedule = time.monotonic() + self.schedule_seconds

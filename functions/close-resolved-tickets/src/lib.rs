@@ -7,6 +7,7 @@ use serde_json::Value;
 use tickets_domain::automation::{close_resolved_tickets, CloseReport};
 use tickets_domain::store::TicketCloser;
 use tickets_domain::Timestamp;
+use tickets_lambda::{SettingError, Settings};
 
 pub const DEFAULT_AFTER_DAYS: u32 = 4;
 
@@ -17,14 +18,12 @@ pub struct Deps<S> {
 }
 
 /// `AUTO_CLOSE_AFTER_DAYS`, a whole number of days.
-pub fn after_days_from_env() -> Result<u32, String> {
-    match std::env::var("AUTO_CLOSE_AFTER_DAYS") {
-        Err(_) => Ok(DEFAULT_AFTER_DAYS),
-        Ok(days) => days
-            .trim()
-            .parse()
-            .map_err(|_| "AUTO_CLOSE_AFTER_DAYS must be a whole number of days".into()),
-    }
+pub fn after_days(settings: &Settings) -> Result<u32, SettingError> {
+    settings.parsed(
+        "AUTO_CLOSE_AFTER_DAYS",
+        DEFAULT_AFTER_DAYS,
+        "a whole number of days",
+    )
 }
 
 #[derive(Debug, Serialize)]

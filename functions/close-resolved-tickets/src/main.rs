@@ -1,14 +1,14 @@
-use close_resolved_tickets::{after_days_from_env, Deps};
+use close_resolved_tickets::{after_days, Deps};
 use lambda_runtime::{run, service_fn, Error};
 use tickets_domain::Timestamp;
 use tickets_dynamodb::DynamoStore;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tickets_lambda::init_logging();
+    let tickets_lambda::Init { settings, aws } = tickets_lambda::init()?;
     let deps = Deps {
-        store: DynamoStore::from_env()?,
-        after_days: after_days_from_env()?,
+        store: DynamoStore::from_config(&aws, &settings)?,
+        after_days: after_days(&settings)?,
         clock: Timestamp::now,
     };
     run(service_fn(|event| {

@@ -5,12 +5,11 @@ use tickets_s3::S3Files;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tickets_lambda::init_logging();
-    let shared = tickets_lambda::aws_config()?;
+    let tickets_lambda::Init { settings, aws } = tickets_lambda::init()?;
     let api = Api::with_files(
-        DynamoStore::from_config(&shared)?,
-        S3Files::from_config(&shared)?,
-        Auth::from_env(),
+        DynamoStore::from_config(&aws, &settings)?,
+        S3Files::from_config(&aws, &settings)?,
+        Auth::from_settings(&settings),
     );
     run(service_fn(|req| get_attachment::handle(&api, req))).await
 }

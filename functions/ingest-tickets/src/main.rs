@@ -3,7 +3,7 @@ use tickets_dynamodb::DynamoStore;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tickets_lambda::init_logging();
-    let store = DynamoStore::from_env()?;
+    let tickets_lambda::Init { settings, aws } = tickets_lambda::init()?;
+    let store = DynamoStore::from_config(&aws, &settings)?;
     run(service_fn(|event| ingest_tickets::handle(&store, event))).await
 }

@@ -6,12 +6,14 @@ use tickets_s3::S3Files;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tickets_lambda::init_logging();
-    let shared = tickets_lambda::aws_config()?;
+    let tickets_lambda::Init { settings, aws } = tickets_lambda::init()?;
     let deps = Deps {
-        store: DynamoStore::from_config(&shared)?,
-        files: S3Files::from_config(&shared)?,
-        rules: UploadRules::from_env()?,
+        store: DynamoStore::from_config(&aws, &settings)?,
+        files: S3Files::from_config(&aws, &settings)?,
+        rules: UploadRules::from_settings(
+            settings.get("ATTACHMENT_MAX_BYTES"),
+            settings.get("ATTACHMENT_TYPES"),
+        )?,
     };
     run(service_fn(|event| {
         on_attachment_uploaded::handle(&deps, event)

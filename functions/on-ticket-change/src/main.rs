@@ -5,11 +5,10 @@ use tickets_events::EventBus;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tickets_lambda::init_logging();
-    let shared = tickets_lambda::aws_config()?;
+    let tickets_lambda::Init { settings, aws } = tickets_lambda::init()?;
     let deps = Deps {
-        history: DynamoStore::from_config(&shared)?,
-        publisher: EventBus::from_config(&shared)?,
+        history: DynamoStore::from_config(&aws, &settings)?,
+        publisher: EventBus::from_config(&aws, &settings)?,
     };
     run(service_fn(|event| on_ticket_change::handle(&deps, event))).await
 }

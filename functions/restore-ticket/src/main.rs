@@ -4,7 +4,10 @@ use tickets_http::{Api, Auth};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tickets_lambda::init_logging();
-    let api = Api::new(DynamoStore::from_env()?, Auth::from_env());
+    let tickets_lambda::Init { settings, aws } = tickets_lambda::init()?;
+    let api = Api::new(
+        DynamoStore::from_config(&aws, &settings)?,
+        Auth::from_settings(&settings),
+    );
     run(service_fn(|req| restore_ticket::handle(&api, req))).await
 }

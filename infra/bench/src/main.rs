@@ -51,7 +51,8 @@ const ORDER_LAST: &[&str] = &[
 /// The pause before each cold start.
 const COLD_SETTLE: Duration = Duration::from_millis(100);
 
-/// The function whose warm loop the storage floor is measured beside (issue #7's target).
+/// The function whose warm loop the storage floor is measured beside (its target is in
+/// docs/PERFORMANCE.md, "Targets").
 const FLOOR_FUNCTION: &str = "get-ticket";
 
 /// Extra list queries for the cost table (the fixture's own query is measured too).
@@ -95,8 +96,14 @@ pub struct Settings {
     env: Vec<(String, String)>,
 }
 
+/// The benchmark's environment, read once (through the project's one reader of it).
+fn env() -> &'static tickets_lambda::Settings {
+    static ENV: std::sync::OnceLock<tickets_lambda::Settings> = std::sync::OnceLock::new();
+    ENV.get_or_init(tickets_lambda::Settings::from_env)
+}
+
 fn var(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_string())
+    env().get(name).unwrap_or(default).to_string()
 }
 
 impl Settings {
@@ -120,12 +127,12 @@ impl Settings {
             "AWS_LAMBDA_LOG_FORMAT",
             "AWS_LAMBDA_LOG_LEVEL",
         ] {
-            if let Ok(value) = std::env::var(name) {
-                env.push((name.to_string(), value));
+            if let Some(value) = self::env().get(name) {
+                env.push((name.to_string(), value.to_string()));
             }
         }
-        if let Ok(value) = std::env::var("BENCH_GLIBC_TUNABLES") {
-            env.push(("GLIBC_TUNABLES".to_string(), value));
+        if let Some(value) = self::env().get("BENCH_GLIBC_TUNABLES") {
+            env.push(("GLIBC_TUNABLES".to_string(), value.to_string()));
         }
         Self {
             bin_dir: PathBuf::from(var("BENCH_BIN_DIR", "target/release")),
@@ -138,7 +145,7 @@ impl Settings {
                 .parse()
                 .expect("BENCH_TICKETS_LARGE"),
             report: PathBuf::from(var("BENCH_REPORT", ".local/bench/report.md")),
-            zip_dir: std::env::var("BENCH_ZIP_DIR").ok().map(PathBuf::from),
+            zip_dir: self::env().get("BENCH_ZIP_DIR").map(PathBuf::from),
             root,
             moto,
             env,

@@ -1,7 +1,7 @@
 //! Who is calling and what they may see and do: the one place that decides. The caller's role is
 //! private to this module; every route asks one of the questions below and acts on the answer.
 //!
-//! The rules (docs/API.md, "Permissions"): a client sees and changes only its own tickets and
+//! The rules (docs/DESIGN.md, Permissions): a client sees and changes only its own tickets and
 //! never internal notes; agents and admins work every ticket; a soft-deleted ticket exists for
 //! admins only, answered to everyone else exactly like a ticket that does not exist (404), by
 //! every route and every cursor, whenever the cursor was issued.

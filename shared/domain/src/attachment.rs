@@ -1,4 +1,4 @@
-//! Attachments (DESIGN §3, Attachments): files never pass through the API. A caller declares
+//! Attachments (docs/DESIGN.md, Attachments): files never pass through the API. A caller declares
 //! a file, gets a short-lived upload URL for a key the server chose, and the upload is checked
 //! before the attachment becomes `available`.
 
@@ -75,13 +75,6 @@ impl UploadRules {
             }
         }
         Ok(rules)
-    }
-
-    /// The rules from `ATTACHMENT_MAX_BYTES` and `ATTACHMENT_TYPES`.
-    pub fn from_env() -> Result<Self, String> {
-        let max = std::env::var("ATTACHMENT_MAX_BYTES").ok();
-        let types = std::env::var("ATTACHMENT_TYPES").ok();
-        Self::from_settings(max.as_deref(), types.as_deref())
     }
 
     /// Whether a stored object is what was declared and what the rules allow.

@@ -1,4 +1,4 @@
-//! The support-ticket domain (DESIGN §1-§3): the ticket object, field rules, the status workflow,
+//! The support-ticket domain (docs/DESIGN.md): the ticket object, field rules, the status workflow,
 //! who may do what, and the storage ports. Pure: no AWS, HTTP or Lambda types.
 
 pub mod access;

@@ -1,4 +1,5 @@
-//! The ticket object as the API shows it (DESIGN §1): field names, enums and timestamps.
+//! The ticket object as the API shows it (docs/DESIGN.md, The ticket): field names, enums and
+//! timestamps.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,4 +1,4 @@
-//! Writing in a ticket's thread, and what a message does to the ticket (DESIGN §3, Workflow):
+//! Writing in a ticket's thread, and what a message does to the ticket (docs/DESIGN.md, Workflow):
 //! a client message on a `pending` or `resolved` ticket reopens it; the first public agent
 //! message sets `firstResponseAt`; every message bumps `updatedAt` and `version`.
 

@@ -1,5 +1,5 @@
-//! Field rules shared by every command (DESIGN §1), collected so one request reports all of its
-//! problems at once.
+//! Field rules shared by every command (docs/DESIGN.md, The ticket), collected so that one
+//! request reports all of its problems at once.
 
 use std::collections::BTreeSet;
 use std::str::FromStr;

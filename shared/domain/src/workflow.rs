@@ -1,4 +1,5 @@
-//! The status workflow (DESIGN §3, Workflow): which moves are allowed and what each one records.
+//! The status workflow (docs/DESIGN.md, Workflow): which moves are allowed and what each one
+//! records.
 
 use crate::error::DomainError;
 use crate::model::{Status, TicketSummary, Timestamp};

@@ -1,4 +1,4 @@
-//! The single-table layout (DESIGN §4, docs/DATA_MODEL.md): how each record becomes an item.
+//! The single-table layout (docs/DATA_MODEL.md): how each record becomes an item.
 //!
 //! | item        | pk                              | sk                |
 //! |-------------|---------------------------------|-------------------|
@@ -124,7 +124,8 @@ struct AttachmentItem<'a> {
     attachment: &'a Attachment,
 }
 
-/// A thread message, carrying its ticket's client: later thread pages are authorised on it.
+/// A thread message, carrying its ticket's client (the stream consumer names it in the
+/// `MessageAdded` event; thread pages are authorised on the ticket item itself).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct MessageItem<'a> {

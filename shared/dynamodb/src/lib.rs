@@ -1,4 +1,5 @@
-//! DynamoDB adapter for the domain's storage ports, on the single-table design of DESIGN §4.
+//! DynamoDB adapter for the domain's storage ports, on the single-table design of
+//! docs/DATA_MODEL.md (summarised in docs/DESIGN.md, Storage).
 //!
 //! Every write is conditional; a change that spans items (ticket, first message, attachments,
 //! counters, idempotency record) is one `TransactWriteItems`.
@@ -25,6 +26,7 @@ use tickets_domain::store::{
     CreateOutcome, Facet, IdempotencyRecord, TicketCreator, TicketReader, TicketWriter,
 };
 use tickets_domain::{StoreError, Ticket, TicketSummary, Timestamp};
+use tickets_lambda::{SettingError, Settings};
 
 use crate::error::{internal, store_error};
 use crate::items::{
@@ -52,21 +54,14 @@ impl DynamoStore {
         }
     }
 
-    /// Builds the client from the Lambda environment (region, credentials and, locally,
-    /// `AWS_ENDPOINT_URL`; see [`tickets_lambda::aws_config`]) and the table from `TABLE_NAME`.
-    pub fn from_env() -> Result<Self, StoreError> {
-        let config = tickets_lambda::aws_config().map_err(internal)?;
-        Self::from_config(&config)
-    }
-
-    /// As `from_env`, on an AWS configuration already loaded (shared with other clients).
-    pub fn from_config(config: &aws_config::SdkConfig) -> Result<Self, StoreError> {
-        let table = std::env::var("TABLE_NAME").map_err(|_| internal("TABLE_NAME is not set"))?;
-        let config = aws_sdk_dynamodb::config::Builder::from(config)
-            .timeout_config(timeouts_from_env())
-            .retry_config(retries())
-            .build();
-        Ok(Self::new(Client::from_conf(config), table))
+    /// The client from the function's shared AWS configuration (region, credentials,
+    /// timeouts and retries; see [`tickets_lambda::aws_config`]), the table from `TABLE_NAME`.
+    pub fn from_config(
+        config: &aws_config::SdkConfig,
+        settings: &Settings,
+    ) -> Result<Self, SettingError> {
+        let table = settings.required("TABLE_NAME")?;
+        Ok(Self::new(Client::new(config), table))
     }
 
     pub fn client(&self) -> &Client {
@@ -135,41 +130,6 @@ impl DynamoStore {
             response: string_attr(&item, "response").unwrap_or_default(),
         })
     }
-}
-
-/// Storage must answer well within the function's own timeout: a hung connection becomes a
-/// retry, and a storage that stays away a 503, not a Lambda timeout. Throttling, 5xx and
-/// dropped connections are retried by the SDK's standard retry (3 attempts, with backoff).
-pub fn timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
-    timeouts_for(Duration::from_secs(2))
-}
-
-/// `timeouts()` with another attempt timeout: `STORAGE_ATTEMPT_TIMEOUT_SECONDS` lets a slow
-/// local server (one Python process serving every request) take longer than DynamoDB would.
-fn timeouts_from_env() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
-    std::env::var("STORAGE_ATTEMPT_TIMEOUT_SECONDS")
-        .ok()
-        .and_then(|seconds| seconds.parse::<u64>().ok())
-        .map_or_else(timeouts, |seconds| {
-            timeouts_for(Duration::from_secs(seconds))
-        })
-}
-
-fn timeouts_for(attempt: Duration) -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
-    aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(1))
-        .operation_attempt_timeout(attempt)
-        .operation_timeout(attempt * 7 / 2)
-        .build()
-}
-
-/// The SDK's standard retry (throttling, 5xx, dropped connections, timeouts), with backoffs
-/// sized for an API answering within seconds rather than the SDK's default of up to 20 s.
-pub fn retries() -> aws_sdk_dynamodb::config::retry::RetryConfig {
-    aws_sdk_dynamodb::config::retry::RetryConfig::standard()
-        .with_max_attempts(3)
-        .with_initial_backoff(Duration::from_millis(50))
-        .with_max_backoff(Duration::from_millis(800))
 }
 
 /// How a transaction ended, when it did not fail outright.

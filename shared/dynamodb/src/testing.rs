@@ -80,9 +80,7 @@ impl Intercept for CountReads {
 
 /// The endpoint of the local DynamoDB API server. The README's test command starts one.
 pub fn endpoint() -> String {
-    std::env::var("MOTO_ENDPOINT").unwrap_or_else(|_| {
-        panic!("MOTO_ENDPOINT is not set: run the storage tests through infra/test.sh, which starts the local DynamoDB API server")
-    })
+    tickets_lambda::testing::local_endpoint()
 }
 
 /// A client for the local server, with fixed test credentials, counting its reads.
@@ -416,8 +414,10 @@ pub async fn fresh_store_behind(proxy: &FaultProxy) -> (DynamoStore, Arc<Reads>)
         .region(Region::new("us-east-1"))
         .endpoint_url(proxy.endpoint())
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .timeout_config(crate::timeouts())
-        .retry_config(crate::retries())
+        .timeout_config(tickets_lambda::client_timeouts(
+            tickets_lambda::STORAGE_ATTEMPT_TIMEOUT,
+        ))
+        .retry_config(tickets_lambda::client_retries())
         .interceptor(CountReads(reads.clone()))
         .build();
     (

@@ -36,10 +36,12 @@ impl EventBus {
         }
     }
 
-    /// The client from an AWS configuration, the bus from `EVENT_BUS_NAME`.
-    pub fn from_config(shared: &aws_config::SdkConfig) -> Result<Self, StoreError> {
-        let bus = std::env::var("EVENT_BUS_NAME")
-            .map_err(|_| StoreError::Internal("EVENT_BUS_NAME is not set".into()))?;
+    /// The client from the function's shared AWS configuration, the bus from `EVENT_BUS_NAME`.
+    pub fn from_config(
+        shared: &aws_config::SdkConfig,
+        settings: &tickets_lambda::Settings,
+    ) -> Result<Self, tickets_lambda::SettingError> {
+        let bus = settings.required("EVENT_BUS_NAME")?;
         Ok(Self::new(Client::new(shared), bus))
     }
 

@@ -6,9 +6,7 @@ use aws_sdk_eventbridge::config::{BehaviorVersion, Credentials, Region};
 use crate::EventBus;
 
 pub fn local_config() -> aws_config::SdkConfig {
-    let endpoint = std::env::var("MOTO_ENDPOINT").unwrap_or_else(|_| {
-        panic!("MOTO_ENDPOINT is not set: run the tests through infra/test.sh")
-    });
+    let endpoint = tickets_lambda::testing::local_endpoint();
     aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))

@@ -48,15 +48,15 @@ impl Auth {
     }
 
     /// `LOCAL_AUTH=unverified-jwt` selects the local mode; `ROLE_CLAIM` names the role claim.
-    pub fn from_env() -> Self {
-        let mode = match std::env::var(LOCAL_AUTH_VAR).as_deref() {
-            Ok(LOCAL_AUTH_UNVERIFIED) => {
+    pub fn from_settings(settings: &tickets_lambda::Settings) -> Self {
+        let mode = match settings.get(LOCAL_AUTH_VAR) {
+            Some(LOCAL_AUTH_UNVERIFIED) => {
                 tracing::warn!("LOCAL_AUTH=unverified-jwt: token signatures are NOT checked");
                 AuthMode::UnverifiedLocalJwt
             }
             _ => AuthMode::Authorizer,
         };
-        let role_claim = std::env::var("ROLE_CLAIM").unwrap_or_else(|_| DEFAULT_ROLE_CLAIM.into());
+        let role_claim = settings.get("ROLE_CLAIM").unwrap_or(DEFAULT_ROLE_CLAIM);
         Self::new(mode, role_claim)
     }
 

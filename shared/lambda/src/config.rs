@@ -1,6 +1,10 @@
 //! The AWS configuration a function builds once, at init.
 
+use std::time::Duration;
+
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
@@ -10,14 +14,14 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::shared::IntoShared;
 
+use crate::settings::{SettingError, Settings};
+
 /// The roots that AWS service endpoints chain to (Amazon Root CA 1-4, and Starfield Services
 /// Root CA G2, which cross-signs them).
 const AWS_ROOTS: &str = include_str!("aws-roots.pem");
 
-/// A variable the AWS configuration needs is not set.
-#[derive(Debug, thiserror::Error)]
-#[error("{0} is not set: a function reads its region and credentials from the environment, as Lambda sets them")]
-pub struct MissingEnv(&'static str);
+const MISSING: &str =
+    "is not set: a function reads its region and credentials from the environment, as Lambda sets them";
 
 /// The shared AWS configuration (region, credentials, endpoint, HTTPS client) for the clients of
 /// a function, from the environment that Lambda gives every function: `AWS_REGION`, and the
@@ -33,30 +37,50 @@ pub struct MissingEnv(&'static str);
 ///
 /// To run a function binary outside Lambda against a real account, export the variables first,
 /// e.g. `eval "$(aws configure export-credentials --format env)"` and `AWS_REGION`.
-pub fn aws_config() -> Result<SdkConfig, MissingEnv> {
-    config_from(|name| std::env::var(name).ok())
-}
-
-/// `aws_config` on the variables that `var` looks up.
-fn config_from(var: impl Fn(&str) -> Option<String>) -> Result<SdkConfig, MissingEnv> {
-    let env = |name: &str| var(name).filter(|v| !v.is_empty());
-    let region = env("AWS_REGION")
-        .or_else(|| env("AWS_DEFAULT_REGION"))
-        .ok_or(MissingEnv("AWS_REGION"))?;
+pub fn aws_config(settings: &Settings) -> Result<SdkConfig, SettingError> {
+    let region = settings
+        .get("AWS_REGION")
+        .or_else(|| settings.get("AWS_DEFAULT_REGION"))
+        .ok_or_else(|| SettingError::new("AWS_REGION", MISSING))?;
     for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
-        env(name).ok_or(MissingEnv(name))?;
+        settings
+            .get(name)
+            .ok_or_else(|| SettingError::new(name, MISSING))?;
     }
     let mut config = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region))
+        .timeout_config(client_timeouts(settings.storage_attempt_timeout()?))
+        .retry_config(client_retries())
+        .region(Region::new(region.to_string()))
         .credentials_provider(SharedCredentialsProvider::new(
             EnvironmentVariableCredentialsProvider::new(),
         ))
         .http_client(https_client());
-    if let Some(endpoint) = env("AWS_ENDPOINT_URL") {
-        config = config.endpoint_url(endpoint);
+    if let Some(endpoint) = settings.get("AWS_ENDPOINT_URL") {
+        config = config.endpoint_url(endpoint.to_string());
     }
     Ok(config.build())
+}
+
+/// Every AWS call must answer well within the function's own timeout: a hung connection
+/// becomes a retry, and a service that stays away a 503, not a Lambda timeout. `attempt` is one
+/// try ([`Settings::storage_attempt_timeout`]); the whole call, retries included, gets 3.5 ×.
+pub fn client_timeouts(attempt: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(attempt * 7 / 2)
+        .build()
+}
+
+/// The SDK's standard retry (throttling, 5xx, dropped connections, timeouts: 3 attempts), with
+/// backoffs sized for an API answering within seconds rather than the SDK's default of up to
+/// 20 s.
+pub fn client_retries() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_millis(800))
 }
 
 /// The SDK's default HTTPS client (hyper, rustls with aws-lc), trusting the AWS roots.
@@ -104,12 +128,8 @@ fn roots_client() -> SharedHttpClient {
 mod tests {
     use super::*;
 
-    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            vars.iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.to_string())
-        }
+    fn config_from(vars: &[(&str, &str)]) -> Result<SdkConfig, SettingError> {
+        aws_config(&Settings::from_pairs(vars.iter().copied()))
     }
 
     const LAMBDA: &[(&str, &str)] = &[
@@ -120,7 +140,7 @@ mod tests {
 
     #[test]
     fn the_lambda_environment_gives_region_credentials_and_client() {
-        let config = config_from(lookup(LAMBDA)).unwrap();
+        let config = config_from(LAMBDA).unwrap();
         assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-1"));
         assert!(config.credentials_provider().is_some());
         assert!(config.http_client().is_some());
@@ -130,7 +150,7 @@ mod tests {
     #[test]
     fn a_local_endpoint_is_honoured() {
         let vars = [LAMBDA, &[("AWS_ENDPOINT_URL", "http://127.0.0.1:5105")]].concat();
-        let config = config_from(lookup(&vars)).unwrap();
+        let config = config_from(&vars).unwrap();
         assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:5105"));
     }
 
@@ -142,12 +162,12 @@ mod tests {
                 .filter(|(n, _)| *n != missing)
                 .copied()
                 .collect();
-            let err = config_from(lookup(&vars)).unwrap_err();
+            let err = config_from(&vars).unwrap_err();
             assert!(err.to_string().starts_with(missing), "{err}");
         }
         let empty = [("AWS_REGION", ""), LAMBDA[1], LAMBDA[2]];
         assert!(
-            config_from(lookup(&empty)).is_err(),
+            config_from(&empty).is_err(),
             "an empty region counts as missing"
         );
     }

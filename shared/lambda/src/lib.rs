@@ -1,11 +1,31 @@
-//! What every function sets up at init, before it serves its first event: logging
-//! ([`init_logging`]) and the AWS configuration its clients share ([`aws_config`]).
+//! What every function sets up at init, before it serves its first event: its settings, read
+//! once from the environment ([`Settings`], the one module that reads it), logging
+//! ([`init_logging`]) and the AWS configuration its clients share ([`aws_config`]); [`init`]
+//! does all three.
 //!
-//! Both are on the cold-start path, so both do as little as Lambda allows; see
+//! All of it is on the cold-start path, so it does as little as Lambda allows; see
 //! docs/PERFORMANCE.md for what each choice saves.
 
 mod config;
 mod logging;
+mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
 
-pub use config::{aws_config, MissingEnv};
+pub use config::{aws_config, client_retries, client_timeouts};
 pub use logging::init_logging;
+pub use settings::{SettingError, Settings, STORAGE_ATTEMPT_TIMEOUT};
+
+/// What a function's `main` starts from.
+pub struct Init {
+    pub settings: Settings,
+    pub aws: aws_config::SdkConfig,
+}
+
+/// Reads the settings, sets up logging and builds the shared AWS configuration.
+pub fn init() -> Result<Init, SettingError> {
+    let settings = Settings::from_env();
+    init_logging(&settings);
+    let aws = aws_config(&settings)?;
+    Ok(Init { settings, aws })
+}

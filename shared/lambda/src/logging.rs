@@ -6,6 +6,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
 
+use crate::Settings;
+
 /// Sets up logging as Lambda's advanced logging controls ask: JSON lines when
 /// `AWS_LAMBDA_LOG_FORMAT` is `JSON`, at the level of `AWS_LAMBDA_LOG_LEVEL`, else of `RUST_LOG`
 /// (a level, or `target=level` directives), else `INFO`. Each line carries the invocation's
@@ -14,10 +16,10 @@ use tracing_subscriber::Layer;
 /// The filter is a plain list of targets and levels: the same settings as
 /// `lambda_runtime::tracing::init_default_subscriber` in practice, without the regex engine that
 /// its `EnvFilter` links into every binary (about 0.2 MB).
-pub fn init_logging() {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+pub fn init_logging(settings: &Settings) {
+    let env = |name: &str| settings.get(name);
     let filter = match env("AWS_LAMBDA_LOG_LEVEL") {
-        Some(level) => Targets::new().with_default(lambda_level(&level)),
+        Some(level) => Targets::new().with_default(lambda_level(level)),
         None => env("RUST_LOG")
             .and_then(|directives| directives.parse().ok())
             .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO)),

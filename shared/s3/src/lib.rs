@@ -15,7 +15,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use tickets_domain::store::{FileStore, PresignedUpload, StoredObject};
 use tickets_domain::{Attachment, StoreError, Timestamp};
 
-/// Upload URLs live 15 minutes at most, download URLs 5 (DESIGN §3).
+/// Upload URLs live 15 minutes at most, download URLs 5 (docs/DESIGN.md, Attachments).
 pub const UPLOAD_URL_TTL: Duration = Duration::from_secs(15 * 60);
 pub const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(5 * 60);
 
@@ -44,12 +44,14 @@ impl S3Files {
         self
     }
 
-    /// The client from an AWS configuration, the bucket from `BUCKET_NAME`.
+    /// The client from the function's shared AWS configuration, the bucket from `BUCKET_NAME`.
     /// `S3_FORCE_PATH_STYLE=true` addresses the bucket in the path, as local servers need.
-    pub fn from_config(shared: &aws_config::SdkConfig) -> Result<Self, StoreError> {
-        let bucket = std::env::var("BUCKET_NAME")
-            .map_err(|_| StoreError::Internal("BUCKET_NAME is not set".into()))?;
-        let path_style = std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true");
+    pub fn from_config(
+        shared: &aws_config::SdkConfig,
+        settings: &tickets_lambda::Settings,
+    ) -> Result<Self, tickets_lambda::SettingError> {
+        let bucket = settings.required("BUCKET_NAME")?;
+        let path_style = settings.is_true("S3_FORCE_PATH_STYLE");
         Ok(Self::new(
             Client::from_conf(config(shared, path_style)),
             bucket,
@@ -58,28 +60,10 @@ impl S3Files {
 }
 
 /// S3 settings for presigned URLs: no default CRC32 checksums, which a presigned PUT cannot
-/// carry (the uploader would have to compute and send them).
+/// carry (the uploader would have to compute and send them). Timeouts and retries are the
+/// shared configuration's (`tickets_lambda::aws_config`).
 pub fn config(shared: &aws_config::SdkConfig, path_style: bool) -> aws_sdk_s3::Config {
     aws_sdk_s3::config::Builder::from(shared)
-        // As for DynamoDB: answer within the function's time, retry briefly, then 503.
-        .timeout_config({
-            // As for DynamoDB, `STORAGE_ATTEMPT_TIMEOUT_SECONDS` lets a slow local server take longer.
-            let attempt = std::env::var("STORAGE_ATTEMPT_TIMEOUT_SECONDS")
-                .ok()
-                .and_then(|seconds| seconds.parse::<u64>().ok())
-                .map_or(Duration::from_secs(2), Duration::from_secs);
-            aws_sdk_s3::config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(attempt)
-                .operation_timeout(attempt * 7 / 2)
-                .build()
-        })
-        .retry_config(
-            aws_sdk_s3::config::retry::RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(50))
-                .with_max_backoff(Duration::from_millis(800)),
-        )
         .force_path_style(path_style)
         .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
         .response_checksum_validation(ResponseChecksumValidation::WhenRequired)

@@ -8,9 +8,7 @@ use crate::S3Files;
 
 /// A client for the local server (`MOTO_ENDPOINT`, which the README's test command starts).
 pub fn local_client() -> Client {
-    let endpoint = std::env::var("MOTO_ENDPOINT").unwrap_or_else(|_| {
-        panic!("MOTO_ENDPOINT is not set: run the tests through infra/test.sh")
-    });
+    let endpoint = tickets_lambda::testing::local_endpoint();
     let shared = aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
