@@ -3,13 +3,12 @@
 //! records back into domain changes.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::Serialize;
 use tickets_domain::history::AuditEntry;
 use tickets_domain::store::{Change, Facet, HistoryPage, HistoryStore, MessageQuery, TicketCloser};
 use tickets_domain::{StoreError, ThreadMessage, TicketSummary, Timestamp};
 
+use crate::cursor;
 use crate::error::{internal, store_error};
 use crate::items::{
     from_item, key, message_item, string_attr, ticket_item, Item, ATTACHMENT_PREFIX,
@@ -82,25 +81,19 @@ impl HistoryStore for DynamoStore {
         // The mark goes last: entries are in place before the change counts as handled.
         writes.push(put_request(mark)?);
         for chunk in writes.chunks(25) {
-            let mut pending = Some(std::collections::HashMap::from([(
-                self.table.clone(),
-                chunk.to_vec(),
-            )]));
-            let mut attempt = 0;
-            while let Some(request) = pending.take().filter(|r| !r.is_empty()) {
-                if attempt > 0 {
-                    crate::backoff(attempt).await;
-                }
-                attempt += 1;
-                let output = self
+            let request = std::collections::HashMap::from([(self.table.clone(), chunk.to_vec())]);
+            crate::retry::until_processed(request, |request| {
+                let sent = self
                     .client
                     .batch_write_item()
                     .set_request_items(Some(request))
-                    .send()
-                    .await
-                    .map_err(store_error)?;
-                pending = output.unprocessed_items;
-            }
+                    .send();
+                async move {
+                    let output = sent.await.map_err(store_error)?;
+                    Ok(output.unprocessed_items.filter(|left| !left.is_empty()))
+                }
+            })
+            .await?;
         }
         Ok(())
     }
@@ -113,12 +106,7 @@ impl HistoryStore for DynamoStore {
         let start = match &query.cursor {
             None => None,
             Some(cursor) => {
-                let sk = URL_SAFE_NO_PAD
-                    .decode(cursor)
-                    .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok())
-                    .filter(|sk| sk.starts_with(AUDIT_SK_PREFIX))
-                    .ok_or(StoreError::InvalidCursor)?;
+                let sk = cursor::decode(cursor, |sk| sk.starts_with(AUDIT_SK_PREFIX))?;
                 Some(key(audit_pk(ticket_id), &sk))
             }
         };
@@ -139,7 +127,7 @@ impl HistoryStore for DynamoStore {
         let next_cursor = more
             .then(|| items.last().and_then(|item| string_attr(item, SK)))
             .flatten()
-            .map(|sk| URL_SAFE_NO_PAD.encode(sk));
+            .map(|sk| cursor::encode(&sk));
         let entries = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
         Ok(HistoryPage {
             entries,

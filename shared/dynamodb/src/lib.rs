@@ -7,16 +7,16 @@
 mod attachments;
 mod automation;
 mod counters;
+mod cursor;
 mod error;
 mod items;
 mod list;
+mod retry;
 pub use automation::change_from_stream;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod thread;
 mod touch;
-
-use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -102,7 +102,7 @@ impl DynamoStore {
                         && attempt < CONFLICT_RETRIES =>
                 {
                     attempt += 1;
-                    backoff(attempt).await;
+                    retry::backoff(attempt).await;
                 }
                 Some(codes) if codes.iter().any(|c| c == "ConditionalCheckFailed") => {
                     return Ok(Transaction::ConditionFailed(codes))
@@ -151,11 +151,6 @@ fn cancellation_codes<R>(err: &SdkError<TransactWriteItemsError, R>) -> Option<V
         ),
         _ => None,
     }
-}
-
-/// A short pause that grows with each attempt, before retrying a conflicting transaction.
-pub(crate) async fn backoff(attempt: u32) {
-    tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;
 }
 
 impl TicketReader for DynamoStore {
@@ -313,38 +308,34 @@ impl DynamoStore {
     /// The items of `keys` that exist, read consistently in one `BatchGetItem` (more only for
     /// keys DynamoDB leaves unprocessed).
     pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let mut pending = Some(
-            aws_sdk_dynamodb::types::KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .consistent_read(true)
-                .build()
-                .map_err(internal)?,
-        );
-        let mut items = Vec::new();
-        let mut attempt = 0;
-        while let Some(request) = pending.take() {
-            if attempt > 0 {
-                backoff(attempt).await;
-            }
-            attempt += 1;
-            let output = self
+        let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .map_err(internal)?;
+        let items = std::sync::Mutex::new(Vec::new());
+        retry::until_processed(request, |request| {
+            let sent = self
                 .client
                 .batch_get_item()
                 .request_items(&self.table, request)
-                .send()
-                .await
-                .map_err(store_error)?;
-            items.extend(
-                output
-                    .responses
-                    .and_then(|mut tables| tables.remove(&self.table))
-                    .unwrap_or_default(),
-            );
-            pending = output
-                .unprocessed_keys
-                .and_then(|mut tables| tables.remove(&self.table));
-        }
-        Ok(items)
+                .send();
+            let items = &items;
+            async move {
+                let output = sent.await.map_err(store_error)?;
+                items.lock().expect("not poisoned").extend(
+                    output
+                        .responses
+                        .and_then(|mut tables| tables.remove(&self.table))
+                        .unwrap_or_default(),
+                );
+                Ok(output
+                    .unprocessed_keys
+                    .and_then(|mut tables| tables.remove(&self.table)))
+            }
+        })
+        .await?;
+        Ok(items.into_inner().expect("not poisoned"))
     }
 
     /// Whether an item exists (a consistent read of its key).

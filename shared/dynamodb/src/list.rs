@@ -9,13 +9,12 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use tickets_domain::store::{
     Counts, ListQuery, PageStart, Scope, SortField, TicketLister, TicketPage,
 };
 use tickets_domain::{is_valid_id, StoreError, TicketSummary};
 
+use crate::cursor;
 use crate::error::store_error;
 use crate::items::{from_item, string_attr, ticket_pk, Item, ALL_TICKETS, PK, SK, TICKET_SK};
 use crate::DynamoStore;
@@ -130,16 +129,12 @@ impl Plan {
 
     /// The cursor for a page that ends at the item with this sort value.
     fn cursor(&self, sort_value: &str) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}|{sort_value}", self.index))
+        cursor::encode(&format!("{}|{sort_value}", self.index))
     }
 
     /// The start key a cursor stands for; refused when it was issued for another index.
     fn start_key(&self, cursor: &str) -> Result<Item, StoreError> {
-        let text = URL_SAFE_NO_PAD
-            .decode(cursor)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or(StoreError::InvalidCursor)?;
+        let text = cursor::decode(cursor, |_| true)?;
         let (index, sort_value) = text.split_once('|').ok_or(StoreError::InvalidCursor)?;
         let id = sort_value
             .rsplit_once('#')

@@ -2,8 +2,6 @@
 //! and writing a message together with its effects on the ticket.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use tickets_domain::store::{
     Facet, MessagePage, MessageQuery, ThreadReader, ThreadWriter, TicketReader,
 };
@@ -12,6 +10,7 @@ use tickets_domain::{
     THREAD_WINDOW,
 };
 
+use crate::cursor;
 use crate::error::{internal, store_error};
 use crate::items::{
     from_item, key, message_item, message_sk, string_attr, ticket_pk, Item, ATTACHMENT_PREFIX,
@@ -25,16 +24,11 @@ use crate::{DynamoStore, Transaction};
 const ATTACHMENTS_BUDGET: i32 = tickets_domain::attachment::ATTACHMENTS_MAX as i32;
 
 fn cursor_for(message_id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(message_id)
+    cursor::encode(message_id)
 }
 
 fn message_after(cursor: &str) -> Result<String, StoreError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|id| is_valid_id(id))
-        .ok_or(StoreError::InvalidCursor)
+    cursor::decode(cursor, is_valid_id)
 }
 
 /// The items of one partition, sorted by kind.

@@ -7,12 +7,14 @@
 //! docs/PERFORMANCE.md for what each choice saves.
 
 mod config;
+mod errors;
 mod logging;
 mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use config::{aws_config, client_retries, client_timeouts};
+pub use errors::{classify, AwsFailure};
 pub use logging::init_logging;
 pub use settings::{SettingError, Settings, STORAGE_ATTEMPT_TIMEOUT};
 

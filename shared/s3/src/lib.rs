@@ -75,27 +75,15 @@ fn failed(what: &str, err: impl std::error::Error) -> StoreError {
 }
 
 /// Timeouts, dropped connections and S3's "slow down" are worth retrying later (503); the
-/// rest is internal, with the detail kept for the logs.
+/// rest is internal, with the detail kept for the logs ([`tickets_lambda::classify`]).
 fn request_failed<E, R>(what: &str, err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,
 {
-    let transient = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(service) => matches!(
-            service.err().code(),
-            Some("SlowDown" | "ServiceUnavailable" | "InternalError" | "RequestTimeout")
-        ),
-        _ => false,
-    };
-    if transient {
-        tracing::warn!(error = %DisplayErrorContext(&err), "{what}: storage unavailable");
-        StoreError::Unavailable
-    } else {
-        failed(what, err)
+    match tickets_lambda::classify(what, &err) {
+        tickets_lambda::AwsFailure::Transient => StoreError::Unavailable,
+        tickets_lambda::AwsFailure::Permanent(detail) => StoreError::Internal(detail),
     }
 }
 
