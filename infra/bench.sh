@@ -40,7 +40,7 @@ echo "==> moto on 127.0.0.1:$moto_port, counting proxy on 127.0.0.1:$proxy_port"
 start_moto "$moto_port"
 python "$root/infra/bootstrap.py" "http://127.0.0.1:$moto_port" "$prefix"
 ensure_free "$proxy_port"
-setsid python "$root/infra/bench_proxy.py" "$proxy_port" "http://127.0.0.1:$moto_port" \
+setsid python "$root/infra/local_proxy.py" "http://127.0.0.1:$moto_port" "$proxy_port" \
   >"$state/bench-proxy.log" 2>&1 &
 started+=($!)
 wait_for "http://127.0.0.1:$proxy_port/__bench/take" "the counting proxy" 30

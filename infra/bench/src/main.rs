@@ -10,7 +10,7 @@
 //! One run:
 //! 1. creates one ticket through `create-ticket` and clones it into `BENCH_TICKETS` tickets;
 //! 2. cost per operation at that size: each function once through the counting proxy
-//!    (`infra/bench_proxy.py`), which records every DynamoDB and S3 request;
+//!    (`infra/local_proxy.py`), which records every DynamoDB and S3 request;
 //! 3. the floors: `bench-hello` under the same emulator, and the bare SDK `GetItem` in process;
 //! 4. `BENCH_COLD` cold starts of every function, then `BENCH_WARM` warm invocations of each;
 //! 5. grows the table to `BENCH_TICKETS_LARGE` tickets and measures the cost again;

@@ -336,7 +336,7 @@ pub fn stream_message_image(
         .into()
 }
 
-/// The fault-injecting proxy (`infra/fault_proxy.py`) in front of the local server, one per
+/// The fault-injecting proxy (`infra/local_proxy.py`) in front of the local server, one per
 /// test, stopped when dropped.
 pub struct FaultProxy {
     child: std::process::Child,
@@ -346,7 +346,7 @@ pub struct FaultProxy {
 impl FaultProxy {
     pub fn start() -> Self {
         use std::io::BufRead;
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/fault_proxy.py");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/local_proxy.py");
         let mut child = std::process::Command::new("python3")
             .arg(script)
             .arg(endpoint())
@@ -366,7 +366,7 @@ impl FaultProxy {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Sends settings (see `infra/fault_proxy.py`) and answers the report.
+    /// Sends settings (see `infra/local_proxy.py`) and answers the report.
     pub fn configure(&self, settings: serde_json::Value) -> serde_json::Value {
         self.control("POST", &settings.to_string())
     }
