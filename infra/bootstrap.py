@@ -109,7 +109,8 @@ def main() -> None:
     )
     queue(aws["sqs"], f"{prefix}-stream-failures")
     _, uploads_arn = queue(aws["sqs"], f"{prefix}-uploads")
-    _, log_arn = queue(aws["sqs"], f"{prefix}-events-log")
+    # Nobody consumes the events log: it keeps the last ten minutes of events.
+    _, log_arn = queue(aws["sqs"], f"{prefix}-events-log", MessageRetentionPeriod="600")
     create_bucket(aws["s3"], f"{prefix}-attachments", uploads_arn)
     create_bus(aws["events"], f"{prefix}-events", log_arn)
     print(f"==> table, bucket, bus and queues '{prefix}*' ready on {endpoint}")

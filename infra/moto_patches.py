@@ -21,7 +21,12 @@ What changes:
    without a sort-key condition or with one whose matches are contiguous (all of this project's);
    a condition that skips many items costs the items skipped. Indexes with multi-attribute keys,
    local indexes and legacy `QueryFilter` requests take moto's own path.
-4. **The stream** keeps a record for 24 hours, as DynamoDB Streams does, but locally also drops
+4. **SQS**: sending a message read every attribute of the queue, its approximate message counts
+   included, each a pass over every message; a send now reads only what sending uses. A send
+   also drops the messages older than the queue's retention period (moto dropped them only when
+   a receive met them), so a queue nobody reads (the local events log) keeps its last retention
+   period, as SQS does.
+5. **The stream** keeps a record for 24 hours, as DynamoDB Streams does, but locally also drops
    what its reader has consumed: a GetRecords from sequence number S drops the records before S
    (one reader locally: the relay). At most `STREAM_MAX_RECORDS` records are kept unread (the
    oldest go first, as if their 24 hours had passed). At most `MAX_SHARD_ITERATORS` shard
@@ -35,12 +40,15 @@ from __future__ import annotations
 import copy
 import datetime
 import inspect
+import threading
 import weakref
 from typing import Any
 
 import moto
 import moto.dynamodb.models as models
 import moto.dynamodbstreams.models as streams_models
+import moto.sqs.models as sqs_models
+from moto.core.utils import unix_time_millis
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, StreamRecord, StreamShard, Table
 from sortedcontainers import SortedDict
@@ -417,6 +425,43 @@ def get_records(self, iterator_arn: str, limit: int):
     return answer
 
 
+# -- SQS: a send costs the same whatever the queue holds ---------------------------------------
+
+_queue_attributes = sqs_models.Queue.attributes
+_send_message = sqs_models.SQSBackend.send_message
+_sending = threading.local()
+
+
+def queue_attributes(self):
+    if getattr(_sending, "active", False):
+        # What sending reads of them; the approximate counts pass over every message.
+        if not self.fifo_queue:
+            return {}
+        value = getattr(self, "content_based_deduplication", False)
+        return {"ContentBasedDeduplication": str(value).lower() if isinstance(value, bool) else value}
+    return _queue_attributes.fget(self)
+
+
+def _drop_expired_messages(queue) -> None:
+    oldest_kept = unix_time_millis() - int(getattr(queue, "message_retention_period", 345600)) * 1000
+    with queue._messages_lock:
+        expired = 0
+        for message in queue._messages:
+            if message.sent_timestamp is None or message.sent_timestamp >= oldest_kept:
+                break
+            expired += 1
+        del queue._messages[:expired]
+
+
+def send_message(self, queue_name: str, *args: Any, **kwargs: Any):
+    _drop_expired_messages(self.get_queue(queue_name))
+    _sending.active = True
+    try:
+        return _send_message(self, queue_name, *args, **kwargs)
+    finally:
+        _sending.active = False
+
+
 # -- applying ---------------------------------------------------------------------------------
 
 
@@ -438,3 +483,5 @@ def apply() -> None:
     StreamShard.get = shard_get
     streams_models.DynamoDBStreamsBackend.get_shard_iterator = get_shard_iterator
     streams_models.DynamoDBStreamsBackend.get_records = get_records
+    sqs_models.Queue.attributes = property(queue_attributes)
+    sqs_models.SQSBackend.send_message = send_message

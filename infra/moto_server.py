@@ -12,6 +12,7 @@ Usage: python infra/moto_server.py PORT [--plain] [--idle-exit SECONDS]   (binds
   --idle-exit  exit after SECONDS without a request (the server a plain `cargo test` starts)
 """
 
+import logging
 import os
 import signal
 import sys
@@ -62,6 +63,8 @@ def main() -> None:
         import moto_patches
 
         moto_patches.apply()
+    # One log line per request costs more than some requests: log only what goes wrong.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # Exit at once: request threads may hold keep-alive connections open indefinitely.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     app = DomainDispatcherApplication(create_backend_app)

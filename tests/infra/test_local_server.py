@@ -337,3 +337,28 @@ def test_the_stream_drops_what_its_reader_consumed(servers):
     kept = fresh.read()
     assert [r["Keys"]["pk"]["S"] for r in kept] == ["T#5"]
     assert int(kept[0]["SequenceNumber"]) == int(first[-1]["SequenceNumber"]) + 1
+
+
+def test_queues_answer_as_plain_moto(servers):
+    answers = []
+    for url in servers:
+        sqs = client(url, "sqs")
+        seen = []
+        for name, attributes in [
+            ("plain", {}),
+            ("ordered.fifo", {"FifoQueue": "true", "ContentBasedDeduplication": "true"}),
+        ]:
+            queue_url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+            fifo = name.endswith(".fifo")
+            for body in ["one", "two", "one"]:
+                extra = {"MessageGroupId": "g"} if fifo else {}
+                sent = sqs.send_message(QueueUrl=queue_url, MessageBody=body, **extra)
+                seen.append(sent["MD5OfMessageBody"])
+            counts = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+            seen.append({k: v for k, v in counts.items() if k.startswith(("Approximate", "Content", "Fifo"))})
+            received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+            seen.append(sorted(m["Body"] for m in received))
+        answers.append(seen)
+    assert answers[0] == answers[1]
+    # Content-based deduplication held: the FIFO queue kept two of the three.
+    assert answers[0][-1] == ["one", "two"]
