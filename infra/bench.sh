@@ -37,7 +37,8 @@ if [[ "${BENCH_BUILD:-1}" != 0 && "${BENCH_ZIP:-1}" != 0 ]]; then
 fi
 
 echo "==> moto on 127.0.0.1:$moto_port, counting proxy on 127.0.0.1:$proxy_port"
-start_moto "$moto_port"
+# Nothing reads the benchmark's stream: keep a bounded tail of it.
+start_moto "$moto_port" --stream-max-records 10000
 python "$root/infra/bootstrap.py" "http://127.0.0.1:$moto_port" "$prefix"
 ensure_free "$proxy_port"
 setsid python "$root/infra/local_proxy.py" "http://127.0.0.1:$moto_port" "$proxy_port" \

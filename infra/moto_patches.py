@@ -28,9 +28,10 @@ What changes:
    period, as SQS does.
 5. **The stream** keeps a record for 24 hours, as DynamoDB Streams does, but locally also drops
    what its reader has consumed: a GetRecords from sequence number S drops the records before S
-   (one reader locally: the relay). At most `STREAM_MAX_RECORDS` records are kept unread (the
-   oldest go first, as if their 24 hours had passed). At most `MAX_SHARD_ITERATORS` shard
-   iterators are kept (AWS expires them after 15 minutes).
+   (one reader locally: the relay). A server whose stream nobody reads (the benchmark's) can
+   also keep at most `apply(stream_max_records=N)` unread records: the oldest go first, as if
+   their 24 hours had passed. At most `MAX_SHARD_ITERATORS` shard iterators are kept (AWS
+   expires them after 15 minutes).
 
 Usage: `import moto_patches; moto_patches.apply()` before the server starts (infra/moto_server.py).
 """
@@ -55,7 +56,8 @@ from sortedcontainers import SortedDict
 
 MOTO_VERSION = "5.2.5"
 STREAM_RETENTION = datetime.timedelta(hours=24)
-STREAM_MAX_RECORDS = 20_000
+# Unread stream records kept at most (None: no limit but the 24 hours); set by `apply`.
+STREAM_MAX_RECORDS: int | None = None
 MAX_SHARD_ITERATORS = 1_000
 
 
@@ -379,7 +381,7 @@ def _drop_expired(shard: StreamShard) -> None:
         if created.replace(tzinfo=None) >= oldest_kept:
             break
         expired += 1
-    overflow = len(shard.items) - STREAM_MAX_RECORDS
+    overflow = len(shard.items) - STREAM_MAX_RECORDS if STREAM_MAX_RECORDS else 0
     _drop_before(shard, _first_sequence(shard) + max(expired, overflow, 0))
 
 
@@ -390,7 +392,7 @@ def shard_add(self: StreamShard, old, new) -> None:
     event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
     sequence = _next_sequence(self)
     self.items.append(StreamRecord(self.table, view_type, event_name, old, new, sequence))
-    if len(self.items) > STREAM_MAX_RECORDS:
+    if STREAM_MAX_RECORDS and len(self.items) > STREAM_MAX_RECORDS:
         _drop_expired(self)
 
 
@@ -465,7 +467,9 @@ def send_message(self, queue_name: str, *args: Any, **kwargs: Any):
 # -- applying ---------------------------------------------------------------------------------
 
 
-def apply() -> None:
+def apply(stream_max_records: int | None = None) -> None:
+    global STREAM_MAX_RECORDS
+    STREAM_MAX_RECORDS = stream_max_records
     if moto.__version__ != MOTO_VERSION:
         raise SystemExit(
             f"infra/moto_patches.py is written for moto {MOTO_VERSION}, not {moto.__version__}: "

@@ -17,6 +17,7 @@ Traffic stays on loopback; the loops are paced and stop with the process.
 import json
 import os
 import sys
+import threading
 import time
 import uuid
 
@@ -167,9 +168,9 @@ class Relay:
 
     # -- the schedule ------------------------------------------------------------------------
 
-    def tick(self) -> None:
+    def tick(self) -> bool:
         if time.monotonic() < self.next_schedule:
-            return
+            return False
         self.next_schedule = time.monotonic() + self.schedule_seconds
         event = {
             "version": "0",
@@ -183,17 +184,25 @@ class Relay:
             "detail": {},
         }
         self.invoke("close-resolved-tickets", event)
+        return True
 
     def run(self) -> None:
+        """Each trigger in a thread of its own, as AWS runs them side by side: a slow upload
+        check never holds the stream back."""
         log(f"relaying for '{self.prefix}' to {self.api_url}")
+        triggers = [self.poll_stream, self.poll_uploads, self.poll_ingest, self.tick]
+        for trigger in triggers:
+            threading.Thread(target=self.keep_polling, args=(trigger,), daemon=True).start()
+        threading.Event().wait()
+
+    @staticmethod
+    def keep_polling(step) -> None:
         while True:
-            worked = False
-            for step in (self.poll_stream, self.poll_uploads, self.poll_ingest):
-                try:
-                    worked = step() or worked
-                except Exception as err:  # keep relaying whatever one trigger does
-                    log(f"{step.__name__}: {err!r}")
-            self.tick()
+            try:
+                worked = step()
+            except Exception as err:  # keep relaying whatever one trigger does
+                log(f"{step.__name__}: {err!r}")
+                worked = False
             if not worked:
                 time.sleep(POLL_SECONDS)
 

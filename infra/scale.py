@@ -4,7 +4,8 @@ latency of the API, measured at growing table sizes.
 The script fills the table of a running local stack (moto + `cargo lambda watch` + the relay,
 as infra/scale.sh starts them) through the local HTTP API, with WORKERS concurrent workers.
 Each ticket is opened by one of 50 clients (client-1..client-50, unsigned local tokens as in the
-README), gets one thread message from its client, and every 5th ticket also gets an attachment
+README); every MESSAGE_EVERY-th ticket (default 2nd) gets a thread message from its client, and
+every ATTACHMENT_EVERY-th (default 10th) an attachment
 (declared through the API, then uploaded with a PUT to the presigned URL), so the relay's
 triggers (table stream -> on-ticket-change, S3 upload -> on-attachment-uploaded) run throughout.
 
@@ -58,7 +59,8 @@ import requests
 BASE = "/v2/support-tickets"
 TIMEOUT_SECONDS = 60
 CLIENTS = 50
-ATTACHMENT_EVERY = 5
+MESSAGE_EVERY = 2
+ATTACHMENT_EVERY = 10
 DEFAULT_CHECKPOINTS = (100, 1000, 2500, 5000, 10000, 15000, 20000)
 LIST_CALLS = 20
 LIST_LIMIT = 20
@@ -173,6 +175,8 @@ class Load:
 
     api_url: str
     recorder: Recorder
+    message_every: int = MESSAGE_EVERY
+    attachment_every: int = ATTACHMENT_EVERY
     last_ticket: dict = field(default_factory=dict)  # {"id", "index"} of the newest ticket
     last_attachment: dict = field(default_factory=dict)  # {"ticket", "id", "index"}
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -181,7 +185,7 @@ class Load:
     CATEGORIES = ("technical", "billing", "account", "feature_request", "general")
 
     def ticket(self, index: int) -> None:
-        """Ticket number `index` (from 1): create, one message, every 5th an attachment."""
+        """Ticket number `index` (from 1): create; a message and an attachment on some."""
         if self.recorder.aborted.is_set():
             return
         bearer = CLIENT_TOKENS[(index - 1) % CLIENTS]
@@ -198,11 +202,12 @@ class Load:
         ticket_id = created.json()["data"]["_id"]
         self.remember("last_ticket", {"id": ticket_id, "index": index})
 
-        message = {"message": f"Any news on ticket {index}? It still happens."}
-        self.recorder.call("message", "POST", f"{self.api_url}{BASE}/{ticket_id}/threads", 201, bearer,
-                           json=message)
+        if index % self.message_every == 0:
+            message = {"message": f"Any news on ticket {index}? It still happens."}
+            self.recorder.call("message", "POST", f"{self.api_url}{BASE}/{ticket_id}/threads", 201, bearer,
+                               json=message)
 
-        if index % ATTACHMENT_EVERY == 0:
+        if index % self.attachment_every == 0:
             self.attachment(index, ticket_id, bearer)
 
     def attachment(self, index: int, ticket_id: str, bearer: str) -> None:
@@ -608,6 +613,10 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="concurrent workers (default 4)")
     parser.add_argument("--checkpoints", help="comma-separated table sizes (default 100,1000,2500,5000,"
                                               "10000,15000,20000, capped at --tickets)")
+    parser.add_argument("--message-every", type=int, default=MESSAGE_EVERY,
+                        help=f"every Nth ticket gets a thread message (default {MESSAGE_EVERY})")
+    parser.add_argument("--attachment-every", type=int, default=ATTACHMENT_EVERY,
+                        help=f"every Nth ticket gets an attachment (default {ATTACHMENT_EVERY})")
     parser.add_argument("--window", type=int, default=200,
                         help="latest operations of each kind summarised at a checkpoint (default 200)")
     parser.add_argument("--max-failures", type=int, default=20,
@@ -616,8 +625,9 @@ def arguments() -> argparse.Namespace:
     for url in (args.api_url, args.moto_endpoint):
         if urlparse(url).hostname != "127.0.0.1":
             parser.error(f"{url}: only 127.0.0.1 is allowed")
-    if min(args.tickets, args.workers, args.window, args.max_failures) < 1:
-        parser.error("--tickets, --workers, --window and --max-failures must be positive")
+    if min(args.tickets, args.workers, args.window, args.max_failures, args.message_every,
+           args.attachment_every) < 1:
+        parser.error("every number must be positive")
     return args
 
 
@@ -633,8 +643,8 @@ def main() -> int:
     print(f"scale run, {datetime.now(timezone.utc).isoformat(timespec='seconds')}")
     print(f"machine: {machine()}")
     print(f"stack: API {api_url}, moto {args.moto_endpoint}, prefix {args.prefix}")
-    print(f"load: {args.tickets} tickets by {args.workers} workers from {CLIENTS} clients, a message each, "
-          f"an attachment every {ATTACHMENT_EVERY}th; checkpoints {checkpoints}")
+    print(f"load: {args.tickets} tickets by {args.workers} workers from {CLIENTS} clients, a message on every "
+          f"{args.message_every}, an attachment on every {args.attachment_every}; checkpoints {checkpoints}")
     found = stack.processes()
     print("processes: " + ", ".join(f"{p.kind} {p.pid}" for p in found))
     if not any(p.kind == "moto" for p in found) or not any(p.kind == "watch" for p in found):
@@ -647,7 +657,7 @@ def main() -> int:
     print(COLUMNS, flush=True)
 
     recorder = Recorder(max_failures=args.max_failures)
-    load = Load(api_url, recorder)
+    load = Load(api_url, recorder, args.message_every, args.attachment_every)
     sampler = Sampler(stack)
     sampler.start()
     measure = Checkpoints(load, recorder, stack, sampler, dynamodb, args.window)

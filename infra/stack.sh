@@ -48,11 +48,12 @@ ensure_free() {
   fi
 }
 
-# start_moto PORT: the local DynamoDB/S3 API server on 127.0.0.1:PORT.
+# start_moto PORT [OPTIONS...]: the local AWS API server on 127.0.0.1:PORT (options: see
+# infra/moto_server.py).
 start_moto() {
   local port=$1
   ensure_free "$port"
-  setsid python "$root/infra/moto_server.py" "$port" >"$state/moto-$port.log" 2>&1 &
+  setsid python "$root/infra/moto_server.py" "$port" "${@:2}" >"$state/moto-$port.log" 2>&1 &
   started+=($!)
   wait_for "http://127.0.0.1:$port/moto-api/" "moto" 30
 }
@@ -62,13 +63,23 @@ function_tunables() {
   sed -n 's/^ *GLIBC_TUNABLES: *//p' "$root/template.yaml"
 }
 
+# seed_fixtures ENDPOINT PREFIX: the data that the fixtures in events/ name (see infra/seed),
+# on the resources named after PREFIX; creates only what is missing.
+seed_fixtures() {
+  local endpoint=$1 prefix=$2
+  (cd "$root" && AWS_ENDPOINT_URL="$endpoint" TABLE_NAME="$prefix" BUCKET_NAME="$prefix-attachments" \
+      S3_FORCE_PATH_STYLE=true STORAGE_ATTEMPT_TIMEOUT_SECONDS=10 \
+      cargo run --quiet --locked -p tickets-seed)
+}
+
 # start_api PORT MOTO_PORT PREFIX [WATCH_ARGS...]: every function behind the local router, on
-# resources named after PREFIX (see infra/bootstrap.py), and the relay that feeds the event
-# functions their triggers.
+# resources named after PREFIX (see infra/bootstrap.py) and holding the fixtures' data, and the
+# relay that feeds the event functions their triggers.
 start_api() {
   local port=$1 moto_port=$2 prefix=$3
   ensure_free "$port"
   python "$root/infra/bootstrap.py" "http://127.0.0.1:$moto_port" "$prefix"
+  seed_fixtures "http://127.0.0.1:$moto_port" "$prefix"
   cat >"$state/api-$port.env" <<ENV
 AWS_ENDPOINT_URL=http://127.0.0.1:$moto_port
 AWS_ACCESS_KEY_ID=local

@@ -1,15 +1,146 @@
-"""`cargo lambda invoke <function> --data-file events/<function>.json` works for every function,
-against the running local stack."""
+"""`cargo lambda invoke <function> --data-file events/<function>.json` runs every function on its
+fixture against the running local stack, and each answers what docs/API.md documents.
 
+The fixtures name data that the stack holds: infra/stack.sh runs the seed step (infra/seed)
+right after bootstrap. It creates, when missing, ticket 01JD6ZKQ8C4W3M5T7N9P1R3S5V of
+`client-1` with its first message (exactly the ticket of on-ticket-change's stream record), its
+`available` attachment 01JD6ZKQ8D6X8Z0B2D4F6H8K0M with the object that on-attachment-uploaded's
+S3 event names, and a ticket of `client-1` resolved 30 days ago for close-resolved-tickets. The
+HTTP fixtures call as `admin-1`.
+
+Some fixtures change that data (delete-ticket soft-deletes the ticket, delete-attachment
+removes the attachment and its object). So that no test depends on the order they run in, each
+invocation test starts and ends on the seeded data: the `seeded` fixture restores the ticket
+through the API when it is soft-deleted and runs the seed step again, which puts back what is
+missing and changes nothing else. What the seed does not undo (a higher priority, more thread
+messages, more attachments declared, the old resolved ticket closed) is what no assertion here
+depends on; the one-way step, the auto-close, is asserted for both states it can find (the old
+ticket still resolved: this run closes it; already closed by an earlier run or the relay's
+schedule: nothing to close).
+"""
+
+import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+import requests
+
+from .conftest import Api, token
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "Cargo.toml").exists())
+PREFIX = "tickets-e2e"
+
+# What the seed step (infra/seed) stores and the fixtures name.
+TICKET = "01JD6ZKQ8C4W3M5T7N9P1R3S5V"
+FIRST_MESSAGE = "01JD6ZKQ8C4W3M5T7N9P1R3S5W"
+ATTACHMENT = "01JD6ZKQ8D6X8Z0B2D4F6H8K0M"
+RESOLVED_TICKET = "01JD6ZKQ8E8Z0B2D4F6H8K0M2P"
+CLIENT = "client-1"
+ADMIN = "admin-1"
+OPENED_AT = "2026-11-24T10:00:00.000Z"
+DESCRIPTION = "The login page shows error 500."
+OBJECT_SIZE = 20480
+
+
+def invoke(api_url: str, function: str):
+    """The function's answer to its fixture, as `cargo lambda invoke` prints it."""
+    cargo_lambda = Path(sys.executable).parent / "cargo-lambda"
+    run = subprocess.run(
+        [
+            str(cargo_lambda), "lambda", "invoke", function,
+            "--data-file", str(ROOT / "events" / f"{function}.json"),
+            "--invoke-address", "127.0.0.1", "--invoke-port", str(urlparse(api_url).port),
+            "--output-format", "json",
+        ],
+        capture_output=True, text=True, timeout=180, cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout)
+    assert not (isinstance(answer, dict) and "errorMessage" in answer), answer
+    return answer
+
+
+class HttpAnswer:
+    """An API Gateway (HTTP API) response, as an HTTP function answers."""
+
+    def __init__(self, answer: dict):
+        self.status = answer["statusCode"]
+        self.headers = {name.lower(): value for name, value in answer.get("headers", {}).items()}
+        self.body = json.loads(answer["body"]) if answer.get("body") else None
+
+    def __repr__(self) -> str:
+        return f"{self.status} {self.headers} {self.body}"
+
+
+def invoke_http(api_url: str, function: str) -> HttpAnswer:
+    return HttpAnswer(invoke(api_url, function))
+
+
+def seed() -> None:
+    """The seed step, as infra/stack.sh's seed_fixtures runs it."""
+    endpoint = os.environ.get("MOTO_ENDPOINT")
+    if not endpoint:
+        pytest.fail("MOTO_ENDPOINT is not set: run the tests through infra/test.sh")
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "TABLE_NAME": PREFIX,
+        "BUCKET_NAME": f"{PREFIX}-attachments",
+        "S3_FORCE_PATH_STYLE": "true",
+        "STORAGE_ATTEMPT_TIMEOUT_SECONDS": "10",
+    }
+    run = subprocess.run(
+        ["cargo", "run", "--quiet", "--locked", "-p", "tickets-seed"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT, env=env,
+    )
+    assert run.returncode == 0, run.stderr
+
+
+def eventually(check, seconds: float = 30):
+    """Polls `check` until it returns something truthy (the relay works in the background)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def admin(api_url) -> Api:
+    """The fixtures' caller."""
+    return Api(api_url, token(ADMIN, "admin"))
+
+
+def restore_and_seed(admin: Api) -> None:
+    ticket = admin.request("GET", f"/{TICKET}")
+    if ticket.status_code == 200 and ticket.json()["data"]["deletedAt"] is not None:
+        restored = admin.request("POST", f"/{TICKET}/restore")
+        assert restored.status_code == 200, restored.text
+    seed()
+
+
+@pytest.fixture
+def seeded(admin):
+    """The seeded data, before and after the test (see the module's docstring)."""
+    restore_and_seed(admin)
+    yield
+    restore_and_seed(admin)
+
+
+def fixture_ticket(admin: Api) -> dict:
+    response = admin.request("GET", f"/{TICKET}")
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
 
 
 def test_every_function_has_a_fixture():
@@ -17,16 +148,218 @@ def test_every_function_has_a_fixture():
     assert fixtures == FUNCTIONS
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_cargo_lambda_invoke_runs_the_function_with_its_fixture(api_url, function):
-    cargo_lambda = Path(sys.executable).parent / "cargo-lambda"
-    run = subprocess.run(
-        [
-            str(cargo_lambda), "lambda", "invoke", function,
-            "--data-file", str(ROOT / "events" / f"{function}.json"),
-            "--invoke-address", "127.0.0.1", "--invoke-port", str(urlparse(api_url).port),
-        ],
-        capture_output=True, text=True, timeout=180, cwd=ROOT,
+def test_every_fixture_has_a_test_of_its_answer():
+    missing = [f for f in FUNCTIONS if f"test_{f.replace('-', '_')}" not in globals()]
+    assert not missing
+
+
+# -- the HTTP functions ------------------------------------------------------------------------
+
+
+def test_get_ticket(api_url, seeded):
+    answer = invoke_http(api_url, "get-ticket")
+    assert answer.status == 200, answer
+    ticket = answer.body["data"]
+    assert (ticket["_id"], ticket["client"], ticket["createdAt"]) == (TICKET, CLIENT, OPENED_AT)
+    assert answer.headers["etag"] == f'"{ticket["version"]}"'
+    first = ticket["threads"][0]
+    assert (first["_id"], first["author"], first["type"], first["message"]) == (FIRST_MESSAGE, CLIENT, "user", DESCRIPTION)
+    attachment = next(a for a in ticket["attachments"] if a["_id"] == ATTACHMENT)
+    assert (attachment["status"], attachment["size"], attachment["type"]) == ("available", OBJECT_SIZE, "image/png")
+    assert attachment["url"] == f"/v2/support-tickets/{TICKET}/attachments/{ATTACHMENT}"
+
+
+def test_list_tickets(api_url, seeded):
+    answer = invoke_http(api_url, "list-tickets")
+    assert answer.status == 200, answer
+    listed = answer.body["data"]
+    # The fixture asks for the oldest first: the seeded tickets predate every ticket made through the API.
+    assert TICKET in [t["_id"] for t in listed]
+    created = [t["createdAt"] for t in listed]
+    assert created == sorted(created)
+    assert "threads" not in listed[0]
+    pagination = answer.body["pagination"]
+    assert pagination["page"] == 1 and pagination["limit"] == 20
+    assert pagination["total"] >= len(listed)
+
+
+def test_update_ticket(api_url, seeded):
+    answer = invoke_http(api_url, "update-ticket")
+    assert answer.status == 200, answer
+    ticket = answer.body["data"]
+    assert (ticket["_id"], ticket["priority"]) == (TICKET, "urgent")
+    assert answer.headers["etag"] == f'"{ticket["version"]}"'
+
+
+def test_delete_ticket(api_url, admin, seeded):
+    answer = invoke_http(api_url, "delete-ticket")
+    assert answer.status == 200, answer
+    assert answer.body["data"]["_id"] == TICKET
+    assert answer.body["data"]["deletedAt"] is not None
+    assert fixture_ticket(admin)["deletedAt"] is not None  # admins still see it
+    again = invoke_http(api_url, "delete-ticket")
+    assert again.status == 409 and again.body["code"] == "CONFLICT", again
+
+
+def test_restore_ticket(api_url, admin, seeded):
+    live = invoke_http(api_url, "restore-ticket")
+    assert live.status == 409 and live.body["code"] == "CONFLICT", live
+    assert admin.request("DELETE", f"/{TICKET}").status_code == 200
+    answer = invoke_http(api_url, "restore-ticket")
+    assert answer.status == 200, answer
+    assert (answer.body["data"]["_id"], answer.body["data"]["deletedAt"]) == (TICKET, None)
+
+
+def test_add_thread_message(api_url, seeded):
+    answer = invoke_http(api_url, "add-thread-message")
+    assert answer.status == 201, answer
+    message = answer.body["data"]
+    assert (message["author"], message["message"], message["type"], message["internal"]) == (
+        ADMIN, "Any news?", "agent", False,
     )
-    assert run.returncode == 0, run.stderr
-    assert "errorMessage" not in run.stdout, run.stdout
+
+
+def test_list_thread_messages(api_url, seeded):
+    answer = invoke_http(api_url, "list-thread-messages")
+    assert answer.status == 200, answer
+    first = answer.body["data"][0]
+    assert (first["_id"], first["author"], first["type"], first["message"], first["timestamp"]) == (
+        FIRST_MESSAGE, CLIENT, "user", DESCRIPTION, OPENED_AT,
+    )
+    assert answer.body["pagination"]["limit"] == 50
+
+
+def test_create_attachment(api_url, admin, seeded):
+    answer = invoke_http(api_url, "create-attachment")
+    assert answer.status == 201, answer
+    declared = answer.body["data"]
+    assert (declared["filename"], declared["size"], declared["type"], declared["status"]) == (
+        "error.png", OBJECT_SIZE, "image/png", "pending",
+    )
+    assert declared["upload"]["method"] == "PUT"
+    assert f"tickets/{TICKET}/{declared['_id']}" in declared["upload"]["url"]
+    # Not uploaded: removed again, so that repeated runs stay under the 20 attachments a ticket holds.
+    assert admin.request("DELETE", f"/{TICKET}/attachments/{declared['_id']}").status_code == 200
+
+
+def test_get_attachment(api_url, seeded):
+    answer = invoke_http(api_url, "get-attachment")
+    assert answer.status == 302, answer
+    location = answer.headers["location"]
+    assert answer.body["data"]["url"] == location
+    assert answer.headers["cache-control"] == "no-store"
+    download = requests.get(location, timeout=30)
+    assert download.status_code == 200
+    assert len(download.content) == OBJECT_SIZE and download.content.startswith(b"\x89PNG")
+
+
+def test_delete_attachment(api_url, admin, seeded):
+    answer = invoke_http(api_url, "delete-attachment")
+    assert answer.status == 200, answer
+    assert answer.body["data"] == {"_id": ATTACHMENT, "deleted": True}
+    assert ATTACHMENT not in [a["_id"] for a in fixture_ticket(admin)["attachments"]]
+    gone = invoke_http(api_url, "get-attachment")
+    assert gone.status == 404, gone
+
+
+def test_get_ticket_history(api_url, seeded):
+    created = {"ticketId": TICKET, "version": 1, "field": "ticket", "old": None, "new": "created", "by": CLIENT, "at": OPENED_AT}
+
+    def history():
+        answer = invoke_http(api_url, "get-ticket-history")
+        assert answer.status == 200, answer
+        return answer.body["data"]
+
+    # Written from the table's stream, a moment after the seed step stored the ticket.
+    entries = eventually(history)
+    assert entries and entries[0] == created
+
+
+def test_create_ticket(api_url, seeded):
+    answer = invoke_http(api_url, "create-ticket")
+    assert answer.status == 201, answer
+    ticket = answer.body["data"]
+    assert ticket["_id"] != TICKET
+    assert (ticket["client"], ticket["title"], ticket["status"], ticket["version"]) == (CLIENT, "Cannot log in", "open", 1)
+    assert (ticket["priority"], ticket["category"], ticket["tags"], ticket["changedBy"]) == ("high", "technical", ["login"], ADMIN)
+    first = ticket["threads"][0]
+    assert (first["author"], first["type"], first["message"]) == (CLIENT, "user", DESCRIPTION)
+
+
+# -- the event functions -----------------------------------------------------------------------
+
+
+def test_on_ticket_change(api_url, admin, seeded):
+    # The record is the seeded ticket's creation: handling it again writes the same history entry.
+    assert invoke(api_url, "on-ticket-change") == {"batchItemFailures": []}
+    response = admin.request("GET", f"/{TICKET}/history", params={"limit": 100})
+    assert response.status_code == 200, response.text
+    creations = [e for e in response.json()["data"] if e["version"] == 1]
+    assert creations == [
+        {"ticketId": TICKET, "version": 1, "field": "ticket", "old": None, "new": "created", "by": CLIENT, "at": OPENED_AT}
+    ]
+
+
+def test_on_attachment_uploaded(api_url, admin, seeded):
+    # The attachment was checked when it was stored: a repeated event changes nothing.
+    before = next(a for a in fixture_ticket(admin)["attachments"] if a["_id"] == ATTACHMENT)
+    assert invoke(api_url, "on-attachment-uploaded") is None
+    after = next(a for a in fixture_ticket(admin)["attachments"] if a["_id"] == ATTACHMENT)
+    assert after == before and after["status"] == "available"
+    assert invoke_http(api_url, "get-attachment").status == 302
+
+
+def test_close_resolved_tickets(api_url, admin, seeded):
+    response = admin.request("GET", f"/{RESOLVED_TICKET}")
+    assert response.status_code == 200, response.text
+    status_before = response.json()["data"]["status"]
+    assert status_before in ("resolved", "closed")
+
+    answer = invoke(api_url, "close-resolved-tickets")
+    assert set(answer) == {"closed", "skipped"}
+    if status_before == "resolved":
+        assert RESOLVED_TICKET in answer["closed"]
+    else:  # closed by an earlier run (this test's, or the relay's schedule): nothing left to do
+        assert RESOLVED_TICKET not in answer["closed"] + answer["skipped"]
+    assert TICKET not in answer["closed"]  # open
+
+    closed = admin.request("GET", f"/{RESOLVED_TICKET}").json()["data"]
+    assert (closed["status"], closed["changedBy"]) == ("closed", "system")
+    assert closed["closedAt"] is not None
+    last = closed["threads"][-1]
+    assert last["type"] == "system" and last["message"].startswith("Closed automatically")
+
+
+def test_ingest_tickets(api_url, admin, seeded):
+    # Idempotent on the SQS message id: however often it is delivered, one ticket.
+    for _ in range(2):
+        assert invoke(api_url, "ingest-tickets") == {"batchItemFailures": []}
+    response = admin.request("GET", params={"client": CLIENT, "tag": "email", "limit": 100})
+    assert response.status_code == 200, response.text
+    ingested = [t for t in response.json()["data"] if t["title"] == "Printer offline"]
+    assert len(ingested) == 1
+    assert (ingested[0]["status"], ingested[0]["priority"], ingested[0]["changedBy"]) == ("open", "medium", "ingest")
+
+
+# -- what the fixtures leave behind ------------------------------------------------------------
+
+
+def test_the_counts_of_the_fixtures_client_equal_a_recount(admin, seeded):
+    """The seed step and the fixtures write through the store's own paths, counters included."""
+    recount = {s: 0 for s in ("open", "pending", "in_progress", "resolved", "closed")}
+    params = {"client": CLIENT, "countByStatus": "true", "limit": 100}
+    counts, total = None, None
+    while True:
+        response = admin.request("GET", params=params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        counts = counts or body["counts"]
+        total = body["pagination"]["total"] if total is None else total
+        for ticket in body["data"]:
+            recount[ticket["status"]] += 1
+        cursor = body["pagination"]["nextCursor"]
+        if not cursor:
+            break
+        params = {"client": CLIENT, "countByStatus": "true", "limit": 100, "cursor": cursor}
+    assert counts == recount
+    assert total == sum(recount.values())
