@@ -4,6 +4,7 @@ function, which store in the local DynamoDB). infra/test.sh starts both and sets
 import base64
 import json
 import os
+import time
 import uuid
 
 import pytest
@@ -47,6 +48,16 @@ class Api:
         response = self.request("POST", json=body)
         assert response.status_code == 201, response.text
         return response.json()["data"]
+
+
+def eventually(check, seconds: float = 30):
+    """Polls `check` until it returns something truthy (the relay works in the background)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.3)
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,13 @@ notifications and the ingestion queue to their functions, as AWS would."""
 
 import json
 import os
-import time
 import uuid
 
 import boto3
 import pytest
 import requests
 
-from .conftest import Api
+from .conftest import Api, eventually
 
 PREFIX = "tickets-e2e"
 
@@ -24,16 +23,6 @@ def aws():
         aws_secret_access_key="local",
     )
     return {name: boto3.client(name, **settings) for name in ("sqs", "s3")}
-
-
-def eventually(check, seconds: float = 30):
-    """Polls `check` until it returns something truthy (the relay works in the background)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.3)
 
 
 def history(agent: Api, ticket_id: str) -> list[dict]:

@@ -23,14 +23,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 import requests
 
-from .conftest import Api, token
+from .conftest import Api, eventually, token
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "Cargo.toml").exists())
@@ -103,16 +102,6 @@ def seed() -> None:
         capture_output=True, text=True, timeout=600, cwd=ROOT, env=env,
     )
     assert run.returncode == 0, run.stderr
-
-
-def eventually(check, seconds: float = 30):
-    """Polls `check` until it returns something truthy (the relay works in the background)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.5)
 
 
 @pytest.fixture

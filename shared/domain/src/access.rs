@@ -9,8 +9,7 @@
 use std::str::FromStr;
 
 use crate::error::{DomainError, FieldError};
-use crate::model::{ThreadMessage, TicketSummary};
-use crate::store::Scope;
+use crate::model::{ThreadMessage, Ticket, TicketSummary};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -141,6 +140,23 @@ impl Caller {
                 "only an admin may do this",
             )]))
         }
+    }
+}
+
+/// Whose tickets a list covers (`Caller::list_scope`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Client(String),
+}
+
+impl Ticket {
+    /// The ticket as `caller` may see it: clients never see internal notes.
+    pub fn visible_to(mut self, caller: &Caller) -> Self {
+        if !caller.is_staff() {
+            self.threads.retain(|message| !message.internal);
+        }
+        self
     }
 }
 

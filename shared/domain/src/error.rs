@@ -3,8 +3,6 @@
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::store::StoreError;
-
 /// A problem with one field of a request, as shown in the envelope's `details`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -49,4 +47,21 @@ impl DomainError {
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
         DomainError::Validation(vec![FieldError::new(field, message)])
     }
+}
+
+/// A storage port failed (`store`): what the adapters answer, mapped to the API by `tickets-http`.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A conditional write lost: the ticket changed since it was read.
+    #[error("the ticket changed since it was read")]
+    VersionConflict,
+    /// A list cursor that this store did not issue, or issued for another query.
+    #[error("the cursor is not valid for this query")]
+    InvalidCursor,
+    /// Storage throttled or could not be reached; worth retrying later.
+    #[error("storage is unavailable")]
+    Unavailable,
+    /// Anything else. The text is for logs only, never for a response.
+    #[error("storage failed: {0}")]
+    Internal(String),
 }

@@ -8,8 +8,6 @@ use std::sync::Mutex;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::access::Caller;
-
 /// A point in time, always shown as RFC 3339 UTC with milliseconds (`2024-01-15T10:30:00.000Z`).
 ///
 /// The fixed width makes the text sort like the time, which the storage indexes rely on.
@@ -242,16 +240,6 @@ pub const THREAD_WINDOW: usize = 50;
 impl TicketSummary {
     pub fn is_deleted(&self) -> bool {
         self.deleted_at.is_some()
-    }
-}
-
-impl Ticket {
-    /// The ticket as `caller` may see it: clients never see internal notes.
-    pub fn visible_to(mut self, caller: &Caller) -> Self {
-        if !caller.is_staff() {
-            self.threads.retain(|message| !message.internal);
-        }
-        self
     }
 }
 

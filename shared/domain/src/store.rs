@@ -4,29 +4,14 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use thiserror::Error;
-
 use crate::history::{AuditEntry, DomainEvent};
 use crate::model::{
     Attachment, Category, Priority, Status, ThreadMessage, Ticket, TicketSummary, Timestamp,
 };
 use crate::thread::PostedMessage;
 
-#[derive(Debug, Error)]
-pub enum StoreError {
-    /// A conditional write lost: the ticket changed since it was read.
-    #[error("the ticket changed since it was read")]
-    VersionConflict,
-    /// A list cursor that this store did not issue, or issued for another query.
-    #[error("the cursor is not valid for this query")]
-    InvalidCursor,
-    /// Storage throttled or could not be reached; worth retrying later.
-    #[error("storage is unavailable")]
-    Unavailable,
-    /// Anything else. The text is for logs only, never for a response.
-    #[error("storage failed: {0}")]
-    Internal(String),
-}
+pub use crate::access::Scope;
+pub use crate::error::StoreError;
 
 /// The result of an idempotent create.
 #[derive(Debug)]
@@ -295,13 +280,6 @@ pub struct PresignedUpload {
 pub struct StoredObject {
     pub size: u64,
     pub content_type: String,
-}
-
-/// Whose tickets a list covers.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Scope {
-    All,
-    Client(String),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
