@@ -3,13 +3,21 @@ of the table's size, as they are in DynamoDB. Pinned to the moto version in
 infra/requirements.txt; tests/infra/test_local_server.py sends the same requests to a server with
 and without them and compares every answer.
 
-Unpatched moto 5.2.5 costs, per request, in proportion to the table (or worse):
+Unpatched moto 5.2.5 keeps every model object it ever created: `BaseModel.__new__` appends each
+instance to a class-level list (for its `/moto-api/data.json` dashboard). Every item version,
+every copy taken to roll back or to build a stream record, every stream record, shard iterator
+and SQS message therefore stays in memory for the life of the server, long after the table,
+stream or queue let go of it. And it costs, per request, in proportion to the table (or worse):
 - a TransactWriteItems deep-copies every table it touches, once per item, to roll back from;
 - a Query on the table's key sorts every item of the table to find one partition;
 - a Query on an index tests every item of the table;
 - the stream keeps every record forever, and every shard iterator ever handed out.
 
 What changes:
+0. **Per-item objects are not tracked**: DynamoDB items, stream records and shard iterators, and
+   SQS messages are left out of that list (the dashboard no longer lists them; every one is
+   still readable through its service's own API). SES's sent messages, which the local `sent`
+   tool reads from the dashboard, stay tracked.
 1. **Transactions** save only the items they touch (and where the stream stood) and put exactly
    those back when the transaction is cancelled. Answers, cancellation reasons and the stream
    records of a cancelled transaction (none) are unchanged.
@@ -49,6 +57,7 @@ import moto
 import moto.dynamodb.models as models
 import moto.dynamodbstreams.models as streams_models
 import moto.sqs.models as sqs_models
+from moto.core.common_models import BaseModel
 from moto.core.utils import unix_time_millis
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, StreamRecord, StreamShard, Table
@@ -59,6 +68,21 @@ STREAM_RETENTION = datetime.timedelta(hours=24)
 # Unread stream records kept at most (None: no limit but the 24 hours); set by `apply`.
 STREAM_MAX_RECORDS: int | None = None
 MAX_SHARD_ITERATORS = 1_000
+
+
+# -- objects that are not tracked forever ---------------------------------------------------
+
+_base_model_new = BaseModel.__new__
+
+
+def _untracked() -> tuple[type, ...]:
+    return (models.Item, StreamRecord, streams_models.ShardIterator, sqs_models.Message)
+
+
+def base_model_new(cls, *args: Any, **kwargs: Any):
+    if issubclass(cls, _untracked()):
+        return object.__new__(cls)
+    return _base_model_new(cls, *args, **kwargs)
 
 
 # -- global indexes kept in key order ---------------------------------------------------------
@@ -475,6 +499,7 @@ def apply(stream_max_records: int | None = None) -> None:
             f"infra/moto_patches.py is written for moto {MOTO_VERSION}, not {moto.__version__}: "
             "re-check each change against the new version and its tests (tests/infra/test_local_server.py)"
         )
+    BaseModel.__new__ = staticmethod(base_model_new)
     models.copy = _CopyButNotTables()
     models.DynamoDBBackend.transact_write_items = transact_write_items
     models.DynamoDBBackend.update_item = update_item

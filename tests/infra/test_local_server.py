@@ -61,12 +61,25 @@ def start_server(*flags: str) -> tuple[subprocess.Popen, str]:
 
 
 @pytest.fixture(scope="module")
-def servers():
-    started = [start_server(), start_server("--plain")]
-    yield [url for _, url in started]
-    for process, _ in started:
+def started():
+    """The patched server and the plain one: (process, url) each."""
+    both = [start_server(), start_server("--plain")]
+    yield both
+    for process, _ in both:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def servers(started):
+    return [url for _, url in started]
+
+
+def resident_mib(process: subprocess.Popen) -> float:
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
 
 
 def client(url: str, service: str):
@@ -362,3 +375,26 @@ def test_queues_answer_as_plain_moto(servers):
     assert answers[0] == answers[1]
     # Content-based deduplication held: the FIFO queue kept two of the three.
     assert answers[0][-1] == ["one", "two"]
+
+
+def test_overwritten_items_are_not_kept(started):
+    """Plain moto keeps every item version it ever made (and every copy it took to build an
+    answer); the patched server keeps what the table holds. One item overwritten a thousand
+    times with 40 KB of text: the plain server grows by tens of MiB, the patched one by little."""
+    growth = []
+    for process, url in started:
+        dynamodb = client(url, "dynamodb")
+        dynamodb.create_table(
+            TableName="overwritten",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        )
+        before = resident_mib(process)
+        for n in range(1000):
+            dynamodb.put_item(TableName="overwritten", Item={"pk": {"S": "one"}, "text": {"S": f"{n:05}" + "x" * 40_000}})
+        growth.append(resident_mib(process) - before)
+    patched, plain = growth
+    print(f"growth: patched {patched:.1f} MiB, plain {plain:.1f} MiB")
+    assert plain > 15, f"plain moto grew by {plain:.1f} MiB: the test no longer shows the leak"
+    assert patched < plain / 4, f"patched {patched:.1f} MiB, plain {plain:.1f} MiB"
