@@ -18,6 +18,8 @@ What changes:
    SQS messages are left out of that list (the dashboard no longer lists them; every one is
    still readable through its service's own API). SES's sent messages, which the local `sent`
    tool reads from the dashboard, stay tracked.
+   Attribute names and short string values (statuses, ids, index keys, times) are interned:
+   items repeat them, and moto keeps a string object per attribute of each item.
 1. **Transactions** save only the items they touch (and where the stream stood) and put exactly
    those back when the transaction is cancelled. Answers, cancellation reasons and the stream
    records of a cancelled transaction (none) are unchanged.
@@ -49,6 +51,7 @@ from __future__ import annotations
 import copy
 import datetime
 import inspect
+import sys
 import threading
 import weakref
 from typing import Any
@@ -59,7 +62,7 @@ import moto.dynamodbstreams.models as streams_models
 import moto.sqs.models as sqs_models
 from moto.core.common_models import BaseModel
 from moto.core.utils import unix_time_millis
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
 from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, StreamRecord, StreamShard, Table
 from sortedcontainers import SortedDict
 
@@ -83,6 +86,23 @@ def base_model_new(cls, *args: Any, **kwargs: Any):
     if issubclass(cls, _untracked()):
         return object.__new__(cls)
     return _base_model_new(cls, *args, **kwargs)
+
+
+# -- repeated strings are stored once ---------------------------------------------------------
+
+INTERNED_LENGTH = 64
+_dynamo_type_init = DynamoType.__init__
+_limited_size_dict_setitem = LimitedSizeDict.__setitem__
+
+
+def dynamo_type_init(self, type_as_dict) -> None:
+    _dynamo_type_init(self, type_as_dict)
+    if type(self.value) is str and len(self.value) <= INTERNED_LENGTH:
+        self.value = sys.intern(self.value)
+
+
+def limited_size_dict_setitem(self, key, value) -> None:
+    _limited_size_dict_setitem(self, sys.intern(key) if type(key) is str else key, value)
 
 
 # -- global indexes kept in key order ---------------------------------------------------------
@@ -500,6 +520,8 @@ def apply(stream_max_records: int | None = None) -> None:
             "re-check each change against the new version and its tests (tests/infra/test_local_server.py)"
         )
     BaseModel.__new__ = staticmethod(base_model_new)
+    DynamoType.__init__ = dynamo_type_init
+    LimitedSizeDict.__setitem__ = limited_size_dict_setitem
     models.copy = _CopyButNotTables()
     models.DynamoDBBackend.transact_write_items = transact_write_items
     models.DynamoDBBackend.update_item = update_item
