@@ -78,12 +78,11 @@ MAX_SHARD_ITERATORS = 1_000
 _base_model_new = BaseModel.__new__
 
 
-def _untracked() -> tuple[type, ...]:
-    return (models.Item, StreamRecord, streams_models.ShardIterator, sqs_models.Message)
+UNTRACKED = (models.Item, StreamRecord, streams_models.ShardIterator, sqs_models.Message)
 
 
 def base_model_new(cls, *args: Any, **kwargs: Any):
-    if issubclass(cls, _untracked()):
+    if issubclass(cls, UNTRACKED):
         return object.__new__(cls)
     return _base_model_new(cls, *args, **kwargs)
 
