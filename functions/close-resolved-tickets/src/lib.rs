@@ -4,8 +4,8 @@
 use lambda_runtime::{Error, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
-use tickets_domain::automation::{close_resolved_tickets, CloseReport};
 use tickets_domain::store::TicketCloser;
+use tickets_domain::triggers::{close_resolved_tickets, CloseReport};
 use tickets_domain::Timestamp;
 use tickets_lambda::{SettingError, Settings};
 

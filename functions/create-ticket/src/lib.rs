@@ -3,8 +3,9 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
-use tickets_domain::store::{CreateOutcome, IdempotencyRecord, TicketCreator};
-use tickets_domain::{Caller, DomainError, NewTicket, Timestamp};
+use tickets_domain::create::{open_ticket, IdempotencyKey, Opened};
+use tickets_domain::store::TicketCreator;
+use tickets_domain::{NewTicket, Timestamp, INITIAL_VERSION};
 use tickets_http::{request, respond, Api, ApiError, Reply};
 
 const IDEMPOTENCY_KEY_MAX: usize = 255;
@@ -16,27 +17,22 @@ pub async fn handle<S: TicketCreator>(api: &Api<S>, req: Request) -> Result<Resp
 async fn create_ticket<S: TicketCreator>(api: &Api<S>, req: &Request) -> Result<Reply, ApiError> {
     let caller = api.auth.caller(req)?;
     let command: NewTicket = request::json_body(req)?;
-    let key = idempotency_key(req)?;
-    let fingerprint = command.fingerprint(&caller);
-    let ticket = command.into_ticket(&caller, Timestamp::now())?;
-    let reply = Reply::created(&ticket).with_etag(ticket.version);
-    let record = key.map(|key| IdempotencyRecord {
-        key: scoped_key(&caller, key),
-        fingerprint: fingerprint.clone(),
-        response: reply.body().to_owned(),
-    });
-    match api.store.create_ticket(&ticket, record.as_ref()).await? {
-        CreateOutcome::Created => Ok(reply),
-        CreateOutcome::Replayed {
-            fingerprint: first,
-            response,
-        } if first == fingerprint => {
-            // The first answer again, with its ETag: the replayed body is the ticket as it was
-            // created, at the version every new ticket starts at.
-            Ok(Reply::raw(StatusCode::CREATED, response).with_etag(ticket.version))
-        }
-        CreateOutcome::Replayed { .. } => Err(DomainError::IdempotencyKeyReused.into()),
-    }
+    let key = idempotency_key(req)?.map(|key| IdempotencyKey::of_caller(&caller, key));
+    let opened = open_ticket(
+        &api.store,
+        &caller,
+        command,
+        key,
+        Timestamp::now(),
+        |ticket| Reply::created(ticket).body().to_owned(),
+    )
+    .await?;
+    // A replay is the first answer again with its ETag: the ticket as it was created, at the
+    // version every new ticket starts at.
+    let answer = match opened {
+        Opened::Created { answer, .. } | Opened::Replayed { answer } => answer,
+    };
+    Ok(Reply::raw(StatusCode::CREATED, answer).with_etag(INITIAL_VERSION))
 }
 
 fn idempotency_key(req: &Request) -> Result<Option<&str>, ApiError> {
@@ -54,9 +50,4 @@ fn idempotency_key(req: &Request) -> Result<Option<&str>, ApiError> {
             "must be 1 to 255 visible ASCII characters",
         ))
     }
-}
-
-/// Keys are the caller's own: the same key from two callers names two records.
-fn scoped_key(caller: &Caller, key: &str) -> String {
-    format!("{}:{}#{key}", caller.id.len(), caller.id)
 }

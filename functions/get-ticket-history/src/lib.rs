@@ -2,7 +2,7 @@
 //! what, and when; oldest first, paged. For agents and admins.
 
 use lambda_http::{Body, Error, Request, Response};
-use tickets_domain::store::{HistoryStore, MessageQuery, TicketReader};
+use tickets_domain::store::{HistoryStore, PageQuery, TicketReader};
 use tickets_http::request::{self, QueryParams};
 use tickets_http::{respond, Api, ApiError, Reply};
 
@@ -31,7 +31,7 @@ where
     caller.ensure_can_read_history(ticket.as_ref())?;
     let page = api
         .store
-        .list_history(&id, &MessageQuery { limit, cursor })
+        .list_history(&id, &PageQuery { limit, cursor })
         .await?;
     Ok(Reply::cursor_page(&page.entries, limit, page.next_cursor))
 }

@@ -11,12 +11,7 @@ pub async fn handle<S: TicketReader>(api: &Api<S>, req: Request) -> Result<Respo
 async fn get_ticket<S: TicketReader>(api: &Api<S>, req: &Request) -> Result<Reply, ApiError> {
     let caller = api.auth.caller(req)?;
     let id = request::ticket_id(req)?;
-    let ticket = api
-        .store
-        .get_ticket(&id)
-        .await?
-        .filter(|ticket| caller.can_see(ticket))
-        .ok_or_else(ApiError::not_found)?;
+    let ticket = caller.visible(api.store.get_ticket(&id).await?)?;
     let version = ticket.version;
     Ok(Reply::ok(&ticket.visible_to(&caller)).with_etag(version))
 }

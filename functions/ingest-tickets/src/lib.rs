@@ -6,8 +6,8 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent};
-use tickets_domain::automation::{ingest_ticket, IngestOutcome};
 use tickets_domain::store::TicketCreator;
+use tickets_domain::triggers::{ingest_ticket, IngestOutcome};
 use tickets_domain::DomainError;
 
 pub async fn handle<S: TicketCreator>(

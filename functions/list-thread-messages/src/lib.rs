@@ -2,7 +2,7 @@
 //! request (`limit`, `cursor`). Clients never see internal notes.
 
 use lambda_http::{Body, Error, Request, Response};
-use tickets_domain::store::{MessageQuery, ThreadReader};
+use tickets_domain::store::{PageQuery, ThreadReader};
 use tickets_http::request::{self, QueryParams};
 use tickets_http::{respond, Api, ApiError, Reply};
 
@@ -26,7 +26,7 @@ async fn list_thread_messages<S: ThreadReader>(
 
     let page = api
         .store
-        .list_messages(&id, &MessageQuery { limit, cursor })
+        .list_messages(&id, &PageQuery { limit, cursor })
         .await?;
     let view = caller.thread_view(page.ticket.as_ref())?;
     let messages: Vec<_> = page

@@ -9,8 +9,8 @@ use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use futures_util::stream::{self, StreamExt};
 use lambda_runtime::{Error, LambdaEvent};
-use tickets_domain::automation::handle_change;
 use tickets_domain::store::{EventPublisher, HistoryStore};
+use tickets_domain::triggers::handle_change;
 use tickets_domain::DomainError;
 use tickets_dynamodb::change_from_stream;
 

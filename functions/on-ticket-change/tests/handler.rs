@@ -8,7 +8,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use on_ticket_change::{handle, Deps};
 use serde_json::{json, Value};
 use tickets_domain::history::DomainEvent;
-use tickets_domain::store::{EventPublisher, HistoryStore, MessageQuery};
+use tickets_domain::store::{EventPublisher, HistoryStore, PageQuery};
 use tickets_domain::{MessageType, Status, StoreError, ThreadMessage, TicketSummary, Timestamp};
 use tickets_dynamodb::testing::{fresh_store, seed_ticket, stream_image, stream_message_image};
 use tickets_dynamodb::DynamoStore;
@@ -123,7 +123,7 @@ async fn changes_become_history_and_events_and_a_poison_record_fails_alone() {
         .history
         .list_history(
             &created.id,
-            &MessageQuery {
+            &PageQuery {
                 limit: 50,
                 cursor: None,
             },
@@ -164,7 +164,7 @@ async fn changes_become_history_and_events_and_a_poison_record_fails_alone() {
         .history
         .list_history(
             &created.id,
-            &MessageQuery {
+            &PageQuery {
                 limit: 50,
                 cursor: None,
             },

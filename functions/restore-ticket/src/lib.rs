@@ -16,8 +16,8 @@ where
     S: TicketReader + TicketWriter,
 {
     let caller = api.auth.caller(req)?;
-    change_ticket(api, req, &caller, |ticket, now| {
-        ticket.restored(&caller, now).map(Some)
+    change_ticket(api, req, &caller, |ticket, _| {
+        ticket.restored(&caller).map(Some)
     })
     .await
 }

@@ -33,7 +33,7 @@ use tickets_domain::store::{
 };
 use tickets_domain::{
     Attachment, AttachmentStatus, Caller, NewTicket, NewUpload, Patch, Role, Status, Ticket,
-    TicketPatch, TicketSummary, Timestamp, UploadRules,
+    TicketEdit, TicketPatch, TicketSummary, Timestamp, UploadRules,
 };
 use tickets_dynamodb::DynamoStore;
 use tickets_lambda::Settings;
@@ -152,9 +152,9 @@ async fn fixture_ticket_and_attachment(store: &DynamoStore) -> Result<Vec<String
                 )
                 .into());
             }
-            store
-                .add_attachment(&ticket, &fixture_attachment(&ticket))
-                .await?;
+            let attachment = fixture_attachment(&ticket);
+            let edit = TicketEdit::touch(&ticket, CLIENT, Timestamp::now());
+            store.add_attachment(&attachment, &edit).await?;
             Ok(vec![format!("attachment {ATTACHMENT_ID}")])
         }
     }
@@ -208,12 +208,11 @@ fn resolved(ticket: &TicketSummary) -> TicketSummary {
         resolution: Patch::Value("Regenerated the invoice.".into()),
         ..TicketPatch::default()
     };
-    let mut after = patch
+    patch
         .apply(ticket, &agent, at)
         .expect("an open ticket can be resolved")
-        .expect("resolving changes the ticket");
-    after.changed_by = Some(agent.id);
-    after
+        .expect("resolving changes the ticket")
+        .revised(&agent.id, at)
 }
 
 /// Creates the long-resolved ticket (open, then resolved) when it is missing, and finishes a

@@ -6,6 +6,7 @@
 //! admins only, answered to everyone else exactly like a ticket that does not exist (404), by
 //! every route and every cursor, whenever the cursor was issued.
 
+use std::borrow::Borrow;
 use std::str::FromStr;
 
 use crate::error::{DomainError, FieldError};
@@ -73,6 +74,22 @@ impl Caller {
             Some(ticket) if self.can_see(ticket) => Ok(()),
             _ => Err(DomainError::NotFound),
         }
+    }
+
+    /// The ticket when it exists and the caller may see it; `NotFound` otherwise.
+    pub fn visible<T: Borrow<TicketSummary>>(&self, ticket: Option<T>) -> Result<T, DomainError> {
+        self.ensure_visible(ticket.as_ref().map(Borrow::borrow))?;
+        ticket.ok_or(DomainError::NotFound)
+    }
+
+    /// The ticket when the caller may see it and it is not soft-deleted: a deleted ticket's
+    /// attachments are hidden from everyone, admins included, until it is restored.
+    pub fn live<T: Borrow<TicketSummary>>(&self, ticket: Option<T>) -> Result<T, DomainError> {
+        let ticket = self.visible(ticket)?;
+        if ticket.borrow().is_deleted() {
+            return Err(DomainError::NotFound);
+        }
+        Ok(ticket)
     }
 
     /// Which of a ticket's messages the caller reads, asked for every page of the thread with

@@ -7,8 +7,9 @@ use crate::access::{forbid_for_client, Caller};
 use crate::error::DomainError;
 use crate::model::{
     new_id, Attachment, AttachmentStatus, Category, MessageType, Priority, Status, ThreadMessage,
-    Ticket, TicketSummary, Timestamp,
+    Ticket, TicketSummary, Timestamp, INITIAL_VERSION,
 };
+use crate::store::{CreateOutcome, IdempotencyRecord, TicketCreator};
 use crate::validation::{
     Checker, Lines, CONTENT_TYPE_MAX, DESCRIPTION_MAX, EXTERNAL_ATTACHMENTS_MAX, FILENAME_MAX,
     TITLE_MAX, URL_MAX,
@@ -134,7 +135,7 @@ impl NewTicket {
                 closed_at: None,
                 deleted_at: None,
                 changed_by: Some(caller.id.clone()),
-                version: 1,
+                version: INITIAL_VERSION,
             },
             threads: vec![first_message],
             threads_truncated: false,
@@ -211,6 +212,71 @@ fn external_attachments(
         }
     }
     attachments
+}
+
+/// How long an idempotency key is remembered: a retry within it gets the first answer.
+pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
+
+/// The key a create is made idempotent on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// A client's `Idempotency-Key`, scoped to the caller: the same key from two callers names
+    /// two records.
+    pub fn of_caller(caller: &Caller, key: &str) -> Self {
+        IdempotencyKey(format!("{}:{}#{key}", caller.id.len(), caller.id))
+    }
+
+    /// Another service's message id (a redelivered message opens no second ticket).
+    pub fn of_message(message_id: &str) -> Self {
+        IdempotencyKey(format!("ingest#{message_id}"))
+    }
+}
+
+/// What an idempotent create answered.
+#[derive(Debug)]
+pub enum Opened {
+    /// A new ticket, with the answer kept for a retry.
+    Created { ticket_id: String, answer: String },
+    /// A retry of a request made before: its first answer, and nothing created.
+    Replayed { answer: String },
+}
+
+/// Opens `command`'s ticket for `caller`. Under `key`, the first answer (`answer_for` the new
+/// ticket) is stored with the ticket, all or nothing; the same request again under that key gets
+/// that answer back and creates nothing, a different request under it is refused (422).
+pub async fn open_ticket<S: TicketCreator>(
+    store: &S,
+    caller: &Caller,
+    command: NewTicket,
+    key: Option<IdempotencyKey>,
+    now: Timestamp,
+    answer_for: impl FnOnce(&Ticket) -> String,
+) -> Result<Opened, DomainError> {
+    let fingerprint = command.fingerprint(caller);
+    let ticket = command.into_ticket(caller, now)?;
+    let answer = answer_for(&ticket);
+    let record = key.map(|IdempotencyKey(key)| IdempotencyRecord {
+        key,
+        fingerprint: fingerprint.clone(),
+        response: answer.clone(),
+        at: now,
+        expires_at: Timestamp::from(
+            now.as_datetime() + chrono::Duration::hours(IDEMPOTENCY_WINDOW_HOURS),
+        ),
+    });
+    match store.create_ticket(&ticket, record.as_ref()).await? {
+        CreateOutcome::Created => Ok(Opened::Created {
+            ticket_id: ticket.summary.id,
+            answer,
+        }),
+        CreateOutcome::Replayed {
+            fingerprint: first,
+            response,
+        } if first == fingerprint => Ok(Opened::Replayed { answer: response }),
+        CreateOutcome::Replayed { .. } => Err(DomainError::IdempotencyKeyReused),
+    }
 }
 
 #[cfg(test)]

@@ -3,14 +3,16 @@
 
 pub mod access;
 pub mod attachment;
-pub mod automation;
+pub mod counts;
 pub mod create;
+pub mod edit;
 pub mod error;
 pub mod history;
 pub mod model;
 pub mod service;
 pub mod store;
 pub mod thread;
+pub mod triggers;
 pub mod update;
 mod validation;
 mod workflow;
@@ -18,10 +20,11 @@ mod workflow;
 pub use access::{Caller, Role};
 pub use attachment::{NewUpload, UploadRules};
 pub use create::{ExternalAttachment, NewTicket};
+pub use edit::{Guard, TicketEdit};
 pub use error::{DomainError, FieldError};
 pub use model::{
     is_valid_id, Attachment, AttachmentStatus, Category, MessageType, Priority, Status,
-    ThreadMessage, Ticket, TicketSummary, Timestamp, THREAD_WINDOW,
+    ThreadMessage, Ticket, TicketSummary, Timestamp, INITIAL_VERSION, THREAD_WINDOW,
 };
 pub use store::StoreError;
 pub use thread::{NewMessage, PostedMessage};

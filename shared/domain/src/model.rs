@@ -15,6 +15,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {
+    /// 1970-01-01T00:00:00.000Z.
+    pub const EPOCH: Timestamp = Timestamp(DateTime::UNIX_EPOCH);
+
     pub fn now() -> Self {
         Self::from(Utc::now())
     }
@@ -237,9 +240,27 @@ pub struct Ticket {
 /// How many thread messages a ticket embeds: 50 × 64 KiB stays far below 6 MB.
 pub const THREAD_WINDOW: usize = 50;
 
+/// The version every new ticket starts at.
+pub const INITIAL_VERSION: u64 = 1;
+
 impl TicketSummary {
     pub fn is_deleted(&self) -> bool {
         self.deleted_at.is_some()
+    }
+
+    /// The ticket once a change by `by` at `at` is stored: the next version, stamped with who
+    /// and when. The one place a ticket's version moves.
+    pub fn revised(mut self, by: &str, at: Timestamp) -> TicketSummary {
+        self.version += 1;
+        self.updated_at = at;
+        self.changed_by = Some(by.to_owned());
+        self
+    }
+}
+
+impl std::borrow::Borrow<TicketSummary> for Ticket {
+    fn borrow(&self) -> &TicketSummary {
+        &self.summary
     }
 }
 
@@ -254,6 +275,26 @@ impl std::ops::Deref for Ticket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_revision_is_the_next_version_stamped_with_who_and_when() {
+        let mut ticket = crate::testing::summary(Status::Open);
+        ticket.changed_by = Some("someone-else".into());
+        let at: Timestamp = "2030-02-03T04:05:06Z".parse().unwrap();
+        let revised = ticket.clone().revised("agent-1", at);
+        assert_eq!(revised.version, ticket.version + 1);
+        assert_eq!(revised.updated_at, at);
+        assert_eq!(revised.changed_by.as_deref(), Some("agent-1"));
+        assert_eq!(
+            TicketSummary {
+                version: ticket.version,
+                updated_at: ticket.updated_at,
+                changed_by: ticket.changed_by.clone(),
+                ..revised
+            },
+            ticket
+        );
+    }
 
     #[test]
     fn timestamps_print_as_fixed_width_utc_with_millis() {

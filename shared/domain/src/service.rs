@@ -2,6 +2,7 @@
 
 use crate::access::Caller;
 use crate::attachment::{object_key, parse_object_key, NewUpload, UploadRules};
+use crate::edit::TicketEdit;
 use crate::error::DomainError;
 use crate::model::{
     Attachment, AttachmentStatus, Status, ThreadMessage, Ticket, TicketSummary, Timestamp,
@@ -15,8 +16,8 @@ use crate::thread::NewMessage;
 /// How often a change is re-applied after losing a race with another writer.
 const MAX_ATTEMPTS: u32 = 10;
 
-/// Reads the ticket, applies `change` for `caller`, and saves it conditionally on the version
-/// read. Losing a race re-reads and re-applies the change, so concurrent changes to different
+/// Reads the ticket, applies `change` for `caller`, and saves it (its next version, stamped with
+/// the caller and the time) conditionally on the version read. Losing a race re-reads and re-applies the change, so concurrent changes to different
 /// fields are all kept; with `expected_version` (`If-Match`) a race is a 412 instead.
 ///
 /// `change` returns `None` when it changes nothing: nothing is written and the ticket is
@@ -33,20 +34,17 @@ where
     F: Fn(&TicketSummary, Timestamp) -> Result<Option<TicketSummary>, DomainError>,
 {
     for _ in 0..MAX_ATTEMPTS {
-        let ticket = store
-            .get_ticket(id)
-            .await?
-            .filter(|ticket| caller.can_see(ticket))
-            .ok_or(DomainError::NotFound)?;
+        let ticket = caller.visible(store.get_ticket(id).await?)?;
         if let Some(expected) = expected_version {
             if expected != ticket.version {
                 return Err(DomainError::PreconditionFailed { expected });
             }
         }
-        let Some(mut after) = change(&ticket.summary, Timestamp::now())? else {
+        let now = Timestamp::now();
+        let Some(after) = change(&ticket.summary, now)? else {
             return Ok(ticket);
         };
-        after.changed_by = Some(caller.id.clone());
+        let after = after.revised(&caller.id, now);
         match store.save_ticket(&ticket.summary, &after).await {
             Ok(()) => {
                 return Ok(Ticket {
@@ -79,22 +77,18 @@ impl TicketSummary {
         }
         Ok(TicketSummary {
             deleted_at: Some(now),
-            updated_at: now,
-            version: self.version + 1,
             ..self.clone()
         })
     }
 
     /// Undoes a soft delete (admins).
-    pub fn restored(&self, caller: &Caller, now: Timestamp) -> Result<TicketSummary, DomainError> {
+    pub fn restored(&self, caller: &Caller) -> Result<TicketSummary, DomainError> {
         caller.ensure_admin()?;
         if !self.is_deleted() {
             return Err(DomainError::Conflict("the ticket is not deleted".into()));
         }
         Ok(TicketSummary {
             deleted_at: None,
-            updated_at: now,
-            version: self.version + 1,
             ..self.clone()
         })
     }
@@ -113,13 +107,9 @@ where
     S: TicketReader + ThreadWriter,
 {
     for _ in 0..MAX_ATTEMPTS {
-        let ticket = store
-            .get_summary(id)
-            .await?
-            .filter(|ticket| caller.can_see(ticket))
-            .ok_or(DomainError::NotFound)?;
+        let ticket = caller.visible(store.get_summary(id).await?)?;
         let posted = message.clone().post(&ticket, caller, Timestamp::now())?;
-        match store.add_message(&ticket, &posted).await {
+        match store.add_message(&posted).await {
             Ok(()) => return Ok(posted.message),
             Err(StoreError::VersionConflict) => continue,
             Err(err) => return Err(err.into()),
@@ -143,11 +133,7 @@ where
     F: FileStore,
 {
     for _ in 0..MAX_ATTEMPTS {
-        let ticket = store
-            .get_ticket(id)
-            .await?
-            .filter(|ticket| caller.can_see(ticket) && !ticket.is_deleted())
-            .ok_or(DomainError::NotFound)?;
+        let ticket = caller.live(store.get_ticket(id).await?)?;
         let attachment =
             upload
                 .clone()
@@ -155,7 +141,8 @@ where
         let presigned = files
             .presign_upload(&object_key(id, &attachment.id), &attachment)
             .await?;
-        match store.add_attachment(&ticket.summary, &attachment).await {
+        let edit = TicketEdit::touch(&ticket.summary, &caller.id, Timestamp::now());
+        match store.add_attachment(&attachment, &edit).await {
             Ok(()) => return Ok((attachment, presigned)),
             // Closed or deleted meanwhile: the next read says which.
             Err(StoreError::VersionConflict) => continue,
@@ -172,14 +159,13 @@ pub async fn find_attachment<S: AttachmentReader>(
     attachment_id: &str,
     caller: &Caller,
 ) -> Result<(TicketSummary, Attachment), DomainError> {
-    // A soft-deleted ticket's attachments are hidden from everyone, admins included, until
-    // it is restored.
-    match store.get_attachment(ticket_id, attachment_id).await? {
-        Some((ticket, Some(attachment))) if caller.can_see(&ticket) && !ticket.is_deleted() => {
-            Ok((ticket, attachment))
-        }
-        _ => Err(DomainError::NotFound),
-    }
+    let (ticket, attachment) = match store.get_attachment(ticket_id, attachment_id).await? {
+        Some((ticket, attachment)) => (Some(ticket), attachment),
+        None => (None, None),
+    };
+    let ticket = caller.live(ticket)?;
+    let attachment = attachment.ok_or(DomainError::NotFound)?;
+    Ok((ticket, attachment))
 }
 
 /// What became of an upload notification.
@@ -259,10 +245,8 @@ where
     if attachment.status != AttachmentStatus::External {
         files.delete(&object_key(ticket_id, attachment_id)).await?;
     }
-    match store
-        .remove_attachment(&ticket, attachment_id, &caller.id)
-        .await
-    {
+    let edit = TicketEdit::touch(&ticket, &caller.id, Timestamp::now());
+    match store.remove_attachment(attachment_id, &edit).await {
         Ok(()) => Ok(()),
         Err(StoreError::VersionConflict) => Err(DomainError::NotFound),
         Err(err) => Err(err.into()),
@@ -287,15 +271,14 @@ mod tests {
         ));
         let deleted = ticket.soft_deleted(&admin, Timestamp::now()).unwrap();
         assert!(deleted.is_deleted());
-        assert_eq!(deleted.version, ticket.version + 1);
         assert!(matches!(
             deleted.soft_deleted(&admin, Timestamp::now()),
             Err(DomainError::Conflict(_))
         ));
-        let restored = deleted.restored(&admin, Timestamp::now()).unwrap();
+        let restored = deleted.restored(&admin).unwrap();
         assert!(!restored.is_deleted());
         assert!(matches!(
-            restored.restored(&admin, Timestamp::now()),
+            restored.restored(&admin),
             Err(DomainError::Conflict(_))
         ));
     }

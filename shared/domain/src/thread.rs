@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 use crate::access::Caller;
+use crate::edit::{Guard, TicketEdit};
 use crate::error::{DomainError, FieldError};
 use crate::model::{new_id, MessageType, Status, ThreadMessage, TicketSummary, Timestamp};
 
@@ -19,17 +20,13 @@ pub struct NewMessage {
     pub internal: Option<bool>,
 }
 
-/// A message ready to store, with the changes it makes to its ticket.
+/// A message ready to store, with the edit it makes to its ticket.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostedMessage {
     pub message: ThreadMessage,
-    /// The ticket's status the message was written against; the write holds only while the
-    /// ticket still has it (for client messages, whose effect depends on it).
-    pub expected_status: Option<Status>,
-    /// The ticket goes back to `open` and loses `resolvedAt`.
-    pub reopens: bool,
-    /// `firstResponseAt` is set to the message's time if the ticket has none yet.
-    pub first_response: bool,
+    /// The ticket's next version; for a client's message it holds only while the ticket keeps
+    /// the status the message was written against (its effect depends on it).
+    pub edit: TicketEdit,
 }
 
 impl NewMessage {
@@ -74,42 +71,30 @@ impl NewMessage {
             ));
         }
         let from_client = !caller.is_staff();
-        Ok(PostedMessage {
-            message: ThreadMessage {
-                id: new_id(),
-                author: caller.id.clone(),
-                message: text.to_owned(),
-                timestamp: now,
-                kind: if from_client {
-                    MessageType::User
-                } else {
-                    MessageType::Agent
-                },
-                internal,
+        let message = ThreadMessage {
+            id: new_id(),
+            author: caller.id.clone(),
+            message: text.to_owned(),
+            timestamp: now,
+            kind: if from_client {
+                MessageType::User
+            } else {
+                MessageType::Agent
             },
-            expected_status: from_client.then_some(ticket.status),
-            reopens: from_client && matches!(ticket.status, Status::Pending | Status::Resolved),
-            first_response: !from_client && !internal && ticket.first_response_at.is_none(),
-        })
-    }
-}
-
-impl PostedMessage {
-    /// The ticket as it is once the message is stored.
-    pub fn applied_to(&self, ticket: &TicketSummary) -> TicketSummary {
-        let now = self.message.timestamp;
-        let mut after = ticket.clone();
-        if self.reopens {
-            after.status = Status::Open;
-            after.resolved_at = None;
+            internal,
+        };
+        let mut edit = TicketEdit::touch(ticket, &caller.id, now);
+        if from_client {
+            edit = edit.guarded(Guard::Status(ticket.status));
+            if matches!(ticket.status, Status::Pending | Status::Resolved) {
+                edit.after.status = Status::Open;
+                edit.after.resolved_at = None;
+            }
+        } else if !internal && ticket.first_response_at.is_none() {
+            edit.after.first_response_at = Some(now);
+            edit = edit.guarded(Guard::NoFirstResponse);
         }
-        if self.first_response && after.first_response_at.is_none() {
-            after.first_response_at = Some(now);
-        }
-        after.updated_at = now;
-        after.version += 1;
-        after.changed_by = Some(self.message.author.clone());
-        after
+        Ok(PostedMessage { message, edit })
     }
 }
 
@@ -141,17 +126,20 @@ mod tests {
             let mut ticket = summary(status);
             ticket.resolved_at = Some(now);
             let posted = say("still broken").post(&ticket, &client(), now).unwrap();
-            assert!(posted.reopens);
-            let after = posted.applied_to(&ticket);
+            let after = &posted.edit.after;
             assert_eq!((after.status, after.resolved_at), (Status::Open, None));
+            assert!(posted.edit.guards.contains(&Guard::Status(status)));
             assert_eq!(after.version, ticket.version + 1);
             assert_eq!(posted.message.kind, MessageType::User);
         }
         let open = say("hello")
             .post(&summary(Status::InProgress), &client(), now)
             .unwrap();
-        assert!(!open.reopens);
-        assert_eq!(open.expected_status, Some(Status::InProgress));
+        assert_eq!(open.edit.after.status, Status::InProgress);
+        assert_eq!(
+            open.edit.guards,
+            [Guard::Writable, Guard::Status(Status::InProgress)]
+        );
     }
 
     #[test]
@@ -163,21 +151,20 @@ mod tests {
             ..say("looks like a config issue")
         };
         let posted = note.post(&ticket, &agent(), now).unwrap();
-        assert!(!posted.first_response && posted.message.internal);
+        assert!(posted.message.internal);
+        assert_eq!(posted.edit.after.first_response_at, None);
         let posted = say("We are on it").post(&ticket, &agent(), now).unwrap();
-        assert!(posted.first_response);
-        assert_eq!(posted.applied_to(&ticket).first_response_at, Some(now));
+        assert_eq!(posted.edit.after.first_response_at, Some(now));
         assert_eq!(posted.message.kind, MessageType::Agent);
-        assert_eq!(posted.expected_status, None);
+        assert_eq!(
+            posted.edit.guards,
+            [Guard::Writable, Guard::NoFirstResponse]
+        );
 
         let mut answered = ticket.clone();
         answered.first_response_at = Some(now);
-        assert!(
-            !say("again")
-                .post(&answered, &agent(), now)
-                .unwrap()
-                .first_response
-        );
+        let again = say("again").post(&answered, &agent(), now).unwrap();
+        assert_eq!(again.edit.guards, [Guard::Writable]);
     }
 
     #[test]

@@ -3,13 +3,13 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use tickets_domain::store::{AttachmentReader, AttachmentWriter, UploadVerdict};
-use tickets_domain::{Attachment, AttachmentStatus, StoreError, TicketSummary, Timestamp};
+use tickets_domain::{Attachment, AttachmentStatus, StoreError, TicketEdit, TicketSummary};
 
+use crate::edit::edit_update;
 use crate::error::{internal, store_error};
 use crate::items::{
     attachment_item, attachment_sk, from_item, key, string_attr, ticket_pk, SK, TICKET_SK,
 };
-use crate::touch::Touch;
 use crate::{DynamoStore, Transaction};
 
 impl AttachmentReader for DynamoStore {
@@ -38,27 +38,28 @@ impl AttachmentReader for DynamoStore {
 impl AttachmentWriter for DynamoStore {
     async fn add_attachment(
         &self,
-        ticket: &TicketSummary,
         attachment: &Attachment,
+        edit: &TicketEdit,
     ) -> Result<(), StoreError> {
+        let ticket_id = edit.ticket_id();
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(attachment_item(&ticket.id, attachment)?))
+            .set_item(Some(attachment_item(ticket_id, attachment)?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(internal)?;
-        let by = attachment.uploaded_by.as_deref().unwrap_or("system");
-        let touch = Touch::new(&ticket.id, Timestamp::now(), by).build(&self.table)?;
         let writes = vec![
             TransactWriteItem::builder().put(put).build(),
-            TransactWriteItem::builder().update(touch).build(),
+            TransactWriteItem::builder()
+                .update(edit_update(&self.table, edit)?)
+                .build(),
         ];
         match self.transact(writes).await? {
             Transaction::Committed => Ok(()),
             // The attachment id is new: if it is stored, a lost answer hid this very write.
             Transaction::ConditionFailed(_)
                 if self
-                    .exists(ticket_pk(&ticket.id), &attachment_sk(&attachment.id))
+                    .exists(ticket_pk(ticket_id), &attachment_sk(&attachment.id))
                     .await? =>
             {
                 Ok(())
@@ -114,23 +115,23 @@ impl AttachmentWriter for DynamoStore {
 
     async fn remove_attachment(
         &self,
-        ticket: &TicketSummary,
         attachment_id: &str,
-        by: &str,
+        edit: &TicketEdit,
     ) -> Result<(), StoreError> {
         let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(
-                ticket_pk(&ticket.id),
+                ticket_pk(edit.ticket_id()),
                 &attachment_sk(attachment_id),
             )))
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(internal)?;
-        let touch = Touch::new(&ticket.id, Timestamp::now(), by).build(&self.table)?;
         let writes = vec![
             TransactWriteItem::builder().delete(delete).build(),
-            TransactWriteItem::builder().update(touch).build(),
+            TransactWriteItem::builder()
+                .update(edit_update(&self.table, edit)?)
+                .build(),
         ];
         match self.transact(writes).await? {
             Transaction::Committed => Ok(()),

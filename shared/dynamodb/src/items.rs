@@ -49,25 +49,66 @@ pub fn key(pk: String, sk: &str) -> Item {
     ])
 }
 
-/// The partition key values of the list indexes, present only while the ticket is visible.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct IndexKeys<'a> {
-    idx_all: &'static str,
-    idx_client: &'a str,
-    idx_status: &'static str,
-    idx_category: &'static str,
-    idx_priority: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    idx_assignee: Option<&'a str>,
-    idx_created: String,
-    idx_updated: String,
-    /// Only while resolved: the index auto-close reads due tickets from.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    idx_resolved: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    idx_resolved_at: Option<String>,
+/// Attribute names of a ticket item (the ticket's own JSON names) that requests name.
+pub mod field {
+    pub const CLIENT: &str = "client";
+    pub const ASSIGNED_TO: &str = "assignedTo";
+    pub const STATUS: &str = "status";
+    pub const CATEGORY: &str = "category";
+    pub const PRIORITY: &str = "priority";
+    pub const TAGS: &str = "tags";
+    pub const FIRST_RESPONSE_AT: &str = "firstResponseAt";
+    pub const VERSION: &str = "version";
 }
+
+/// A list index: `<name>-by-created` and `<name>-by-updated`, partitioned on `key`, which
+/// holds the ticket's `field` (or a constant, for `ALL`).
+#[derive(Clone, Copy, Debug)]
+pub struct ListIndex {
+    pub name: &'static str,
+    pub key: &'static str,
+    pub field: &'static str,
+}
+
+pub const BY_ALL: ListIndex = ListIndex {
+    name: "all",
+    key: "idxAll",
+    field: "",
+};
+pub const BY_CLIENT: ListIndex = ListIndex {
+    name: "client",
+    key: "idxClient",
+    field: field::CLIENT,
+};
+pub const BY_ASSIGNEE: ListIndex = ListIndex {
+    name: "assignee",
+    key: "idxAssignee",
+    field: field::ASSIGNED_TO,
+};
+pub const BY_STATUS: ListIndex = ListIndex {
+    name: "status",
+    key: "idxStatus",
+    field: field::STATUS,
+};
+pub const BY_CATEGORY: ListIndex = ListIndex {
+    name: "category",
+    key: "idxCategory",
+    field: field::CATEGORY,
+};
+pub const BY_PRIORITY: ListIndex = ListIndex {
+    name: "priority",
+    key: "idxPriority",
+    field: field::PRIORITY,
+};
+
+/// The list indexes' sort keys: `<name>` in the index name, the attribute.
+pub const SORT_CREATED: (&str, &str) = ("created", "idxCreated");
+pub const SORT_UPDATED: (&str, &str) = ("updated", "idxUpdated");
+
+/// The index auto-close reads due tickets from: resolved tickets by the time they were resolved.
+pub const RESOLVED_INDEX: &str = "resolved-by-time";
+pub const IDX_RESOLVED: &str = "idxResolved";
+pub const IDX_RESOLVED_AT: &str = "idxResolvedAt";
 
 /// The value resolved tickets have in `idxResolved`.
 pub const RESOLVED_TICKETS: &str = "RESOLVED";
@@ -80,40 +121,52 @@ pub fn sort_value(timestamp: &tickets_domain::Timestamp, id: &str) -> String {
     format!("{timestamp}#{id}")
 }
 
+/// The index keys a ticket item carries: every list index's while the ticket is visible (none
+/// once it is soft-deleted, so every index is sparse), the resolved index's while it is
+/// resolved. The one place they are derived from the ticket; every write of a ticket item,
+/// whole or in place, goes through it.
+fn index_keys(ticket: &TicketSummary) -> Vec<(&'static str, String)> {
+    if ticket.is_deleted() {
+        return Vec::new();
+    }
+    let mut keys = vec![
+        (BY_ALL.key, ALL_TICKETS.to_owned()),
+        (BY_CLIENT.key, ticket.client.clone()),
+        (BY_STATUS.key, ticket.status.to_string()),
+        (BY_CATEGORY.key, ticket.category.to_string()),
+        (BY_PRIORITY.key, ticket.priority.to_string()),
+        (SORT_CREATED.1, sort_value(&ticket.created_at, &ticket.id)),
+        (SORT_UPDATED.1, sort_value(&ticket.updated_at, &ticket.id)),
+    ];
+    if let Some(assignee) = &ticket.assigned_to {
+        keys.push((BY_ASSIGNEE.key, assignee.clone()));
+    }
+    if ticket.status == Status::Resolved {
+        let resolved_at = ticket.resolved_at.unwrap_or(ticket.updated_at);
+        keys.push((IDX_RESOLVED, RESOLVED_TICKETS.to_owned()));
+        keys.push((IDX_RESOLVED_AT, sort_value(&resolved_at, &ticket.id)));
+    }
+    keys
+}
+
 #[derive(Serialize)]
 struct TicketItem<'a> {
     pk: String,
     sk: &'static str,
     #[serde(flatten)]
     summary: &'a TicketSummary,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    index: Option<IndexKeys<'a>>,
 }
 
 pub fn ticket_item(summary: &TicketSummary) -> Result<Item, StoreError> {
-    let index = (!summary.is_deleted()).then(|| IndexKeys {
-        idx_all: ALL_TICKETS,
-        idx_client: &summary.client,
-        idx_status: summary.status.as_str(),
-        idx_category: summary.category.as_str(),
-        idx_priority: summary.priority.as_str(),
-        idx_assignee: summary.assigned_to.as_deref(),
-        idx_created: sort_value(&summary.created_at, &summary.id),
-        idx_updated: sort_value(&summary.updated_at, &summary.id),
-        idx_resolved: (summary.status == Status::Resolved).then_some(RESOLVED_TICKETS),
-        idx_resolved_at: (summary.status == Status::Resolved).then(|| {
-            sort_value(
-                &summary.resolved_at.unwrap_or(summary.updated_at),
-                &summary.id,
-            )
-        }),
-    });
-    to_item(&TicketItem {
+    let mut item = to_item(&TicketItem {
         pk: ticket_pk(&summary.id),
         sk: TICKET_SK,
         summary,
-        index,
-    })
+    })?;
+    for (name, value) in index_keys(summary) {
+        item.insert(name.to_owned(), AttributeValue::S(value));
+    }
+    Ok(item)
 }
 
 #[derive(Serialize)]

@@ -5,18 +5,20 @@
 //! counters, idempotency record) is one `TransactWriteItems`.
 
 mod attachments;
-mod automation;
+mod closing;
 mod counters;
 mod cursor;
+mod edit;
 mod error;
+mod history;
 mod items;
 mod list;
 mod retry;
-pub use automation::change_from_stream;
+mod stream;
+pub use stream::change_from_stream;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod thread;
-mod touch;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -34,8 +36,6 @@ use crate::items::{
     IDEMPOTENCY_SK, TICKET_SK, TTL,
 };
 
-/// How long an `Idempotency-Key` is remembered.
-const IDEMPOTENCY_TTL_SECS: i64 = 24 * 60 * 60;
 /// Transactions that collide with another one on the same item are retried this many times.
 const CONFLICT_RETRIES: u32 = 5;
 
@@ -200,7 +200,7 @@ impl TicketCreator for DynamoStore {
 
         let idempotency_pk = idempotency.map(|record| format!("IDEMPOTENCY#{}", record.key));
         if let (Some(record), Some(pk)) = (idempotency, &idempotency_pk) {
-            let now = Timestamp::now().as_datetime().timestamp();
+            let epoch_seconds = |at: Timestamp| at.as_datetime().timestamp().to_string();
             let mut item = key(pk.clone(), IDEMPOTENCY_SK);
             item.insert(
                 "fingerprint".into(),
@@ -212,7 +212,7 @@ impl TicketCreator for DynamoStore {
             );
             item.insert(
                 TTL.into(),
-                AttributeValue::N((now + IDEMPOTENCY_TTL_SECS).to_string()),
+                AttributeValue::N(epoch_seconds(record.expires_at)),
             );
             // An expired record may linger until TTL removes it; it no longer counts.
             let put = Put::builder()
@@ -220,7 +220,7 @@ impl TicketCreator for DynamoStore {
                 .set_item(Some(item))
                 .condition_expression("attribute_not_exists(pk) OR #expires < :now")
                 .expression_attribute_names("#expires", TTL)
-                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .expression_attribute_values(":now", AttributeValue::N(epoch_seconds(record.at)))
                 .build()
                 .map_err(internal)?;
             writes.push(TransactWriteItem::builder().put(put).build());

@@ -16,7 +16,10 @@ use tickets_domain::{is_valid_id, StoreError, TicketSummary};
 
 use crate::cursor;
 use crate::error::store_error;
-use crate::items::{from_item, string_attr, ticket_pk, Item, ALL_TICKETS, PK, SK, TICKET_SK};
+use crate::items::{
+    field, from_item, string_attr, ticket_pk, Item, ListIndex, ALL_TICKETS, BY_ALL, BY_ASSIGNEE,
+    BY_CATEGORY, BY_CLIENT, BY_PRIORITY, BY_STATUS, PK, SK, SORT_CREATED, SORT_UPDATED, TICKET_SK,
+};
 use crate::DynamoStore;
 
 /// Items read per request while skipping to a numbered page.
@@ -36,63 +39,41 @@ impl Plan {
     fn new(query: &ListQuery) -> Self {
         let filter = &query.filter;
         // Candidates in order of preference; the first one present picks the index.
-        let mut dimensions: Vec<(&'static str, &'static str, &'static str, Option<String>)> = vec![
+        let mut dimensions: Vec<(ListIndex, Option<String>)> = vec![
             (
-                "client",
-                "idxClient",
-                "client",
+                BY_CLIENT,
                 match &query.scope {
                     Scope::Client(client) => Some(client.clone()),
                     Scope::All => None,
                 },
             ),
-            (
-                "assignee",
-                "idxAssignee",
-                "assignedTo",
-                filter.assigned_to.clone(),
-            ),
-            (
-                "status",
-                "idxStatus",
-                "status",
-                filter.status.map(|s| s.to_string()),
-            ),
-            (
-                "category",
-                "idxCategory",
-                "category",
-                filter.category.map(|c| c.to_string()),
-            ),
-            (
-                "priority",
-                "idxPriority",
-                "priority",
-                filter.priority.map(|p| p.to_string()),
-            ),
+            (BY_ASSIGNEE, filter.assigned_to.clone()),
+            (BY_STATUS, filter.status.map(|s| s.to_string())),
+            (BY_CATEGORY, filter.category.map(|c| c.to_string())),
+            (BY_PRIORITY, filter.priority.map(|p| p.to_string())),
         ];
-        let chosen = dimensions.iter().position(|(.., value)| value.is_some());
-        let (name, partition_attr, partition) = match chosen {
+        let chosen = dimensions.iter().position(|(_, value)| value.is_some());
+        let (index, partition) = match chosen {
             Some(position) => {
-                let (name, attr, _, value) = dimensions.remove(position);
-                (name, attr, value.unwrap_or_default())
+                let (index, value) = dimensions.remove(position);
+                (index, value.unwrap_or_default())
             }
-            None => ("all", "idxAll", ALL_TICKETS.to_string()),
+            None => (BY_ALL, ALL_TICKETS.to_string()),
         };
         let mut filters: Vec<(&'static str, &'static str, String)> = dimensions
             .into_iter()
-            .filter_map(|(_, _, attribute, value)| value.map(|v| (attribute, "=", v)))
+            .filter_map(|(index, value)| value.map(|v| (index.field, "=", v)))
             .collect();
         if let Some(tag) = &filter.tag {
-            filters.push(("tags", "contains", tag.clone()));
+            filters.push((field::TAGS, "contains", tag.clone()));
         }
         let (sort_name, sort_attr) = match query.sort.field {
-            SortField::CreatedAt => ("created", "idxCreated"),
-            SortField::UpdatedAt => ("updated", "idxUpdated"),
+            SortField::CreatedAt => SORT_CREATED,
+            SortField::UpdatedAt => SORT_UPDATED,
         };
         Plan {
-            index: format!("{name}-by-{sort_name}"),
-            partition_attr,
+            index: format!("{}-by-{sort_name}", index.name),
+            partition_attr: index.key,
             partition,
             sort_attr,
             descending: query.sort.descending,

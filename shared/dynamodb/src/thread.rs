@@ -3,20 +3,19 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use tickets_domain::store::{
-    Facet, MessagePage, MessageQuery, ThreadReader, ThreadWriter, TicketReader,
+    Facet, MessagePage, PageQuery, ThreadReader, ThreadWriter, TicketReader,
 };
 use tickets_domain::{
-    is_valid_id, PostedMessage, Status, StoreError, ThreadMessage, Ticket, TicketSummary,
-    THREAD_WINDOW,
+    is_valid_id, PostedMessage, StoreError, ThreadMessage, Ticket, TicketSummary, THREAD_WINDOW,
 };
 
 use crate::cursor;
+use crate::edit::edit_update;
 use crate::error::{internal, store_error};
 use crate::items::{
     from_item, key, message_item, message_sk, string_attr, ticket_pk, Item, ATTACHMENT_PREFIX,
     MESSAGE_PREFIX, SK, TICKET_SK,
 };
-use crate::touch::Touch;
 use crate::{DynamoStore, Transaction};
 
 /// Attachments sort before the ticket item, so a ticket read budgets for as many as a ticket
@@ -115,7 +114,7 @@ impl ThreadReader for DynamoStore {
     async fn list_messages(
         &self,
         ticket_id: &str,
-        query: &MessageQuery,
+        query: &PageQuery,
     ) -> Result<MessagePage, StoreError> {
         let limit = query.limit as usize;
         let request = self
@@ -170,53 +169,29 @@ impl ThreadReader for DynamoStore {
 }
 
 impl ThreadWriter for DynamoStore {
-    async fn add_message(
-        &self,
-        ticket: &TicketSummary,
-        posted: &PostedMessage,
-    ) -> Result<(), StoreError> {
-        let after = posted.applied_to(ticket);
+    async fn add_message(&self, posted: &PostedMessage) -> Result<(), StoreError> {
+        let edit = &posted.edit;
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(message_item(ticket, &posted.message)?))
+            .set_item(Some(message_item(&edit.before, &posted.message)?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(internal)?;
-
-        let mut touch = Touch::new(&ticket.id, posted.message.timestamp, &posted.message.author);
-        if let Some(expected) = posted.expected_status {
-            touch.require("#status = :expected");
-            touch.value(":expected", AttributeValue::S(expected.to_string()));
-        }
-        if posted.reopens {
-            touch.set("status", AttributeValue::S(Status::Open.to_string()));
-            touch.set("idxStatus", AttributeValue::S(Status::Open.to_string()));
-            touch.set("resolvedAt", AttributeValue::Null(true));
-            touch.remove("idxResolved");
-            touch.remove("idxResolvedAt");
-        }
-        if posted.first_response {
-            // Set once: a concurrent first response makes this write retry without it.
-            touch.set(
-                "firstResponseAt",
-                AttributeValue::S(after.updated_at.to_string()),
-            );
-            touch.require("(attribute_not_exists(#firstResponseAt) OR attribute_type(#firstResponseAt, :nullType))");
-            touch.value(":nullType", AttributeValue::S("NULL".into()));
-        }
-        let update = touch.build(&self.table)?;
-
         let mut writes = vec![
             TransactWriteItem::builder().put(put).build(),
-            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder()
+                .update(edit_update(&self.table, edit)?)
+                .build(),
         ];
-        writes.extend(self.counter_updates(ticket, &Facet::delta(Some(ticket), &after))?);
+        writes.extend(
+            self.counter_updates(&edit.after, &Facet::delta(Some(&edit.before), &edit.after))?,
+        );
         match self.transact(writes).await? {
             Transaction::Committed => Ok(()),
             // The message id is new: if it is stored, a lost answer hid this very write.
             Transaction::ConditionFailed(_)
                 if self
-                    .exists(ticket_pk(&ticket.id), &message_sk(&posted.message.id))
+                    .exists(ticket_pk(edit.ticket_id()), &message_sk(&posted.message.id))
                     .await? =>
             {
                 Ok(())

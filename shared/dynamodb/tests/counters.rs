@@ -77,8 +77,8 @@ async fn random_work(store: DynamoStore, worker: u64, operations: usize) {
             })
             .await
             .map(|_| ()),
-            _ => modify_ticket(&store, &id, &admin, None, |t, now| {
-                t.restored(&admin, now).map(Some)
+            _ => modify_ticket(&store, &id, &admin, None, |t, _| {
+                t.restored(&admin).map(Some)
             })
             .await
             .map(|_| ()),

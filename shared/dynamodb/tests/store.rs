@@ -184,6 +184,8 @@ async fn twenty_concurrent_retries_with_one_idempotency_key_create_one_ticket() 
         key: "client-a#retry-key-1".into(),
         fingerprint: "fingerprint-1".into(),
         response: "{\"first\":true}".into(),
+        at: Timestamp::now(),
+        expires_at: "2099-01-01T00:00:00Z".parse().unwrap(),
     };
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..20 {

@@ -4,14 +4,11 @@
 use chrono::Duration;
 
 use crate::access::{Caller, Role};
-use crate::create::NewTicket;
+use crate::create::{open_ticket, IdempotencyKey, NewTicket, Opened};
 use crate::error::DomainError;
 use crate::history::{attachment_events, audit_entries, message_event, ticket_events};
 use crate::model::{new_id, MessageType, Status, ThreadMessage, Timestamp};
-use crate::store::{
-    Change, CreateOutcome, EventPublisher, HistoryStore, IdempotencyRecord, StoreError,
-    TicketCloser, TicketCreator,
-};
+use crate::store::{Change, EventPublisher, HistoryStore, StoreError, TicketCloser, TicketCreator};
 
 /// Records one stored change: publishes its events, then stores its audit entries and marks
 /// it handled. A change already handled is skipped, so a redelivered record changes nothing.
@@ -52,7 +49,9 @@ where
     if !events.is_empty() {
         publisher.publish(&events).await?;
     }
-    history.record_change(change_id, &entries).await?;
+    history
+        .record_change(change_id, &entries, Timestamp::now())
+        .await?;
     Ok(true)
 }
 
@@ -91,9 +90,7 @@ pub async fn close_resolved_tickets<S: TicketCloser>(
         };
         let mut after = before.clone();
         after.transition(Status::Closed, now)?;
-        after.version += 1;
-        after.updated_at = now;
-        after.changed_by = Some(SYSTEM.into());
+        let after = after.revised(SYSTEM, now);
         match store.save_with_message(&before, &after, &message).await {
             Ok(()) => report.closed.push(before.id),
             Err(StoreError::VersionConflict) => report.skipped.push(before.id),
@@ -121,18 +118,18 @@ pub async fn ingest_ticket<S: TicketCreator>(
         DomainError::validation("body", format!("is not a create-ticket command: {err}"))
     })?;
     let service = Caller::new("ingest", Role::Agent);
-    let fingerprint = command.fingerprint(&service);
-    let ticket = command.into_ticket(&service, Timestamp::now())?;
-    let record = IdempotencyRecord {
-        key: format!("ingest#{message_id}"),
-        fingerprint: fingerprint.clone(),
-        response: ticket.id.clone(),
-    };
-    match store.create_ticket(&ticket, Some(&record)).await? {
-        CreateOutcome::Created => Ok(IngestOutcome::Created(ticket.summary.id)),
-        CreateOutcome::Replayed {
-            fingerprint: first, ..
-        } if first == fingerprint => Ok(IngestOutcome::Duplicate),
-        CreateOutcome::Replayed { .. } => Err(DomainError::IdempotencyKeyReused),
-    }
+    let key = IdempotencyKey::of_message(message_id);
+    let opened = open_ticket(
+        store,
+        &service,
+        command,
+        Some(key),
+        Timestamp::now(),
+        |ticket| ticket.id.clone(),
+    )
+    .await?;
+    Ok(match opened {
+        Opened::Created { ticket_id, .. } => IngestOutcome::Created(ticket_id),
+        Opened::Replayed { .. } => IngestOutcome::Duplicate,
+    })
 }

@@ -1,0 +1,31 @@
+//! The storage ports, one module per concern. The domain owns them; the DynamoDB and S3
+//! adapters implement them. Each handler asks only for the ports it uses.
+
+mod attachments;
+mod events;
+mod files;
+mod history;
+mod threads;
+mod tickets;
+
+pub use attachments::{AttachmentReader, AttachmentWriter, UploadVerdict};
+pub use events::{Change, EventPublisher};
+pub use files::{FileStore, PresignedUpload, StoredObject};
+pub use history::{HistoryPage, HistoryStore};
+pub use threads::{MessagePage, ThreadReader, ThreadWriter};
+pub use tickets::{
+    CreateOutcome, IdempotencyRecord, ListFilter, ListQuery, PageStart, Sort, SortField,
+    TicketCloser, TicketCreator, TicketLister, TicketPage, TicketReader, TicketWriter,
+};
+
+pub use crate::access::Scope;
+pub use crate::counts::{Counts, Facet};
+pub use crate::error::StoreError;
+
+/// One page of a ticket's thread or history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageQuery {
+    pub limit: u32,
+    /// From a previous page's `next_cursor`; `None` starts at the first message.
+    pub cursor: Option<String>,
+}

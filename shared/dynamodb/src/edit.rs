@@ -1,0 +1,168 @@
+//! An in-place ticket edit (`TicketEdit`) as one `Update`: exactly what the domain worked out,
+//! nothing read from a clock. The attributes set and removed are the difference between the
+//! ticket items of the edit's base and `after` (so the index keys follow through `ticket_item`,
+//! the one place they are derived); the version is stepped, not compared; the guards become the
+//! condition.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::types::{AttributeValue, Update};
+use tickets_domain::{Guard, Status, StoreError, TicketEdit};
+
+use crate::error::internal;
+use crate::items::{field, key, ticket_item, ticket_pk, BY_ALL, TICKET_SK};
+
+/// The update that applies `edit` to its ticket item in `table`.
+pub(crate) fn edit_update(table: &str, edit: &TicketEdit) -> Result<Update, StoreError> {
+    let before = ticket_item(&edit.base())?;
+    // Sorted, so that one edit always reads as the same expression.
+    let after: BTreeMap<String, AttributeValue> = ticket_item(&edit.after)?.into_iter().collect();
+    let mut expression = Expression::default();
+
+    expression.sets.push("#version = #version + :step".into());
+    expression.name(field::VERSION);
+    expression.value(":step", AttributeValue::N(edit.version_step().to_string()));
+    for (attribute, value) in &after {
+        if attribute != field::VERSION && before.get(attribute) != Some(value) {
+            expression.sets.push(format!("#{attribute} = :{attribute}"));
+            expression.name(attribute);
+            expression.value(&format!(":{attribute}"), value.clone());
+        }
+    }
+    let mut removed: Vec<&String> = before.keys().filter(|a| !after.contains_key(*a)).collect();
+    removed.sort();
+    for attribute in removed {
+        expression.removes.push(format!("#{attribute}"));
+        expression.name(attribute);
+    }
+    for guard in &edit.guards {
+        expression.require(*guard);
+    }
+    expression.build(table, edit.ticket_id())
+}
+
+#[derive(Default)]
+struct Expression {
+    sets: Vec<String>,
+    removes: Vec<String>,
+    conditions: Vec<String>,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Expression {
+    /// Registers `#attribute` for `attribute`.
+    fn name(&mut self, attribute: &str) {
+        self.names.insert(format!("#{attribute}"), attribute.into());
+    }
+
+    fn value(&mut self, placeholder: &str, value: AttributeValue) {
+        self.values.insert(placeholder.into(), value);
+    }
+
+    fn require(&mut self, guard: Guard) {
+        match guard {
+            Guard::Writable => {
+                // A visible ticket is one with list-index keys (soft delete removes them).
+                self.name(BY_ALL.key);
+                self.name(field::STATUS);
+                self.value(":closed", AttributeValue::S(Status::Closed.to_string()));
+                self.conditions.push(format!(
+                    "attribute_exists(#{}) AND #{} <> :closed",
+                    BY_ALL.key,
+                    field::STATUS
+                ));
+            }
+            Guard::Status(status) => {
+                self.name(field::STATUS);
+                self.value(":expected", AttributeValue::S(status.to_string()));
+                self.conditions
+                    .push(format!("#{} = :expected", field::STATUS));
+            }
+            Guard::NoFirstResponse => {
+                let name = format!("#{}", field::FIRST_RESPONSE_AT);
+                self.name(field::FIRST_RESPONSE_AT);
+                self.value(":nullType", AttributeValue::S("NULL".into()));
+                self.conditions.push(format!(
+                    "(attribute_not_exists({name}) OR attribute_type({name}, :nullType))"
+                ));
+            }
+        }
+    }
+
+    fn build(self, table: &str, ticket_id: &str) -> Result<Update, StoreError> {
+        let mut update = format!("SET {}", self.sets.join(", "));
+        if !self.removes.is_empty() {
+            update.push_str(&format!(" REMOVE {}", self.removes.join(", ")));
+        }
+        let mut builder = Update::builder()
+            .table_name(table)
+            .set_key(Some(key(ticket_pk(ticket_id), TICKET_SK)))
+            .update_expression(update)
+            .set_expression_attribute_names(Some(self.names))
+            .set_expression_attribute_values(Some(self.values));
+        if !self.conditions.is_empty() {
+            builder = builder.condition_expression(self.conditions.join(" AND "));
+        }
+        builder.build().map_err(internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tickets_domain::{Category, Priority, TicketSummary, Timestamp};
+
+    fn resolved() -> TicketSummary {
+        let at: Timestamp = "2024-01-15T10:30:00Z".parse().unwrap();
+        TicketSummary {
+            id: "01HMD3V8Q6Y0PZ3F7Q3K2T9W4X".into(),
+            title: "t".into(),
+            description: "d".into(),
+            status: Status::Resolved,
+            priority: Priority::Low,
+            category: Category::General,
+            client: "c1".into(),
+            assigned_to: None,
+            tags: vec![],
+            resolution: Some("done".into()),
+            created_at: at,
+            updated_at: at,
+            resolved_at: Some(at),
+            first_response_at: None,
+            closed_at: None,
+            deleted_at: None,
+            changed_by: None,
+            version: 4,
+        }
+    }
+
+    #[test]
+    fn a_reopen_sets_what_changed_and_drops_the_resolved_index_keys() {
+        let before = resolved();
+        let at: Timestamp = "2024-01-16T08:00:00Z".parse().unwrap();
+        let mut edit =
+            TicketEdit::touch(&before, "c1", at).guarded(Guard::Status(Status::Resolved));
+        edit.after.status = Status::Open;
+        edit.after.resolved_at = None;
+        let update = edit_update("t", &edit).unwrap();
+        assert_eq!(
+            update.update_expression(),
+            "SET #version = #version + :step, #changedBy = :changedBy, \
+             #idxStatus = :idxStatus, #idxUpdated = :idxUpdated, #resolvedAt = :resolvedAt, \
+             #status = :status, #updatedAt = :updatedAt REMOVE #idxResolved, #idxResolvedAt"
+        );
+        assert_eq!(
+            update.condition_expression(),
+            Some("attribute_exists(#idxAll) AND #status <> :closed AND #status = :expected")
+        );
+        let values = update.expression_attribute_values().unwrap();
+        assert_eq!(values[":step"], AttributeValue::N("1".into()));
+        assert_eq!(values[":idxStatus"], AttributeValue::S("open".into()));
+        assert_eq!(values[":resolvedAt"], AttributeValue::Null(true));
+        assert_eq!(
+            values[":idxUpdated"],
+            AttributeValue::S(format!("2024-01-16T08:00:00.000Z#{}", before.id))
+        );
+    }
+}
