@@ -60,7 +60,14 @@ const COST_QUERIES: &[(&str, &str)] = &[
     ("list-tickets", "status=open&countByStatus=true"),
     ("list-tickets", "category=technical&priority=high&limit=50"),
     ("list-tickets", "page=5&limit=20"),
+    // A thread's first page, then the page after it: a continuation reads the ticket beside
+    // the page, so that access is decided on the ticket as it is now.
+    ("list-thread-messages", "limit=1"),
+    ("list-thread-messages", "limit=1&cursor={nextCursor}"),
 ];
+
+/// In a cost query, the `nextCursor` of the case before it (on the same ticket).
+const NEXT_CURSOR: &str = "{nextCursor}";
 
 /// The cost runs count requests, not time: moto answers an index Query by testing every item of
 /// the table (seconds at 50,000 tickets, where DynamoDB reads only the page), so the functions
@@ -587,17 +594,26 @@ fn cost_rows(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<(Str
                 continue;
             }
         };
+        let mut next_cursor = String::new();
         for (label, fixture) in cases {
+            // Every case of a function names the same ticket, so that a continuation case
+            // continues the page of the case before it.
+            pools.cursors.insert(f.name.clone(), 0);
             let case = Function {
                 name: f.name.clone(),
                 binary: f.binary.clone(),
-                fixture,
+                fixture: fixture.replace(NEXT_CURSOR, &next_cursor),
             };
             let _ = stats::proxy_take(&h.settings.proxy);
             let event = pools.event(&case);
             let (cost, ok) = match h.invoke(&mut running, event) {
                 Ok(inv) => {
                     pools.observe(&case, &inv.body);
+                    next_cursor = http_body(&inv.body)
+                        .and_then(|body| {
+                            body["pagination"]["nextCursor"].as_str().map(str::to_owned)
+                        })
+                        .unwrap_or_default();
                     (
                         stats::proxy_take(&h.settings.proxy),
                         succeeded(inv.ok, &inv.body),

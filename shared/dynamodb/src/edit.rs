@@ -111,29 +111,16 @@ impl Expression {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tickets_domain::{Category, Priority, TicketSummary, Timestamp};
+    use crate::items::sample_ticket;
+    use tickets_domain::{TicketSummary, Timestamp};
 
     fn resolved() -> TicketSummary {
-        let at: Timestamp = "2024-01-15T10:30:00Z".parse().unwrap();
         TicketSummary {
-            id: "01HMD3V8Q6Y0PZ3F7Q3K2T9W4X".into(),
-            title: "t".into(),
-            description: "d".into(),
             status: Status::Resolved,
-            priority: Priority::Low,
-            category: Category::General,
-            client: "c1".into(),
-            assigned_to: None,
-            tags: vec![],
             resolution: Some("done".into()),
-            created_at: at,
-            updated_at: at,
-            resolved_at: Some(at),
-            first_response_at: None,
-            closed_at: None,
-            deleted_at: None,
-            changed_by: None,
+            resolved_at: Some(sample_ticket().created_at),
             version: 4,
+            ..sample_ticket()
         }
     }
 

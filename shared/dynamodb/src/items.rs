@@ -232,33 +232,39 @@ pub fn string_attr(item: &Item, name: &str) -> Option<String> {
     }
 }
 
+/// An open ticket of client `c1`, opened 2024-01-15T10:30:00Z, as the unit tests start from.
+#[cfg(test)]
+pub(crate) fn sample_ticket() -> TicketSummary {
+    use tickets_domain::{Category, Priority, Timestamp};
+    let now: Timestamp = "2024-01-15T10:30:00Z".parse().unwrap();
+    TicketSummary {
+        id: "01HMD3V8Q6Y0PZ3F7Q3K2T9W4X".into(),
+        title: "t".into(),
+        description: "d".into(),
+        status: Status::Open,
+        priority: Priority::Low,
+        category: Category::General,
+        client: "c1".into(),
+        assigned_to: None,
+        tags: vec!["a".into()],
+        resolution: None,
+        created_at: now,
+        updated_at: now,
+        resolved_at: None,
+        first_response_at: None,
+        closed_at: None,
+        deleted_at: None,
+        changed_by: None,
+        version: 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tickets_domain::{Category, Priority, Status, Timestamp};
 
     fn summary() -> TicketSummary {
-        let now: Timestamp = "2024-01-15T10:30:00Z".parse().unwrap();
-        TicketSummary {
-            id: "01HMD3V8Q6Y0PZ3F7Q3K2T9W4X".into(),
-            title: "t".into(),
-            description: "d".into(),
-            status: Status::Open,
-            priority: Priority::Low,
-            category: Category::General,
-            client: "c1".into(),
-            assigned_to: None,
-            tags: vec!["a".into()],
-            resolution: None,
-            created_at: now,
-            updated_at: now,
-            resolved_at: None,
-            first_response_at: None,
-            closed_at: None,
-            deleted_at: None,
-            changed_by: None,
-            version: 1,
-        }
+        sample_ticket()
     }
 
     #[test]
