@@ -51,7 +51,7 @@ export BENCH_ROOT="$root" BENCH_BIN_DIR="${BENCH_BIN_DIR:-$root/target/release}"
 export BENCH_MOTO="http://127.0.0.1:$moto_port" BENCH_PROXY="http://127.0.0.1:$proxy_port"
 export BENCH_REPORT="${BENCH_REPORT:-$state/bench/report.md}"
 export TABLE_NAME=$prefix BUCKET_NAME=$prefix-attachments EVENT_BUS_NAME=$prefix-events
-export S3_FORCE_PATH_STYLE=true LOCAL_AUTH=unverified-jwt AUTO_CLOSE_AFTER_DAYS=4
+export S3_FORCE_PATH_STYLE=true AUTO_CLOSE_AFTER_DAYS=4
 # What Lambda sets for the template's LoggingConfig (LogFormat: JSON).
 export AWS_LAMBDA_LOG_FORMAT=JSON AWS_LAMBDA_LOG_LEVEL=INFO
 # The template's glibc settings, for the functions and the hello-world floor only (not for the

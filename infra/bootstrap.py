@@ -2,12 +2,15 @@
 definitions the template declares: the table and bucket from infra/storage.json (tests/infra
 checks the template agrees), the event bus, and the queues.
 
-Usage: python infra/bootstrap.py ENDPOINT PREFIX     (does nothing for what exists)
+Usage: python infra/bootstrap.py ENDPOINT PREFIX [--function-env FILE]
+       (does nothing for what exists; with --function-env, appends to FILE the settings the
+       functions need to verify the local user pool's tokens)
 
 Names: table PREFIX, bucket PREFIX-attachments, bus PREFIX-events, queues PREFIX-ingest (with
 PREFIX-ingest-dlq after 3 receives), PREFIX-uploads (the bucket's ObjectCreated notifications,
 relayed to on-attachment-uploaded), PREFIX-events-log (a rule's copy of every domain event, for
-tests and for people to look at) and PREFIX-stream-failures (stream records given up on).
+tests and for people to look at) and PREFIX-stream-failures (stream records given up on); the user
+pool PREFIX-users with its groups and app client (infra/identity.py).
 """
 
 import json
@@ -15,6 +18,9 @@ import sys
 from pathlib import Path
 
 import boto3
+
+sys.path.insert(0, str(Path(__file__).parent))
+import identity  # noqa: E402
 
 DEFINITION = json.loads((Path(__file__).parent / "storage.json").read_text())
 REGION = "us-east-1"
@@ -98,6 +104,7 @@ def create_bus(events, name: str, log_arn: str) -> None:
 
 def main() -> None:
     endpoint, prefix = sys.argv[1:3]
+    function_env = sys.argv[4] if sys.argv[3:4] == ["--function-env"] else None
     aws = clients(endpoint)
     create_table(aws["dynamodb"], prefix)
     _, dlq_arn = queue(aws["sqs"], f"{prefix}-ingest-dlq")
@@ -113,7 +120,13 @@ def main() -> None:
     _, log_arn = queue(aws["sqs"], f"{prefix}-events-log", MessageRetentionPeriod="600")
     create_bucket(aws["s3"], f"{prefix}-attachments", uploads_arn)
     create_bus(aws["events"], f"{prefix}-events", log_arn)
-    print(f"==> table, bucket, bus and queues '{prefix}*' ready on {endpoint}")
+    settings = identity.function_env(endpoint, prefix)
+    if function_env:
+        with open(function_env, "a") as env:
+            for name, value in settings.items():
+                # Single quotes keep the JSON of the keys one value in a dotenv file.
+                env.write(f"{name}='{value}'\n")
+    print(f"==> table, bucket, bus, queues and user pool '{prefix}*' ready on {endpoint}")
 
 
 if __name__ == "__main__":

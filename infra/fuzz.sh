@@ -20,5 +20,5 @@ start_moto "$moto_port"
 start_api "$api_port" "$moto_port" tickets-fuzz --ignore-changes
 
 echo "==> fuzzing http://127.0.0.1:$api_port with $FUZZ_EXAMPLES examples per operation and role"
-export API_URL="http://127.0.0.1:$api_port"
+export API_URL="http://127.0.0.1:$api_port" MOTO_ENDPOINT="http://127.0.0.1:$moto_port" STACK_PREFIX=tickets-fuzz
 python -m pytest tests/fuzz -q -p no:cacheprovider "$@"

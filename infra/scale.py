@@ -39,8 +39,6 @@ All traffic goes to 127.0.0.1.
 """
 
 import argparse
-import base64
-import json
 import math
 import os
 import sys
@@ -55,6 +53,9 @@ from urllib.parse import urlparse
 
 import boto3
 import requests
+
+sys.path.insert(0, str(Path(__file__).parent))
+import identity  # noqa: E402
 
 BASE = "/v2/support-tickets"
 TIMEOUT_SECONDS = 60
@@ -74,18 +75,31 @@ ROOT = Path(__file__).resolve().parent.parent
 # -- tokens ------------------------------------------------------------------------------------
 
 
-def token(sub: str, role: str) -> str:
-    """An unsigned local token, byte for byte like the README's (LOCAL_AUTH=unverified-jwt)."""
+class Tokens:
+    """ID tokens of the run's users, from the local user pool (infra/identity.py); a user signs in
+    again before its token expires, since a run can outlast one."""
 
-    def part(data: dict) -> str:
-        raw = json.dumps(data, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    REFRESH_SECONDS = 50 * 60
 
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part({'sub': sub, 'custom:role': role})}.local"
+    def __init__(self, endpoint: str, prefix: str):
+        self.endpoint, self.prefix = endpoint, prefix
+        self.cache: dict[str, tuple[float, str]] = {}
+
+    def __call__(self, user: str, role: str) -> str:
+        signed_at, token = self.cache.get(user, (0.0, ""))
+        if time.monotonic() - signed_at > self.REFRESH_SECONDS:
+            token = identity.id_token(self.endpoint, self.prefix, user, role)
+            self.cache[user] = (time.monotonic(), token)
+        return token
+
+    def client(self, index: int) -> str:
+        return self(f"client-{(index - 1) % CLIENTS + 1}", "client")
+
+    def agent(self) -> str:
+        return self("agent-scale", "agent")
 
 
-CLIENT_TOKENS = [token(f"client-{n}", "client") for n in range(1, CLIENTS + 1)]
-AGENT_TOKEN = token("agent-scale", "agent")
+TOKENS: Tokens  # set by main()
 
 
 # -- requests, their latencies and failures ---------------------------------------------------
@@ -188,7 +202,7 @@ class Load:
         """Ticket number `index` (from 1): create; a message and an attachment on some."""
         if self.recorder.aborted.is_set():
             return
-        bearer = CLIENT_TOKENS[(index - 1) % CLIENTS]
+        bearer = TOKENS.client(index)
         body = {
             "title": f"Scale ticket {index}",
             "description": f"Ticket {index} of the scale run: the export page times out.",
@@ -468,7 +482,7 @@ class Checkpoints:
         return total, first, second
 
     def timed(self, operation: str, url: str, params: dict, into: list[float]) -> dict | None:
-        response = self.recorder.call(operation, "GET", url, 200, AGENT_TOKEN, params=params)
+        response = self.recorder.call(operation, "GET", url, 200, TOKENS.agent(), params=params)
         if response is None:
             return None
         into.append(response.latency_ms)
@@ -489,14 +503,14 @@ class Checkpoints:
         if not last:
             return True
         response = self.recorder.call("history", "GET", f"{self.load.api_url}{BASE}/{last['id']}/history", 200,
-                                      AGENT_TOKEN)
+                                      TOKENS.agent())
         return response is not None and bool(response.json()["data"])
 
     def upload_checked(self) -> bool:
         last = self.load.last_attachment
         if not last:
             return True
-        response = self.recorder.call("get", "GET", f"{self.load.api_url}{BASE}/{last['ticket']}", 200, AGENT_TOKEN)
+        response = self.recorder.call("get", "GET", f"{self.load.api_url}{BASE}/{last['ticket']}", 200, TOKENS.agent())
         if response is None:
             return False
         attachments = response.json()["data"]["attachments"]
@@ -639,6 +653,8 @@ def main() -> int:
     aws = dict(endpoint_url=args.moto_endpoint, region_name="us-east-1",
                aws_access_key_id="local", aws_secret_access_key="local")
     dynamodb, sqs = boto3.client("dynamodb", **aws), boto3.client("sqs", **aws)
+    global TOKENS
+    TOKENS = Tokens(args.moto_endpoint, args.prefix)
 
     print(f"scale run, {datetime.now(timezone.utc).isoformat(timespec='seconds')}")
     print(f"machine: {machine()}")

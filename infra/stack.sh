@@ -78,8 +78,6 @@ seed_fixtures() {
 start_api() {
   local port=$1 moto_port=$2 prefix=$3
   ensure_free "$port"
-  python "$root/infra/bootstrap.py" "http://127.0.0.1:$moto_port" "$prefix"
-  seed_fixtures "http://127.0.0.1:$moto_port" "$prefix"
   cat >"$state/api-$port.env" <<ENV
 AWS_ENDPOINT_URL=http://127.0.0.1:$moto_port
 AWS_ACCESS_KEY_ID=local
@@ -90,12 +88,15 @@ BUCKET_NAME=$prefix-attachments
 EVENT_BUS_NAME=$prefix-events
 S3_FORCE_PATH_STYLE=true
 AUTO_CLOSE_AFTER_DAYS=4
-LOCAL_AUTH=unverified-jwt
 RUST_LOG=info
 AWS_LAMBDA_LOG_FORMAT=JSON
 STORAGE_ATTEMPT_TIMEOUT_SECONDS=10
 GLIBC_TUNABLES="$(function_tunables)"
 ENV
+  # The pool's keys, issuer and audience: the functions verify tokens as API Gateway would.
+  python "$root/infra/bootstrap.py" "http://127.0.0.1:$moto_port" "$prefix" \
+      --function-env "$state/api-$port.env"
+  seed_fixtures "http://127.0.0.1:$moto_port" "$prefix"
   # exec keeps $! the watcher's own pid, the leader of the process group stopped on exit.
   (cd "$root" && exec setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
       --env-file "$state/api-$port.env" "${@:4}" >"$state/api-$port.log" 2>&1) &

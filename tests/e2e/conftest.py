@@ -1,28 +1,88 @@
 """End-to-end tests: real HTTP requests to the local API (`cargo lambda watch` routing to every
 function, which store in the local DynamoDB). infra/test.sh starts both and sets API_URL."""
 
-import base64
+import gzip
 import json
 import os
+import sys
 import time
 import uuid
+from functools import cache
+from pathlib import Path
 
+import moto
 import pytest
 import requests
+from joserfc import jwk, jwt
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "infra"))
+import identity  # noqa: E402
 
 BASE = "/v2/support-tickets"
+# The names the local stack runs under (infra/test.sh: tickets-e2e; infra/fuzz.sh: tickets-fuzz).
+PREFIX = os.environ.get("STACK_PREFIX", "tickets-e2e")
 
 
-def token(sub: str, role: str | None = None, **claims) -> str:
-    """An unsigned local token, as LOCAL_AUTH=unverified-jwt accepts (never in AWS)."""
+def moto_endpoint() -> str:
+    endpoint = os.environ.get("MOTO_ENDPOINT")
+    if not endpoint:
+        pytest.fail("MOTO_ENDPOINT is not set: run the tests through infra/test.sh")
+    return endpoint
 
-    def part(data: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
-    payload = {"sub": sub, **claims}
-    if role is not None:
-        payload["custom:role"] = role
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(payload)}.local"
+@cache
+def signed_in(user: str, role: str) -> tuple[str, str]:
+    """(sub, ID token) of USER in ROLE, from the local user pool (created on first use). A
+    token lasts an hour, longer than a test run."""
+    endpoint = moto_endpoint()
+    sub = identity.ensure_user(endpoint, PREFIX, user, role, f"{user}@example.com")
+    return sub, identity.sign_in(endpoint, PREFIX, user)["IdToken"]
+
+
+def token(user: str, role: str = "client") -> str:
+    """A real ID token for USER in ROLE, as callers send it."""
+    return signed_in(user, role)[1]
+
+
+@cache
+def pool_key() -> jwk.RSAKey:
+    """The key every moto user pool signs with (it ships with moto): what a token of the right
+    pool, forged with other claims, is signed by."""
+    resources = Path(moto.__file__).parent / "cognitoidp" / "resources"
+    key = json.loads(gzip.decompress((resources / "jwks-private.json.gz").read_bytes()))
+    return jwk.RSAKey.import_key(key)
+
+
+def forged(key: jwk.RSAKey | None = None, **changes) -> str:
+    """A token shaped like the local pool's, with CHANGES to its claims, signed with KEY (default:
+    the pool's own key). A claim set to None is left out."""
+    now = int(time.time())
+    claims = {**jwt.decode(token("forger", "client"), pool_key()).claims, "iat": now, "exp": now + 600}
+    claims.update(changes)
+    claims = {name: value for name, value in claims.items() if value is not None}
+    return jwt.encode({"alg": "RS256", "kid": "dummy"}, claims, key or pool_key())
+
+
+class Ids(dict):
+    """Principal names unique to one test, mapped to the caller ids (`sub`) the API knows them
+    by; each user is created in the local pool on first use."""
+
+    ROLES = {"client": "client", "other": "client", "agent": "agent", "admin": "admin"}
+
+    def __init__(self):
+        super().__init__()
+        self.run = uuid.uuid4().hex[:8]
+
+    def user(self, name: str) -> str:
+        return f"{name}-{self.run}"
+
+    def token(self, name: str) -> str:
+        return token(self.user(name), self.ROLES[name])
+
+    def __missing__(self, name: str) -> str:
+        sub = signed_in(self.user(name), self.ROLES[name])[0]
+        self[name] = sub
+        return sub
 
 
 class Api:
@@ -69,30 +129,29 @@ def api_url() -> str:
 
 
 @pytest.fixture
-def ids() -> dict:
-    """Principal ids unique to one test, so tests never see each other's tickets."""
-    run = uuid.uuid4().hex[:8]
-    return {name: f"{name}-{run}" for name in ("client", "other", "agent", "admin")}
+def ids() -> Ids:
+    """Principals unique to one test, so tests never see each other's tickets."""
+    return Ids()
 
 
 @pytest.fixture
 def client(api_url, ids) -> Api:
-    return Api(api_url, token(ids["client"], "client"))
+    return Api(api_url, ids.token("client"))
 
 
 @pytest.fixture
 def other_client(api_url, ids) -> Api:
-    return Api(api_url, token(ids["other"]))  # no role claim: a client
+    return Api(api_url, ids.token("other"))
 
 
 @pytest.fixture
 def agent(api_url, ids) -> Api:
-    return Api(api_url, token(ids["agent"], "agent"))
+    return Api(api_url, ids.token("agent"))
 
 
 @pytest.fixture
 def admin(api_url, ids) -> Api:
-    return Api(api_url, token(ids["admin"], "admin"))
+    return Api(api_url, ids.token("admin"))
 
 
 @pytest.fixture

@@ -106,8 +106,8 @@ def seed() -> None:
 
 @pytest.fixture
 def admin(api_url) -> Api:
-    """The fixtures' caller."""
-    return Api(api_url, token(ADMIN, "admin"))
+    """An admin of the local pool, to put the fixtures' data back over HTTP."""
+    return Api(api_url, token("fixtures-admin", "admin"))
 
 
 def restore_and_seed(admin: Api) -> None:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from .conftest import Api, token
+from .conftest import Api, forged
 
 CALLERS = ["client", "other_client", "agent", "admin", "anonymous", "expired", "malformed"]
 
@@ -64,7 +64,7 @@ def call(route: str, caller: Api, owner: Api, owner_id: str, ticket: dict):
 
 @pytest.fixture
 def expired(api_url, ids) -> Api:
-    return Api(api_url, token(ids["client"], "client", exp=int(time.time()) - 1))
+    return Api(api_url, forged(sub=ids["client"], exp=int(time.time()) - 1))
 
 
 @pytest.fixture

@@ -1,8 +1,12 @@
-"""The README's examples, run as printed against the local API (only the address differs)."""
+"""The README's examples, run as printed against the local API (only the address differs; the
+token tool is pointed at the test stack's user pool through its environment)."""
 
+import os
 import re
 import subprocess
 from pathlib import Path
+
+from .conftest import PREFIX
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -17,7 +21,8 @@ def examples() -> str:
 def test_the_readme_curl_examples_work_as_printed(api_url):
     script = examples().replace("http://127.0.0.1:9000", api_url)
     run = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=120
+        ["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=120,
+        cwd=README.parent, env={**os.environ, "STACK_PREFIX": PREFIX},
     )
     assert run.returncode == 0, run.stderr
     lines = [line for line in run.stdout.splitlines() if line.strip()]

@@ -1,10 +1,15 @@
 """Every ticket route over HTTP, through the local router, as each kind of caller."""
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 
 import pytest
+from joserfc import jwk, jwt
 
-from .conftest import Api, token
+from .conftest import PREFIX, Api, forged, identity, moto_endpoint, pool_key, token
 
 
 def error(response, status: int, code: str) -> dict:
@@ -170,21 +175,64 @@ def test_admins_soft_delete_and_restore(client, agent, admin):
     assert client.request("GET", path).status_code == 200
 
 
-@pytest.mark.parametrize(
-    "bearer",
-    [
-        "not-a-jwt",
-        "a.b",
-        "e30.!!!.x",
-        token("client-x", "client", exp=int(time.time()) - 60),
-        token("client-x", "superuser"),
-        token("", "client"),
-    ],
-    ids=["garbage", "two-parts", "bad-base64", "expired", "unknown-role", "empty-subject"],
-)
-def test_malformed_or_expired_local_tokens_are_unauthorized(api_url, bearer):
-    caller = Api(api_url, bearer)
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unsigned(claims: dict) -> str:
+    """A token with no signature at all (`alg: none`)."""
+    return f"{b64(json.dumps({'alg': 'none', 'typ': 'JWT'}).encode())}.{b64(json.dumps(claims).encode())}."
+
+
+def hs256_with_the_public_key() -> str:
+    """The classic confusion: a valid token's claims, signed HS256 with the pool's public key
+    (PEM) as the secret, for verifiers that take the key for whatever `alg` says."""
+    claims = jwt.decode(token("forger", "client"), pool_key()).claims
+    signing = f"{b64(json.dumps({'alg': 'HS256', 'kid': 'dummy'}).encode())}.{b64(json.dumps(claims).encode())}"
+    secret = pool_key().as_pem(private=False)
+    return f"{signing}.{b64(hmac.new(secret, signing.encode(), hashlib.sha256).digest())}"
+
+
+BAD_TOKENS = {
+    "garbage": lambda: "not-a-jwt",
+    "two-parts": lambda: "a.b",
+    "bad-base64": lambda: "e30.!!!.x",
+    "unsigned": lambda: unsigned({"sub": "client-x", "cognito:groups": ["admins"]}),
+    "another-key": lambda: forged(jwk.RSAKey.generate_key(2048), **{"cognito:groups": ["admins"]}),
+    "expired": lambda: forged(exp=int(time.time()) - 60),
+    "another-audience": lambda: forged(aud="another-app-client"),
+    "another-pool": lambda: forged(iss=identity.issuer("us-east-1_another")),
+    "hs256-with-the-public-key": hs256_with_the_public_key,
+    "no-expiry": lambda: forged(exp=None),
+    "empty-subject": lambda: forged(sub=""),
+}
+
+
+@pytest.mark.parametrize("bearer", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
+def test_unsigned_forged_expired_and_foreign_tokens_are_unauthorized(api_url, bearer):
+    caller = Api(api_url, bearer())
     error(caller.request("GET"), 401, "UNAUTHORIZED")
+
+
+def test_a_role_comes_from_the_pool_groups_never_from_what_a_user_writes(api_url, ids, client):
+    """A client that writes `custom:role: admin` into its own attributes and signs in again is
+    still a client: it sees only its own tickets and may not delete."""
+    mine = client.create()
+    theirs = Api(api_url, ids.token("other")).create()
+    user = ids.user("client")
+    cognito = identity.client(moto_endpoint())
+    session = identity.sign_in(moto_endpoint(), PREFIX, user)
+    cognito.update_user_attributes(
+        AccessToken=session["AccessToken"],
+        UserAttributes=[{"Name": identity.SELF_WRITABLE, "Value": "admin"}],
+    )
+    fresh = identity.sign_in(moto_endpoint(), PREFIX, user)["IdToken"]
+    assert jwt.decode(fresh, pool_key()).claims[identity.SELF_WRITABLE] == "admin"
+    same = Api(api_url, fresh)
+    listed = same.request("GET").json()["data"]
+    assert [t["_id"] for t in listed] == [mine["_id"]]
+    error(same.request("GET", f"/{theirs['_id']}"), 404, "NOT_FOUND")
+    error(same.request("DELETE", f"/{mine['_id']}"), 403, "FORBIDDEN")
 
 
 def test_bad_bodies_answer_the_documented_codes(client):

@@ -10,14 +10,30 @@ from collections import Counter, defaultdict
 import pytest
 import requests
 
-from tests.e2e.conftest import BASE, token
+from tests.e2e.conftest import BASE, signed_in
 
 ROLES = ("client", "agent", "admin")
 
 # One run's principals, so the fuzzed tickets never mix with another run's.
 RUN = uuid.uuid4().hex[:8]
-SUBJECTS = {role: f"fuzz-{role}-{RUN}" for role in ROLES}
-TOKENS = {role: token(SUBJECTS[role], role) for role in ROLES}
+
+
+class _Signed(dict):
+    """Per role, one part of the run's user's sign-in (0: its `sub`, 1: its ID token), made in
+    the local user pool on first use."""
+
+    def __init__(self, part: int):
+        super().__init__()
+        self.part = part
+
+    def __missing__(self, role: str) -> str:
+        value = signed_in(f"fuzz-{role}-{RUN}", role)[self.part]
+        self[role] = value
+        return value
+
+
+SUBJECTS = _Signed(0)
+TOKENS = _Signed(1)
 
 # How many tickets each role's `{id}` routes are pointed at.
 TICKETS_PER_ROLE = 4

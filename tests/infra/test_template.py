@@ -4,7 +4,8 @@
 - the table and bucket are the ones infra/storage.json defines (the local stack uses that file);
 - the routes are the ones Cargo.toml's `cargo lambda watch` router serves locally;
 - one function per functions/<dir>, each with exactly the DynamoDB actions of policies.json;
-- nothing in the template turns on the local, unverified-token mode of the functions.
+- nothing in the template turns on the functions' local token verification: deployed, they read
+  the claims API Gateway's authorizer verified, and nothing else.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ S3_ACTIONS = {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}
 # The only resource events:PutEvents may name: the tickets bus.
 BUS_ARN = {"Fn::GetAtt": ["TicketsEventBus", "Arn"]}
 
-LOCAL_AUTH = "LOCAL_AUTH"
+# What turns on the functions' own token verification (local runs only).
+LOCAL_JWKS = "LOCAL_JWKS"
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,24 +283,23 @@ def test_bucket_encryption_and_public_access_block_equal_storage_json(
 
 
 # --------------------------------------------------------------------------------------------
-# 4. The local, unverified-token mode is never switched on in AWS
+# 4. The functions' local token verification is never switched on in AWS
 
 
-def test_local_auth_appears_nowhere_in_template(template: dict, template_text: str) -> None:
-    assert LOCAL_AUTH not in template_text, (
-        f"template.yaml mentions {LOCAL_AUTH}: functions with it set accept unsigned tokens"
+def test_local_token_verification_appears_nowhere_in_template(template: dict, template_text: str) -> None:
+    assert LOCAL_JWKS not in template_text.upper(), (
+        f"template.yaml mentions {LOCAL_JWKS}: deployed functions must read the authorizer's claims"
     )
-    assert LOCAL_AUTH not in template_text.upper()
-    mentions = [item for item in walk(template) if isinstance(item, str) and LOCAL_AUTH in item.upper()]
-    assert not mentions, mentions
-
     environments = {"Globals.Function": template.get("Globals", {}).get("Function", {})}
     environments.update(
         {logical_id: function["Properties"] for logical_id, function in functions_of(template).items()}
     )
     for owner, properties in environments.items():
         variables = properties.get("Environment", {}).get("Variables", {})
-        assert LOCAL_AUTH not in variables, f"{owner} sets {LOCAL_AUTH}"
+        assert LOCAL_JWKS not in variables, f"{owner} sets {LOCAL_JWKS}"
+    # Every route is behind the JWT authorizer, so a deployed function always gets claims.
+    api = next(r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi")
+    assert api["Properties"]["Auth"]["DefaultAuthorizer"], "the HTTP API has no default authorizer"
 
 
 # --------------------------------------------------------------------------------------------
@@ -342,11 +343,32 @@ def test_every_route_requires_the_jwt_authorizer(template: dict) -> None:
     assert auth["DefaultAuthorizer"] == "JwtAuthorizer"
     authorizer = auth["Authorizers"]["JwtAuthorizer"]
     assert authorizer["IdentitySource"] == "$request.header.Authorization"
+    # The stack's own pool and app client, or the issuer and audiences given as parameters.
     assert authorizer["JwtConfiguration"] == {
-        "issuer": {"Ref": "JwtIssuer"},
-        "audience": {"Ref": "JwtAudience"},
+        "issuer": {
+            "Fn::If": [
+                "CreateUserPool",
+                {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"},
+                {"Ref": "JwtIssuer"},
+            ]
+        },
+        "audience": {"Fn::If": ["CreateUserPool", [{"Ref": "UserPoolClient"}], {"Ref": "JwtAudience"}]},
     }
     assert {"JwtIssuer", "JwtAudience"} <= template["Parameters"].keys()
+    assert template["Conditions"]["CreateUserPool"] == {"Fn::Equals": [{"Ref": "JwtIssuer"}, ""]}
+
+
+def test_the_stack_pool_gives_roles_by_group_and_lets_no_one_pick_their_own(template: dict) -> None:
+    resources = template["Resources"]
+    pool = resources["UserPool"]["Properties"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    groups = {r["Properties"]["GroupName"] for r in resources.values() if r["Type"] == "AWS::Cognito::UserPoolGroup"}
+    assert groups == {"agents", "admins"}
+    app = resources["UserPoolClient"]["Properties"]
+    assert {"email", "email_verified"} <= set(app["ReadAttributes"])
+    # A user may write nothing that names a role.
+    assert not [a for a in app["WriteAttributes"] if a.startswith("custom:")]
+    assert app["GenerateSecret"] is False
 
     for logical_id, function in functions_of(template).items():
         for event_id, event in function["Properties"].get("Events", {}).items():

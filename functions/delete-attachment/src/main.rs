@@ -9,7 +9,7 @@ async fn main() -> Result<(), Error> {
     let api = Api::with_files(
         DynamoStore::from_config(&aws, &settings)?,
         S3Files::from_config(&aws, &settings)?,
-        Auth::from_settings(&settings),
+        Auth::from_settings(&settings)?,
     );
     run(service_fn(|req| delete_attachment::handle(&api, req))).await
 }

@@ -7,7 +7,7 @@ async fn main() -> Result<(), Error> {
     let tickets_lambda::Init { settings, aws } = tickets_lambda::init()?;
     let api = Api::new(
         DynamoStore::from_config(&aws, &settings)?,
-        Auth::from_settings(&settings),
+        Auth::from_settings(&settings)?,
     );
     run(service_fn(|req| get_ticket::handle(&api, req))).await
 }

@@ -123,7 +123,6 @@ impl Settings {
             "BUCKET_NAME",
             "EVENT_BUS_NAME",
             "AUTO_CLOSE_AFTER_DAYS",
-            "LOCAL_AUTH",
             "S3_FORCE_PATH_STYLE",
             "AWS_REGION",
             "AWS_DEFAULT_REGION",

@@ -9,7 +9,7 @@ pub mod response;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use auth::{Auth, AuthMode};
+pub use auth::Auth;
 pub use change::change_ticket;
 pub use error::ApiError;
 pub use response::{respond, Reply};

@@ -31,11 +31,18 @@ impl TestRequest {
         }
     }
 
-    /// As if API Gateway's JWT authorizer verified a token for `sub` with this role.
+    /// As if API Gateway's JWT authorizer verified an ID token for `sub` with this role: a
+    /// member of the role's group (`admins`, `agents`; a client is in none), the groups claim
+    /// rendered as API Gateway renders an array claim.
     pub fn caller(mut self, sub: &str, role: &str) -> Self {
         let mut claims = Map::new();
         claims.insert("sub".into(), json!(sub));
-        claims.insert("custom:role".into(), json!(role));
+        match role {
+            "admin" => claims.insert("cognito:groups".into(), json!("[admins]")),
+            "agent" => claims.insert("cognito:groups".into(), json!("[agents]")),
+            "client" => None,
+            other => claims.insert("cognito:groups".into(), json!(format!("[{other}]"))),
+        };
         self.claims = Some(claims);
         self
     }
