@@ -142,3 +142,33 @@ def test_deleting_an_attachment_removes_record_and_file(api_url, client):
     assert client.request("DELETE", path).status_code == 200
     assert all(a["_id"] != declared["_id"] for a in client.request("GET", f"/{ticket['_id']}").json()["data"]["attachments"])
     assert requests.get(declared["upload"]["url"].split("?")[0], timeout=30).status_code == 404
+
+
+def test_an_external_link_outside_the_allow_list_is_named_not_redirected_and_http_is_refused(client):
+    """The local stack lists no redirect host (the deployed default): an external link is
+    answered 200 with its URL and no `Location`. A plain `http://` link is refused at creation."""
+    ticket = client.create(
+        attachments=[
+            {"filename": "login.html", "url": "https://elsewhere.example/login", "size": 10, "type": "text/html"}
+        ]
+    )
+    link = ticket["attachments"][0]
+    assert (link["status"], link["url"]) == ("external", "https://elsewhere.example/login")
+    answer = client.request("GET", f"/{ticket['_id']}/attachments/{link['_id']}", allow_redirects=False)
+    assert answer.status_code == 200, answer.text
+    assert "location" not in answer.headers
+    assert answer.json()["data"]["url"] == "https://elsewhere.example/login"
+
+    before = client.request("GET").json()["pagination"]["total"]
+    for url in ("http://evil.example/login", "https://trusted.example@evil.example/login"):
+        refused = client.request(
+            "POST",
+            json={
+                "title": "Link",
+                "description": "d",
+                "attachments": [{"filename": "a", "url": url, "size": 1, "type": "text/plain"}],
+            },
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["details"][0]["field"] == "attachments[0].url"
+    assert client.request("GET").json()["pagination"]["total"] == before

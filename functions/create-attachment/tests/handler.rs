@@ -1,9 +1,14 @@
 //! `create-attachment` in-process, against the local DynamoDB and S3 APIs.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use create_attachment::handle;
 use serde_json::{json, Value};
-use tickets_domain::store::TicketReader;
-use tickets_domain::{Ticket, UploadRules};
+use tickets_domain::attachment::{
+    download_route, ATTACHMENTS_MAX, SETTLE_GRACE_MINUTES, UPLOAD_WINDOW_MINUTES,
+};
+use tickets_domain::model::id_at;
+use tickets_domain::store::{AttachmentWriter, TicketReader};
+use tickets_domain::{Caller, NewUpload, Role, Ticket, TicketEdit, Timestamp, UploadRules};
 use tickets_dynamodb::testing::{all_items, fresh_store, seed_ticket};
 use tickets_dynamodb::DynamoStore;
 use tickets_http::testing::{read, TestRequest};
@@ -156,4 +161,75 @@ async fn only_callers_who_may_see_the_ticket_may_upload() {
             assert!(reply.get("data").is_none());
         }
     }
+}
+
+#[tokio::test]
+async fn a_pending_upload_that_never_arrived_goes_stale_and_stops_counting_toward_the_cap() {
+    let (api, ticket) = setup().await;
+    let client = Caller::new("client-1", Role::Client);
+    let now = Timestamp::now();
+    let window = i64::from(UPLOAD_WINDOW_MINUTES + SETTLE_GRACE_MINUTES);
+    let long_ago = Timestamp::from(now.as_datetime() - chrono::Duration::minutes(window + 1));
+    // The cap's worth of uploads declared long ago, none of which ever arrived.
+    for n in 0..ATTACHMENTS_MAX {
+        let mut stale = NewUpload {
+            filename: Some(format!("never-{n}.png")),
+            size: Some(10),
+            content_type: Some("image/png".into()),
+        }
+        .into_attachment(&ticket, 0, &client, &UploadRules::default())
+        .unwrap();
+        stale.id = id_at(long_ago);
+        stale.url = download_route(&ticket.id, &stale.id);
+        let edit = TicketEdit::touch(&ticket.summary, &client.id, long_ago);
+        api.store.add_attachment(&stale, &edit).await.unwrap();
+    }
+    let items = all_items(&api.store).await;
+    let pending: Vec<_> = items
+        .iter()
+        .filter(
+            |item| matches!(item.get("sk"), Some(AttributeValue::S(sk)) if sk.starts_with("ATT#")),
+        )
+        .collect();
+    assert_eq!(pending.len(), ATTACHMENTS_MAX);
+    // Each carries the TTL that lets the table forget it.
+    assert!(pending
+        .iter()
+        .all(|item| matches!(item.get("ttl"), Some(AttributeValue::N(_)))));
+
+    // They count toward nothing: another upload is declared as if there were none.
+    let body = json!({"filename": "fresh.png", "size": 10, "type": "image/png"});
+    let (status, reply) = send(
+        &api,
+        declare(&ticket.id, &body).caller("client-1", "client"),
+    )
+    .await;
+    assert_eq!(status, 201, "{reply}");
+    // And they are shown nowhere: the ticket lists only the fresh one.
+    let shown = api
+        .store
+        .get_ticket(&ticket.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .visible_to(&client, Timestamp::now());
+    assert_eq!(shown.attachments.len(), 1);
+    assert_eq!(shown.attachments[0].filename, "fresh.png");
+
+    // Fresh pending uploads do count: the cap's worth of them refuses one more.
+    for n in 1..ATTACHMENTS_MAX {
+        let body = json!({"filename": format!("f{n}.png"), "size": 10, "type": "image/png"});
+        let (status, _) = send(
+            &api,
+            declare(&ticket.id, &body).caller("client-1", "client"),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let (status, reply) = send(
+        &api,
+        declare(&ticket.id, &body).caller("client-1", "client"),
+    )
+    .await;
+    assert_eq!(status, 409, "{reply}");
 }

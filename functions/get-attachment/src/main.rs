@@ -1,4 +1,5 @@
 use lambda_http::{run, service_fn, Error};
+use tickets_domain::attachment::LinkPolicy;
 use tickets_dynamodb::DynamoStore;
 use tickets_http::{Api, Auth};
 use tickets_s3::S3Files;
@@ -6,10 +7,11 @@ use tickets_s3::S3Files;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let tickets_lambda::Init { settings, aws } = tickets_lambda::init()?;
+    let links = LinkPolicy::from_setting(settings.get("EXTERNAL_LINK_HOSTS"))?;
     let api = Api::with_files(
         DynamoStore::from_config(&aws, &settings)?,
         S3Files::from_config(&aws, &settings)?,
         Auth::from_settings(&settings)?,
     );
-    run(service_fn(|req| get_attachment::handle(&api, req))).await
+    run(service_fn(|req| get_attachment::handle(&api, &links, req))).await
 }

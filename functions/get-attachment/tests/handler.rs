@@ -2,9 +2,14 @@
 
 use get_attachment::handle;
 use serde_json::Value;
+use tickets_domain::attachment::LinkPolicy;
 use tickets_domain::service::request_upload;
+use tickets_domain::store::TicketCreator;
 use tickets_domain::store::{AttachmentWriter, TicketReader, TicketWriter, UploadVerdict};
-use tickets_domain::{Attachment, Caller, NewUpload, Role, Ticket, Timestamp, UploadRules};
+use tickets_domain::{
+    Attachment, Caller, ExternalAttachment, NewTicket, NewUpload, Role, Ticket, Timestamp,
+    UploadRules,
+};
 use tickets_dynamodb::testing::{fresh_store, seed_ticket};
 use tickets_dynamodb::DynamoStore;
 use tickets_http::testing::{read, TestRequest};
@@ -50,7 +55,9 @@ async fn get(
     if let Some((sub, role)) = caller {
         req = req.caller(sub, role);
     }
-    let response = handle(api, req.build()).await.unwrap();
+    let response = handle(api, &LinkPolicy::default(), req.build())
+        .await
+        .unwrap();
     let location = response
         .headers()
         .get("location")
@@ -164,4 +171,62 @@ async fn a_soft_deleted_tickets_attachments_are_hidden() {
     );
     let admin = get(&api, &ticket.id, &attachment.id, Some(("admin-1", "admin"))).await;
     assert_eq!(admin.0, 404, "admins too, until the ticket is restored");
+}
+
+#[tokio::test]
+async fn external_links_redirect_only_to_listed_hosts_and_are_answered_otherwise() {
+    let (api, _) = setup().await;
+    let client = Caller::new("client-1", Role::Client);
+    let link = |url: &str| ExternalAttachment {
+        filename: Some("report.pdf".into()),
+        url: Some(url.into()),
+        size: Some(10),
+        content_type: Some("application/pdf".into()),
+    };
+    let ticket = NewTicket {
+        title: Some("Links".into()),
+        description: Some("Two links".into()),
+        priority: Some("low".into()),
+        category: Some("general".into()),
+        attachments: Some(vec![
+            link("https://files.example.com/report.pdf"),
+            link("https://elsewhere.example/login"),
+        ]),
+        ..NewTicket::default()
+    }
+    .into_ticket(&client, Timestamp::now())
+    .unwrap();
+    api.store.create_ticket(&ticket, None).await.unwrap();
+    let links = LinkPolicy::from_setting(Some("files.example.com")).unwrap();
+    let answer = |attachment: &Attachment| {
+        let req = TestRequest::new("GET", "/attachment")
+            .ticket(&ticket.id)
+            .attachment(&attachment.id)
+            .caller("client-1", "client")
+            .build();
+        handle(&api, &links, req)
+    };
+
+    let listed = answer(&ticket.attachments[0]).await.unwrap();
+    assert_eq!(listed.status(), 302);
+    assert_eq!(
+        listed.headers()["location"],
+        "https://files.example.com/report.pdf"
+    );
+    let elsewhere = answer(&ticket.attachments[1]).await.unwrap();
+    assert!(elsewhere.headers().get("location").is_none());
+    let (status, body) = read(elsewhere);
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["url"], "https://elsewhere.example/login");
+
+    // With no host listed (the default), nothing redirects.
+    let (status, body, location) = get(
+        &api,
+        &ticket.id,
+        &ticket.attachments[0].id,
+        Some(("client-1", "client")),
+    )
+    .await;
+    assert_eq!((status, location), (200, None));
+    assert_eq!(body["data"]["url"], "https://files.example.com/report.pdf");
 }

@@ -2,6 +2,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use tickets_domain::store::TicketReader;
+use tickets_domain::Timestamp;
 use tickets_http::{request, respond, Api, ApiError, Reply};
 
 pub async fn handle<S: TicketReader>(api: &Api<S>, req: Request) -> Result<Response<Body>, Error> {
@@ -13,5 +14,5 @@ async fn get_ticket<S: TicketReader>(api: &Api<S>, req: &Request) -> Result<Repl
     let id = request::ticket_id(req)?;
     let ticket = caller.visible(api.store.get_ticket(&id).await?)?;
     let version = ticket.version;
-    Ok(Reply::ok(&ticket.visible_to(&caller)).with_etag(version))
+    Ok(Reply::ok(&ticket.visible_to(&caller, Timestamp::now())).with_etag(version))
 }

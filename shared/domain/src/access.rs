@@ -10,7 +10,7 @@ use std::borrow::Borrow;
 use std::str::FromStr;
 
 use crate::error::{DomainError, FieldError};
-use crate::model::{ThreadMessage, Ticket, TicketSummary};
+use crate::model::{ThreadMessage, Ticket, TicketSummary, Timestamp};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -168,8 +168,13 @@ pub enum Scope {
 }
 
 impl Ticket {
-    /// The ticket as `caller` may see it: clients never see internal notes.
-    pub fn visible_to(mut self, caller: &Caller) -> Self {
+    /// The ticket as `caller` may see it at `now`: clients never see internal notes, and nobody
+    /// sees an upload that went stale.
+    pub fn visible_to(self, caller: &Caller, now: Timestamp) -> Self {
+        self.as_of(now).shown_to(caller)
+    }
+
+    fn shown_to(mut self, caller: &Caller) -> Self {
         if !caller.is_staff() {
             self.threads.retain(|message| !message.internal);
         }

@@ -2,11 +2,21 @@
 //! a file, gets a short-lived upload URL for a key the server chose, and the upload is checked
 //! before the attachment becomes `available`.
 
+use chrono::Duration;
 use serde::Deserialize;
 
 use crate::access::Caller;
 use crate::error::{DomainError, FieldError};
-use crate::model::{new_id, Attachment, AttachmentStatus, Status, TicketSummary};
+use crate::model::{
+    id_time, new_id, Attachment, AttachmentStatus, Status, Ticket, TicketSummary, Timestamp,
+};
+
+/// How long an upload URL is valid, in minutes.
+pub const UPLOAD_WINDOW_MINUTES: u32 = 15;
+/// How long after its URL expired a declared upload may still be settled, in minutes (S3
+/// notifies within seconds; this is the slack). Past both, a `pending` upload that never
+/// arrived is stale.
+pub const SETTLE_GRACE_MINUTES: u32 = 15;
 use crate::validation::FILENAME_MAX;
 
 /// Attachments one ticket may hold, uploads and external links together.
@@ -83,6 +93,92 @@ impl UploadRules {
             && size <= self.max_bytes
             && normalise_type(content_type) == declared.content_type
             && self.allowed_types.contains(&declared.content_type)
+    }
+}
+
+/// Where `GET .../attachments/{id}` may send a caller for an external link: a `302` only to the
+/// hosts listed (none by default); any other link is answered in the body, for the caller to
+/// decide. So the API's own domain is never an open redirect to whatever a client wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinkPolicy {
+    redirect_hosts: Vec<String>,
+}
+
+impl LinkPolicy {
+    /// Hosts from settings text, comma separated (`files.example.com,cdn.example.com`).
+    pub fn from_setting(hosts: Option<&str>) -> Result<Self, String> {
+        let redirect_hosts: Vec<String> = hosts
+            .unwrap_or_default()
+            .split(',')
+            .map(|host| host.trim().to_ascii_lowercase())
+            .filter(|host| !host.is_empty())
+            .collect();
+        if let Some(bad) = redirect_hosts.iter().find(|host| {
+            !host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        }) {
+            return Err(format!("EXTERNAL_LINK_HOSTS: `{bad}` is not a host name"));
+        }
+        Ok(Self { redirect_hosts })
+    }
+
+    /// Whether a link may be answered with a redirect.
+    pub fn redirects_to(&self, url: &str) -> bool {
+        link_host(url).is_some_and(|host| self.redirect_hosts.contains(&host))
+    }
+}
+
+/// The host of an `https://` link, lower-cased; `None` for anything else, and for links that
+/// name a user (`https://trusted.example@evil.example/`), which read as one host and go to another.
+pub fn link_host(url: &str) -> Option<String> {
+    let rest = url
+        .get(..8)?
+        .eq_ignore_ascii_case("https://")
+        .then(|| &url[8..])?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') || authority.contains('\\') {
+        return None;
+    }
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => host,
+        Some(_) => return None,
+        None => authority,
+    };
+    let valid = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    valid.then(|| host.to_ascii_lowercase())
+}
+
+impl Attachment {
+    /// When a `pending` upload stops counting: its upload window and the settling slack after
+    /// its declaration (the id's time). `None` for every other status.
+    pub fn stale_after(&self) -> Option<Timestamp> {
+        if self.status != AttachmentStatus::Pending {
+            return None;
+        }
+        let declared = id_time(&self.id)?;
+        Some(Timestamp::from(
+            declared.as_datetime()
+                + Duration::minutes(i64::from(UPLOAD_WINDOW_MINUTES + SETTLE_GRACE_MINUTES)),
+        ))
+    }
+
+    /// A `pending` upload that never arrived: it is shown nowhere, counts toward no limit, and
+    /// the store forgets it later (a TTL).
+    pub fn is_stale(&self, now: Timestamp) -> bool {
+        self.stale_after().is_some_and(|after| now >= after)
+    }
+}
+
+impl Ticket {
+    /// The ticket as it stands at `now`: without uploads that went stale.
+    pub fn as_of(mut self, now: Timestamp) -> Self {
+        self.attachments
+            .retain(|attachment| !attachment.is_stale(now));
+        self
     }
 }
 
@@ -335,6 +431,33 @@ mod tests {
         assert!(rules.accepts(&declared, 10, "image/png"));
         assert!(!rules.accepts(&declared, 11, "image/png"));
         assert!(!rules.accepts(&declared, 10, "text/html"));
+    }
+
+    #[test]
+    fn only_https_links_to_listed_hosts_redirect() {
+        assert_eq!(
+            link_host("https://Files.Example.com:8443/a?b#c").as_deref(),
+            Some("files.example.com")
+        );
+        for refused in [
+            "http://files.example.com/a",
+            "ftp://files.example.com/a",
+            "https://",
+            "https:///path",
+            "https://trusted.example@evil.example/login",
+            "https://files.example.com:port/a",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(link_host(refused), None, "{refused}");
+        }
+        let none = LinkPolicy::default();
+        assert!(!none.redirects_to("https://files.example.com/a"));
+        let listed =
+            LinkPolicy::from_setting(Some(" Files.example.com , cdn.example.com")).unwrap();
+        assert!(listed.redirects_to("https://files.example.com/a.png"));
+        assert!(!listed.redirects_to("https://files.example.com.evil.example/a.png"));
+        assert!(!listed.redirects_to("http://files.example.com/a.png"));
+        assert!(LinkPolicy::from_setting(Some("https://files.example.com")).is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::access::{forbid_for_client, Caller};
+use crate::attachment::link_host;
 use crate::error::DomainError;
 use crate::model::{
     new_id, Attachment, AttachmentStatus, Category, MessageType, Priority, Status, ThreadMessage,
@@ -182,8 +183,8 @@ fn external_attachments(
             .required(&field("url"), &attachment.url)
             .and_then(|u| check.text(&field("url"), u, URL_MAX, Lines::Single));
         if let Some(url) = &url {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                check.fail(&field("url"), "must be an http or https URL");
+            if link_host(url).is_none() {
+                check.fail(&field("url"), "must be an https URL with a host");
             } else if !url.bytes().all(|b| b.is_ascii_graphic()) {
                 // It becomes a `Location` header: spaces and other characters must be
                 // percent-encoded by the sender.

@@ -161,6 +161,23 @@ pub fn new_id() -> String {
 }
 
 /// True when `text` has the shape of an id this service generates (guards path parameters).
+/// An id as it would have been issued at `at` (seeds and tests that need a past).
+pub fn id_at(at: Timestamp) -> String {
+    let millis = u64::try_from(at.as_datetime().timestamp_millis()).unwrap_or(0);
+    ulid::Ulid::from_parts(millis, rand_bits()).to_string()
+}
+
+fn rand_bits() -> u128 {
+    ulid::Ulid::new().random()
+}
+
+/// When an id was issued: ids are ULIDs, whose first 48 bits are the milliseconds of their
+/// creation. `None` for text that is not one.
+pub fn id_time(id: &str) -> Option<Timestamp> {
+    let millis = ulid::Ulid::from_string(id).ok()?.timestamp_ms();
+    DateTime::from_timestamp_millis(i64::try_from(millis).ok()?).map(Timestamp::from)
+}
+
 pub fn is_valid_id(text: &str) -> bool {
     text.len() == 26 && ulid::Ulid::from_string(text).is_ok()
 }

@@ -133,7 +133,8 @@ where
     F: FileStore,
 {
     for _ in 0..MAX_ATTEMPTS {
-        let ticket = caller.live(store.get_ticket(id).await?)?;
+        let now = Timestamp::now();
+        let ticket = caller.live(store.get_ticket(id).await?)?.as_of(now);
         let attachment =
             upload
                 .clone()
@@ -141,7 +142,7 @@ where
         let presigned = files
             .presign_upload(&object_key(id, &attachment.id), &attachment)
             .await?;
-        let edit = TicketEdit::touch(&ticket.summary, &caller.id, Timestamp::now());
+        let edit = TicketEdit::touch(&ticket.summary, &caller.id, now);
         match store.add_attachment(&attachment, &edit).await {
             Ok(()) => return Ok((attachment, presigned)),
             // Closed or deleted meanwhile: the next read says which.
@@ -164,7 +165,9 @@ pub async fn find_attachment<S: AttachmentReader>(
         None => (None, None),
     };
     let ticket = caller.live(ticket)?;
-    let attachment = attachment.ok_or(DomainError::NotFound)?;
+    let attachment = attachment
+        .filter(|attachment| !attachment.is_stale(Timestamp::now()))
+        .ok_or(DomainError::NotFound)?;
     Ok((ticket, attachment))
 }
 
@@ -207,7 +210,10 @@ where
     let Some(object) = files.inspect(key).await? else {
         return Ok(UploadOutcome::Ignored("no object under the key"));
     };
-    if rules.accepts(&attachment, object.size, &object.content_type) {
+    // An object for an upload that went stale came too late to count: it is refused like a
+    // mismatch (its URL had expired; AWS would not have taken it).
+    let in_time = !attachment.is_stale(Timestamp::now());
+    if in_time && rules.accepts(&attachment, object.size, &object.content_type) {
         let verdict = UploadVerdict::Available { size: object.size };
         store
             .settle_attachment(ticket_id, attachment_id, &verdict)

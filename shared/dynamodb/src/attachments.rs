@@ -8,7 +8,7 @@ use tickets_domain::{Attachment, AttachmentStatus, StoreError, TicketEdit, Ticke
 use crate::edit::edit_update;
 use crate::error::{internal, store_error};
 use crate::items::{
-    attachment_item, attachment_sk, from_item, key, string_attr, ticket_pk, SK, TICKET_SK,
+    attachment_item, attachment_sk, from_item, key, string_attr, ticket_pk, SK, TICKET_SK, TTL,
 };
 use crate::{DynamoStore, Transaction};
 
@@ -93,12 +93,14 @@ impl AttachmentWriter for DynamoStore {
                 AttributeValue::S(AttachmentStatus::Pending.to_string()),
             )
             .expression_attribute_values(":status", AttributeValue::S(status.to_string()));
+        // A settled record stays: its TTL (set while it was pending) goes.
+        update = update.expression_attribute_names("#ttl", TTL);
         update = match size {
             Some(size) => update
-                .update_expression("SET #status = :status, #size = :size")
+                .update_expression("SET #status = :status, #size = :size REMOVE #ttl")
                 .expression_attribute_names("#size", "size")
                 .expression_attribute_values(":size", AttributeValue::N(size.to_string())),
-            None => update.update_expression("SET #status = :status"),
+            None => update.update_expression("SET #status = :status REMOVE #ttl"),
         };
         match update.send().await {
             Ok(_) => Ok(true),

@@ -209,12 +209,19 @@ pub fn attachment_sk(attachment_id: &str) -> String {
     format!("{ATTACHMENT_PREFIX}{attachment_id}")
 }
 
+/// An attachment record. A `pending` one carries a TTL at the time it goes stale, so the table
+/// forgets an upload that never arrived; settling it removes the TTL.
 pub fn attachment_item(ticket_id: &str, attachment: &Attachment) -> Result<Item, StoreError> {
-    to_item(&AttachmentItem {
+    let mut item = to_item(&AttachmentItem {
         pk: ticket_pk(ticket_id),
         sk: attachment_sk(&attachment.id),
         attachment,
-    })
+    })?;
+    if let Some(stale) = attachment.stale_after() {
+        let seconds = stale.as_datetime().timestamp();
+        item.insert(TTL.into(), AttributeValue::N(seconds.to_string()));
+    }
+    Ok(item)
 }
 
 pub fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {

@@ -24,5 +24,5 @@ where
     let expected_version = request::if_match(req)?;
     let ticket = modify_ticket(&api.store, &id, caller, expected_version, change).await?;
     let version = ticket.version;
-    Ok(Reply::ok(&ticket.visible_to(caller)).with_etag(version))
+    Ok(Reply::ok(&ticket.visible_to(caller, Timestamp::now())).with_etag(version))
 }

@@ -26,6 +26,12 @@ struct ErrorEnvelope<'a> {
     request_id: String,
 }
 
+/// The body of an answer that names a URL.
+#[derive(Serialize)]
+struct Target<'a> {
+    url: &'a str,
+}
+
 /// A successful answer, before it becomes a response.
 #[derive(Debug)]
 pub struct Reply {
@@ -92,13 +98,14 @@ impl Reply {
     /// `302 Found` to a short-lived URL, never cached; the body names the URL too, for clients
     /// that do not follow redirects.
     pub fn redirect(url: String) -> Self {
-        #[derive(Serialize)]
-        struct Target<'a> {
-            url: &'a str,
-        }
         let mut reply = Self::new(StatusCode::FOUND, &Target { url: &url }, &());
         reply.location = Some(url);
         reply
+    }
+
+    /// `200` naming a URL without sending the caller there: `{"url": ...}`, no `Location`.
+    pub fn link(url: &str) -> Self {
+        Self::ok(&Target { url })
     }
 
     /// Sends the ticket's version as its `ETag`, for `If-Match`.

@@ -16,7 +16,8 @@ use tickets_domain::store::{FileStore, PresignedUpload, StoredObject};
 use tickets_domain::{Attachment, StoreError, Timestamp};
 
 /// Upload URLs live 15 minutes at most, download URLs 5 (docs/DESIGN.md, Attachments).
-pub const UPLOAD_URL_TTL: Duration = Duration::from_secs(15 * 60);
+pub const UPLOAD_URL_TTL: Duration =
+    Duration::from_secs(tickets_domain::attachment::UPLOAD_WINDOW_MINUTES as u64 * 60);
 pub const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(5 * 60);
 
 #[derive(Clone, Debug)]
@@ -135,6 +136,8 @@ impl FileStore for S3Files {
             .bucket(&self.bucket)
             .key(key)
             .content_type(&attachment.content_type)
+            // Signed: S3 refuses a body of any other size than the one declared.
+            .content_length(i64::try_from(attachment.size).unwrap_or(i64::MAX))
             .presigned(presigning(self.upload_ttl)?)
             .await
             .map_err(|e| failed("presign upload", e))?;

@@ -48,6 +48,11 @@ async fn an_upload_url_is_a_put_to_the_key_signed_for_the_declared_type_and_says
         !upload.url.contains("x-amz-checksum"),
         "no checksum a browser cannot send"
     );
+    // The declared size is signed: S3 refuses a body of any other length.
+    let declared = attachment("a.txt").size.to_string();
+    assert_eq!(upload.headers.get("content-length"), Some(&declared));
+    let signed = query_value(&upload.url, "X-Amz-SignedHeaders").unwrap_or_default();
+    assert!(signed.split("%3B").any(|h| h == "content-length"), "{signed}");
     assert_eq!(
         query_value(&upload.url, "X-Amz-Expires").as_deref(),
         Some("900")
