@@ -415,9 +415,9 @@ pub fn report(r: Report) -> String {
     );
     }
     let same = r.cost_small.iter().all(|(label, small, _)| {
-        r.cost_large.iter().any(|(l, large, _)| {
-            l == label && small.same_as(large)
-        })
+        r.cost_large
+            .iter()
+            .any(|(l, large, _)| l == label && small.same_as(large))
     });
     check(
         same,

@@ -52,7 +52,10 @@ async fn an_upload_url_is_a_put_to_the_key_signed_for_the_declared_type_and_says
     let declared = attachment("a.txt").size.to_string();
     assert_eq!(upload.headers.get("content-length"), Some(&declared));
     let signed = query_value(&upload.url, "X-Amz-SignedHeaders").unwrap_or_default();
-    assert!(signed.split("%3B").any(|h| h == "content-length"), "{signed}");
+    assert!(
+        signed.split("%3B").any(|h| h == "content-length"),
+        "{signed}"
+    );
     assert_eq!(
         query_value(&upload.url, "X-Amz-Expires").as_deref(),
         Some("900")
