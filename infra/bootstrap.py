@@ -78,6 +78,21 @@ def create_bucket(s3, name: str, uploads_arn: str) -> None:
         s3.put_public_access_block(
             Bucket=name, PublicAccessBlockConfiguration=bucket["PublicAccessBlockConfiguration"]
         )
+    # The template's CORS rule, with its default origins: browsers upload and download directly.
+    s3.put_bucket_cors(
+        Bucket=name,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": ["*"],
+                    "AllowedMethods": ["PUT", "GET"],
+                    "AllowedHeaders": ["content-type", "content-length"],
+                    "ExposeHeaders": ["etag"],
+                    "MaxAgeSeconds": 600,
+                }
+            ]
+        },
+    )
     # In AWS the bucket notifies the function; locally a queue stands in, and the relay invokes.
     s3.put_bucket_notification_configuration(
         Bucket=name,

@@ -3,7 +3,8 @@
 # lints, starts a local DynamoDB/S3 (moto) and the local API (cargo lambda watch) on their own
 # loopback ports, runs the Rust tests (unit, storage, handler) and the Python tests (end-to-end
 # over HTTP, a bounded fuzz against docs/openapi.yaml (FUZZ_EXAMPLES, default 25), template and
-# OpenAPI checks), and stops what it started. ./infra/fuzz.sh runs a longer fuzz alone.
+# OpenAPI checks), builds the template with `sam build` (release, arm64) and checks what it
+# built, and stops what it started. ./infra/fuzz.sh runs a longer fuzz alone.
 set -euo pipefail
 source "$(dirname "$0")/stack.sh"
 "$root/infra/venv.sh"
@@ -28,6 +29,14 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+echo "==> sam build: every function of template.yaml, release, arm64 (cargo-lambda, shared target/)"
+# rust-toolchain.toml lists the arm64 target; an older rustup does not add it by itself.
+rustup target add aarch64-unknown-linux-gnu >/dev/null
+sam_started=$SECONDS
+sam build --template template.yaml >"$state/sam-build.log" 2>&1 || { tail -40 "$state/sam-build.log"; exit 1; }
+echo "    built in $((SECONDS - sam_started)) s"
+export SAM_BUILD_DIR="$root/.aws-sam/build"
 
 echo "==> local API (cargo lambda watch) on 127.0.0.1:$api_port"
 cargo build --workspace --bins --locked --quiet  # so the first request does not wait for a build

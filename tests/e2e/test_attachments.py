@@ -166,9 +166,31 @@ def test_an_external_link_outside_the_allow_list_is_named_not_redirected_and_htt
             json={
                 "title": "Link",
                 "description": "d",
+                "priority": "low",
+                "category": "general",
                 "attachments": [{"filename": "a", "url": url, "size": 1, "type": "text/plain"}],
             },
         )
         assert refused.status_code == 422, refused.text
         assert refused.json()["details"][0]["field"] == "attachments[0].url"
     assert client.request("GET").json()["pagination"]["total"] == before
+
+
+def test_a_browser_may_upload_to_the_presigned_url_from_another_origin(client):
+    """The bucket answers a CORS preflight for the upload (as the template's rule allows)."""
+    ticket = client.create()
+    declared = client.request(
+        "POST", f"/{ticket['_id']}/attachments", json={"filename": "a.txt", "size": 3, "type": "text/plain"}
+    ).json()["data"]
+    preflight = requests.options(
+        declared["upload"]["url"],
+        headers={
+            "Origin": "https://desk.example.com",
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        timeout=30,
+    )
+    assert preflight.status_code == 200, preflight.text
+    assert preflight.headers.get("Access-Control-Allow-Origin") in ("*", "https://desk.example.com")
+    assert "PUT" in preflight.headers.get("Access-Control-Allow-Methods", "")

@@ -546,3 +546,123 @@ def test_no_wildcard_or_scan_permissions_anywhere(template: dict, template_text:
     assert not re.search(r"DynamoDB(Crud|Read|Write)Policy", template_text), (
         "SAM DynamoDB policy templates grant Scan and more"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Running it: tracing, logs, alarms, failure paths, limits, browsers
+
+
+def resources_of(template: dict, kind: str) -> dict[str, dict]:
+    return {name: r for name, r in template["Resources"].items() if r.get("Type") == kind}
+
+
+def refs(value: Any) -> set[str]:
+    """Logical ids a value refers to (Ref, GetAtt, and ${...} in Sub)."""
+    found = set()
+    for item in walk(value):
+        if isinstance(item, dict):
+            if "Ref" in item and isinstance(item["Ref"], str):
+                found.add(item["Ref"])
+            if "Fn::GetAtt" in item:
+                target = item["Fn::GetAtt"]
+                found.add(target[0] if isinstance(target, list) else target.split(".")[0])
+    return found
+
+
+def test_every_function_is_traced_keeps_its_logs_a_while_and_has_an_alarm(template: dict) -> None:
+    globals_ = template["Globals"]["Function"]
+    assert globals_["Tracing"] == "Active"
+    log_groups = resources_of(template, "AWS::Logs::LogGroup")
+    alarms = resources_of(template, "AWS::CloudWatch::Alarm")
+    for name, function in functions_of(template).items():
+        properties = function["Properties"]
+        assert properties.get("Tracing", "Active") == "Active", name
+        group = properties["LoggingConfig"]["LogGroup"]["Ref"]
+        assert log_groups[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+        watching = [a for a, alarm in alarms.items() if name in refs(alarm["Properties"])]
+        assert watching, f"no alarm watches {name}"
+        for alarm in watching:
+            assert alarms[alarm]["Properties"]["AlarmActions"], alarm
+
+
+def test_the_api_is_throttled_logs_access_and_answers_browsers(template: dict) -> None:
+    api = template["Resources"][API_ID]["Properties"]
+    assert api["DefaultRouteSettings"] == {
+        "ThrottlingRateLimit": {"Ref": "ThrottlingRateLimit"},
+        "ThrottlingBurstLimit": {"Ref": "ThrottlingBurstLimit"},
+    }
+    cors = api["CorsConfiguration"]
+    assert cors["AllowOrigins"] == {"Ref": "AllowedOrigins"}
+    assert {"authorization", "content-type", "if-match", "idempotency-key"} <= set(cors["AllowHeaders"])
+    assert {"etag", "location", "retry-after"} <= set(cors["ExposeHeaders"])
+    access = api["AccessLogSettings"]
+    assert refs(access["DestinationArn"]) == {"ApiAccessLogs"}
+    # Access logs name the route and caller, never a header, query string or body.
+    for unsafe in ("header", "querystring", "body", "authorization"):
+        assert unsafe not in access["Format"].lower()
+    bucket = template["Resources"]["AttachmentsBucket"]["Properties"]
+    rule = bucket["CorsConfiguration"]["CorsRules"][0]
+    assert rule["AllowedOrigins"] == {"Ref": "AllowedOrigins"}
+    assert set(rule["AllowedMethods"]) == {"PUT", "GET"}
+
+
+def test_every_asynchronous_trigger_and_queue_has_somewhere_to_give_up_to(template: dict) -> None:
+    queues = resources_of(template, "AWS::SQS::Queue")
+    failure_queues = set()
+    for name, function in functions_of(template).items():
+        properties = function["Properties"]
+        for event_name, event in properties.get("Events", {}).items():
+            kind = event["Type"]
+            if kind in ("S3", "Schedule"):  # invoked asynchronously
+                destination = properties["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+                assert destination["Type"] == "SQS", name
+                failure_queues |= refs(destination["Destination"])
+            elif kind == "DynamoDB":
+                failure_queues |= refs(event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"])
+            elif kind == "SQS":
+                (queue,) = refs(event["Properties"]["Queue"])
+                redrive = queues[queue]["Properties"]["RedrivePolicy"]
+                failure_queues |= refs(redrive["deadLetterTargetArn"])
+    assert failure_queues, "no failure queue found"
+    alarmed = set()
+    for alarm in resources_of(template, "AWS::CloudWatch::Alarm").values():
+        alarmed |= refs(alarm["Properties"].get("Dimensions", []))
+    assert failure_queues <= alarmed, f"failure queues without an alarm: {failure_queues - alarmed}"
+    # Every queue that is not a failure queue is read by a trigger that has one.
+    for name, queue in queues.items():
+        assert name in failure_queues or "RedrivePolicy" in queue["Properties"], name
+
+
+def test_the_bucket_refuses_plain_http_in_its_one_policy(template: dict) -> None:
+    policies = resources_of(template, "AWS::S3::BucketPolicy")
+    assert list(policies) == ["AttachmentsBucketPolicy"], "one policy for the bucket"
+    statements = policies["AttachmentsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    deny = next(s for s in statements if s["Effect"] == "Deny")
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Action"] == "s3:*"
+
+
+def test_reserved_concurrency_is_off_unless_asked_for(template: dict) -> None:
+    assert template["Parameters"]["ReservedConcurrency"]["Default"] == 0
+    assert template["Globals"]["Function"]["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ReserveConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# What `sam build` made of it (infra/test.sh builds it first and names the directory)
+
+# ELF header: 64-bit, little endian, machine 0xB7 (AArch64).
+AARCH64 = 0xB7
+
+
+def test_sam_build_made_an_arm64_bootstrap_for_every_function(template: dict) -> None:
+    built = os.environ.get("SAM_BUILD_DIR")
+    if not built:
+        pytest.skip("SAM_BUILD_DIR is not set: infra/test.sh runs `sam build` and sets it")
+    for name in functions_of(template):
+        bootstrap = Path(built) / name / "bootstrap"
+        assert bootstrap.is_file(), f"sam build made no {bootstrap}"
+        header = bootstrap.read_bytes()[:20]
+        assert header[:4] == b"\x7fELF" and header[4] == 2, f"{bootstrap} is not a 64-bit ELF"
+        assert int.from_bytes(header[18:20], "little") == AARCH64, f"{bootstrap} is not arm64"

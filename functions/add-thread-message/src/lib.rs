@@ -7,6 +7,7 @@ use tickets_domain::service::post_message;
 use tickets_domain::store::{ThreadWriter, TicketReader};
 use tickets_domain::NewMessage;
 use tickets_http::{request, respond, Api, ApiError, Reply};
+use tickets_lambda::metrics::{self, Metric};
 
 pub async fn handle<S>(api: &Api<S>, req: Request) -> Result<Response<Body>, Error>
 where
@@ -23,5 +24,6 @@ where
     let message: NewMessage = request::json_body(req)?;
     let id = request::ticket_id(req)?;
     let stored = post_message(&api.store, &id, &caller, message).await?;
+    metrics::count(Metric::MessagesPosted, 1);
     Ok(Reply::created(&stored))
 }

@@ -7,6 +7,7 @@ use tickets_domain::create::{open_ticket, IdempotencyKey, Opened};
 use tickets_domain::store::TicketCreator;
 use tickets_domain::{NewTicket, Timestamp, INITIAL_VERSION};
 use tickets_http::{request, respond, Api, ApiError, Reply};
+use tickets_lambda::metrics::{self, Metric};
 
 const IDEMPOTENCY_KEY_MAX: usize = 255;
 
@@ -30,7 +31,11 @@ async fn create_ticket<S: TicketCreator>(api: &Api<S>, req: &Request) -> Result<
     // A replay is the first answer again with its ETag: the ticket as it was created, at the
     // version every new ticket starts at.
     let answer = match opened {
-        Opened::Created { answer, .. } | Opened::Replayed { answer } => answer,
+        Opened::Created { answer, .. } => {
+            metrics::count(Metric::TicketsCreated, 1);
+            answer
+        }
+        Opened::Replayed { answer } => answer,
     };
     Ok(Reply::raw(StatusCode::CREATED, answer).with_etag(INITIAL_VERSION))
 }

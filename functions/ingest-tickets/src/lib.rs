@@ -9,6 +9,7 @@ use lambda_runtime::{Error, LambdaEvent};
 use tickets_domain::store::TicketCreator;
 use tickets_domain::triggers::{ingest_ticket, IngestOutcome};
 use tickets_domain::DomainError;
+use tickets_lambda::metrics::{self, Metric};
 
 pub async fn handle<S: TicketCreator>(
     store: &S,
@@ -20,6 +21,7 @@ pub async fn handle<S: TicketCreator>(
         let body = message.body.as_deref().unwrap_or_default();
         match ingest_ticket(store, &id, body).await {
             Ok(IngestOutcome::Created(ticket)) => {
+                metrics::count(Metric::TicketsCreated, 1);
                 tracing::info!(message_id = %id, ticket = %ticket, "ticket ingested")
             }
             Ok(IngestOutcome::Duplicate) => {
@@ -35,6 +37,7 @@ pub async fn handle<S: TicketCreator>(
             }
         }
     }
+    metrics::count(Metric::Failures, failures.len() as u64);
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failures;
     Ok(response)

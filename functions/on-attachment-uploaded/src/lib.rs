@@ -9,8 +9,10 @@ use aws_lambda_events::event::s3::S3Event;
 use lambda_runtime::{Error, LambdaEvent};
 use percent_encoding::percent_decode_str;
 use tickets_domain::service::settle_upload;
+use tickets_domain::service::UploadOutcome;
 use tickets_domain::store::{AttachmentReader, AttachmentWriter, FileStore};
 use tickets_domain::UploadRules;
+use tickets_lambda::metrics::{self, Metric};
 
 pub struct Deps<S, F> {
     pub store: S,
@@ -30,7 +32,12 @@ where
         };
         let key = decode_key(&raw_key);
         // A failure is returned so that the event is retried; settling is safe to repeat.
-        let outcome = settle_upload(&deps.store, &deps.files, &deps.rules, &key).await?;
+        let outcome = settle_upload(&deps.store, &deps.files, &deps.rules, &key)
+            .await
+            .inspect_err(|_| metrics::count(Metric::Failures, 1))?;
+        if outcome == UploadOutcome::Rejected {
+            metrics::count(Metric::AttachmentsRejected, 1);
+        }
         tracing::info!(key = %key, outcome = ?outcome, "upload checked");
     }
     Ok(())

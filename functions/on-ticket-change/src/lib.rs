@@ -13,6 +13,7 @@ use tickets_domain::store::{EventPublisher, HistoryStore};
 use tickets_domain::triggers::handle_change;
 use tickets_domain::DomainError;
 use tickets_dynamodb::change_from_stream;
+use tickets_lambda::metrics::{self, Metric};
 
 /// Tickets whose records are handled at the same time. Each record takes a few sequential
 /// requests (already handled? publish, record); a batch of 100 records of many tickets would
@@ -53,6 +54,7 @@ where
         let sequence = record.change.sequence_number.clone().unwrap_or_default();
         (sequence.len(), sequence)
     });
+    metrics::count(Metric::Failures, failed.len() as u64);
     let mut response = DynamoDbEventResponse::default();
     response.batch_item_failures = failed
         .into_iter()
@@ -95,7 +97,9 @@ where
         image(&record.change.new_image),
     )?;
     if let Some(change) = change {
-        handle_change(&deps.history, &deps.publisher, &record.event_id, &change).await?;
+        let published =
+            handle_change(&deps.history, &deps.publisher, &record.event_id, &change).await?;
+        metrics::count(Metric::EventsPublished, published.unwrap_or(0) as u64);
     }
     Ok(())
 }

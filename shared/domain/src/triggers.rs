@@ -13,19 +13,20 @@ use crate::store::{Change, EventPublisher, HistoryStore, StoreError, TicketClose
 /// Records one stored change: publishes its events, then stores its audit entries and marks
 /// it handled. A change already handled is skipped, so a redelivered record changes nothing.
 /// (Events are published before the mark: a crash between the two publishes them again on
-/// redelivery — at least once, never lost.)
+/// redelivery — at least once, never lost.) The number of events published; `None` when the
+/// change was handled before.
 pub async fn handle_change<H, P>(
     history: &H,
     publisher: &P,
     change_id: &str,
     change: &Change,
-) -> Result<bool, DomainError>
+) -> Result<Option<usize>, DomainError>
 where
     H: HistoryStore,
     P: EventPublisher,
 {
     if history.change_handled(change_id).await? {
-        return Ok(false);
+        return Ok(None);
     }
     let (entries, events) = match change {
         Change::Ticket { before, after } => (
@@ -52,7 +53,7 @@ where
     history
         .record_change(change_id, &entries, Timestamp::now())
         .await?;
-    Ok(true)
+    Ok(Some(events.len()))
 }
 
 /// The id automation acts under in histories and threads.

@@ -4,6 +4,7 @@ use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use tickets_domain::FieldError;
+use tickets_lambda::metrics::{self, Metric};
 
 use crate::error::ApiError;
 
@@ -137,6 +138,9 @@ pub fn respond(req: &Request, outcome: Result<Reply, ApiError>) -> Response<Body
                 request_id: request_id(req),
             };
             let body = serde_json::to_string(&body).unwrap_or_default();
+            if err.status.is_server_error() {
+                metrics::count(Metric::Failures, 1);
+            }
             (err.status, body, None, err.retry_after, None)
         }
     };

@@ -9,6 +9,7 @@
 mod config;
 mod errors;
 mod logging;
+pub mod metrics;
 mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -28,6 +29,11 @@ pub struct Init {
 pub fn init() -> Result<Init, SettingError> {
     let settings = Settings::from_env();
     init_logging(&settings);
+    metrics::set_service(
+        settings
+            .get("POWERTOOLS_SERVICE_NAME")
+            .unwrap_or(logging::SERVICE),
+    );
     let aws = aws_config(&settings)?;
     Ok(Init { settings, aws })
 }
