@@ -54,6 +54,9 @@ export TABLE_NAME=$prefix BUCKET_NAME=$prefix-attachments EVENT_BUS_NAME=$prefix
 export S3_FORCE_PATH_STYLE=true AUTO_CLOSE_AFTER_DAYS=4
 # What Lambda sets for the template's LoggingConfig (LogFormat: JSON).
 export AWS_LAMBDA_LOG_FORMAT=JSON AWS_LAMBDA_LOG_LEVEL=INFO
+# Active tracing: every invocation is sampled (the emulator says so) and each AWS call is sent
+# as a subsegment to a daemon address (nothing listens: the cost is the function's own).
+export AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000
 # The template's glibc settings, for the functions and the hello-world floor only (not for the
 # benchmark process, which measures the bare SDK call).
 export BENCH_GLIBC_TUNABLES="$(function_tunables)"

@@ -34,7 +34,13 @@ echo "==> sam build: every function of template.yaml, release, arm64 (cargo-lamb
 # rust-toolchain.toml lists the arm64 target; an older rustup does not add it by itself.
 rustup target add aarch64-unknown-linux-gnu >/dev/null
 sam_started=$SECONDS
-sam build --template template.yaml >"$state/sam-build.log" 2>&1 || { tail -40 "$state/sam-build.log"; exit 1; }
+# SAM builds one function after another; one cargo-lambda call first builds them all at once, on
+# both cores, so that SAM's own calls find every binary fresh.
+functions=()
+for dir in functions/*/; do functions+=(-p "$(basename "$dir")"); done
+cargo lambda build --release --arm64 --locked "${functions[@]}" >"$state/sam-build.log" 2>&1 \
+  || { tail -40 "$state/sam-build.log"; exit 1; }
+sam build --template template.yaml >>"$state/sam-build.log" 2>&1 || { tail -40 "$state/sam-build.log"; exit 1; }
 echo "    built in $((SECONDS - sam_started)) s"
 export SAM_BUILD_DIR="$root/.aws-sam/build"
 

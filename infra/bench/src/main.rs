@@ -132,6 +132,7 @@ impl Settings {
             "RUST_LOG",
             "AWS_LAMBDA_LOG_FORMAT",
             "AWS_LAMBDA_LOG_LEVEL",
+            "AWS_XRAY_DAEMON_ADDRESS",
         ] {
             if let Some(value) = self::env().get(name) {
                 env.push((name.to_string(), value.to_string()));

@@ -94,7 +94,7 @@ fn serve(stream: TcpStream, tx: Sender<Msg>) -> std::io::Result<()> {
                  lambda-runtime-aws-request-id: {id}\r\n\
                  lambda-runtime-deadline-ms: {deadline}\r\n\
                  lambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:bench\r\n\
-                 lambda-runtime-trace-id: Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0\r\n\
+                 lambda-runtime-trace-id: Root=1-00000000-000000000000000000000000;Parent=53995c3f42cd8ad8;Sampled=1\r\n\
                  content-length: {len}\r\n\r\n",
                 id = event.id,
                 deadline = deadline_ms(),

@@ -13,6 +13,7 @@ pub mod metrics;
 mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod xray;
 
 pub use config::{aws_config, client_retries, client_timeouts};
 pub use errors::{classify, AwsFailure};

@@ -61,8 +61,15 @@ pub fn init_logging(settings: &Settings) {
     } else {
         lines.with_filter(filter).boxed()
     };
+    // With active tracing, each AWS call becomes an X-Ray subsegment (see `xray`).
+    let xray = env("AWS_XRAY_DAEMON_ADDRESS")
+        .and_then(|address| crate::xray::XrayLayer::new(address).ok())
+        .map(|layer| layer.with_filter(crate::xray::targets()));
     // A second call (tests start several handlers in one process) keeps the first set-up.
-    let _ = tracing_subscriber::registry().with(lines).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(lines)
+        .with(xray)
+        .try_init();
 }
 
 /// One flat JSON object per event (see the module's documentation).
