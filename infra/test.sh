@@ -32,15 +32,12 @@ fi
 
 echo "==> sam build: every function of template.yaml, release, arm64 (cargo-lambda, shared target/)"
 # rust-toolchain.toml lists the arm64 target; an older rustup does not add it by itself.
-rustup target add aarch64-unknown-linux-gnu >/dev/null
+rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1
 sam_started=$SECONDS
-# SAM builds one function after another; one cargo-lambda call first builds them all at once, on
-# both cores, so that SAM's own calls find every binary fresh.
-functions=()
-for dir in functions/*/; do functions+=(-p "$(basename "$dir")"); done
-cargo lambda build --release --arm64 --locked "${functions[@]}" >"$state/sam-build.log" 2>&1 \
-  || { tail -40 "$state/sam-build.log"; exit 1; }
-sam build --template template.yaml >>"$state/sam-build.log" 2>&1 || { tail -40 "$state/sam-build.log"; exit 1; }
+# SAM builds one function after another (`cargo lambda build --release --arm64 --bin <name>` in
+# its directory): the dependencies once, then one link per function. Building them all first in
+# one cargo call does not help: SAM's calls link each function again.
+sam build --template template.yaml >"$state/sam-build.log" 2>&1 || { tail -40 "$state/sam-build.log"; exit 1; }
 echo "    built in $((SECONDS - sam_started)) s"
 export SAM_BUILD_DIR="$root/.aws-sam/build"
 
