@@ -43,16 +43,7 @@ struct AuditItem<'a> {
 
 impl HistoryStore for DynamoStore {
     async fn change_handled(&self, change_id: &str) -> Result<bool, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(change_pk(change_id), CHANGE_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_error)?;
-        Ok(output.item.is_some())
+        self.exists(change_pk(change_id), CHANGE_SK).await
     }
 
     /// Entries are keyed by version and field, so writing them again writes the same items.
