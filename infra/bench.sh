@@ -41,7 +41,7 @@ echo "==> moto on 127.0.0.1:$moto_port, counting proxy on 127.0.0.1:$proxy_port"
 start_moto "$moto_port" --stream-max-records 10000
 python "$root/infra/bootstrap.py" "http://127.0.0.1:$moto_port" "$prefix"
 ensure_free "$proxy_port"
-setsid python "$root/infra/local_proxy.py" "http://127.0.0.1:$moto_port" "$proxy_port" \
+setsid python "$root/infra/local_proxy.py" "http://127.0.0.1:$moto_port" "$proxy_port" --bill \
   >"$state/bench-proxy.log" 2>&1 &
 started+=($!)
 wait_for "http://127.0.0.1:$proxy_port/__bench/take" "the counting proxy" 30

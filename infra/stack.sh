@@ -74,12 +74,13 @@ seed_fixtures() {
 
 # start_api PORT MOTO_PORT PREFIX [WATCH_ARGS...]: every function behind the local router, on
 # resources named after PREFIX (see infra/bootstrap.py) and holding the fixtures' data, and the
-# relay that feeds the event functions their triggers.
+# relay that feeds the event functions their triggers. FUNCTIONS_ENDPOINT, when set, is where
+# the functions send their AWS calls instead of the server (the counting proxy in front of it).
 start_api() {
   local port=$1 moto_port=$2 prefix=$3
   ensure_free "$port"
   cat >"$state/api-$port.env" <<ENV
-AWS_ENDPOINT_URL=http://127.0.0.1:$moto_port
+AWS_ENDPOINT_URL=${FUNCTIONS_ENDPOINT:-http://127.0.0.1:$moto_port}
 AWS_ACCESS_KEY_ID=local
 AWS_SECRET_ACCESS_KEY=local
 AWS_REGION=us-east-1

@@ -30,13 +30,12 @@ else
   cargo test --workspace --locked --no-fail-fast
 fi
 
-echo "==> sam build: every function of template.yaml, release, arm64 (cargo-lambda, shared target/)"
+echo "==> sam build: every function of template.yaml, release, arm64 (the Makefile, shared target/)"
 # rust-toolchain.toml lists the arm64 target; an older rustup does not add it by itself.
 rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1
 sam_started=$SECONDS
-# SAM builds one function after another (`cargo lambda build --release --arm64 --bin <name>` in
-# its directory): the dependencies once, then one link per function. Building them all first in
-# one cargo call does not help: SAM's calls link each function again.
+# SAM calls the Makefile once per function; the first call builds them all in one cargo call
+# (both cores link side by side), the others copy what it built. samconfig.toml: in source.
 sam build --template template.yaml >"$state/sam-build.log" 2>&1 || { tail -40 "$state/sam-build.log"; exit 1; }
 echo "    built in $((SECONDS - sam_started)) s"
 export SAM_BUILD_DIR="$root/.aws-sam/build"

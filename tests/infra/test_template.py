@@ -407,16 +407,24 @@ def test_one_template_function_per_function_directory(template: dict) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_each_function_builds_its_own_binary_with_cargo_lambda(template: dict) -> None:
+def test_each_function_builds_its_own_binary_with_the_makefile(template: dict) -> None:
+    """Each function is one binary named after its directory, built by the Makefile's
+    `build-<LogicalId>` target, which finds the binary by that name."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "build-%Function:" in makefile
+    samconfig = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+    assert samconfig["default"]["build"]["parameters"]["build_in_source"] is True
     for logical_id, function in functions_of(template).items():
         name = code_dir(function)
         manifest = tomllib.loads((FUNCTIONS_DIR / name / "Cargo.toml").read_text(encoding="utf-8"))
         binaries = [binary["name"] for binary in manifest.get("bin", [])] or [manifest["package"]["name"]]
         assert binaries == [name], f"functions/{name} must build exactly one binary named {name!r}"
-        assert function.get("Metadata") == {
-            "BuildMethod": "rust-cargolambda",
-            "BuildProperties": {"Binary": name},
-        }, logical_id
+        assert function.get("Metadata") == {"BuildMethod": "makefile", "ProjectRootDirectory": "."}, logical_id
+        target = subprocess.run(
+            ["make", "-s", "-n", f"build-{logical_id}", "ARTIFACTS_DIR=/artifacts"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout.splitlines()[-1]
+        assert target == f"cp target/lambda/{name}/bootstrap /artifacts/bootstrap", logical_id
 
 
 def test_functions_run_as_arm64_custom_runtime_with_table_name(template: dict) -> None:

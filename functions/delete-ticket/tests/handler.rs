@@ -35,7 +35,7 @@ async fn an_admin_soft_deletes_and_the_ticket_leaves_lists_and_counts() {
     for scope in [Scope::All, Scope::Client("client-1".into())] {
         assert_eq!(
             api.store
-                .count_tickets(&scope)
+                .count_tickets(&(&scope).into())
                 .await
                 .unwrap()
                 .get(&Facet::All),

@@ -7,7 +7,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::Serialize;
 use tickets_domain::store::{
-    Counts, Facet, ListFilter, ListQuery, PageStart, Sort, SortField, TicketLister,
+    CounterSet, Counts, Facet, ListFilter, ListQuery, PageStart, Sort, SortField, TicketLister,
 };
 use tickets_domain::{Caller, Category, Priority, Status};
 use tickets_http::request::QueryParams;
@@ -43,15 +43,21 @@ async fn list_tickets<S: TicketLister>(api: &Api<S>, req: &Request) -> Result<Re
     } = parse(QueryParams::read(req, PARAMETERS)?, &caller)?;
 
     let page = api.store.list_tickets(&query).await?;
-    let counted_by = query.filter.counted_by();
-    let counts = if counted_by.is_some() || count_by_status {
-        Some(api.store.count_tickets(&query.scope).await?)
+    // The total is counted in the scope's counter set or, for an assignee's list filtered
+    // further, in the assignee's; countByStatus reads the scope's. One read per set needed.
+    let in_scope = CounterSet::from(&query.scope);
+    let tally = query.filter.tally(&query.scope);
+    let scope_counts = if count_by_status || tally.as_ref().is_some_and(|(set, _)| *set == in_scope)
+    {
+        Some(api.store.count_tickets(&in_scope).await?)
     } else {
         None
     };
-    let total = counted_by
-        .zip(counts.as_ref())
-        .map(|(facet, counts)| counts.get(&facet));
+    let total = match &tally {
+        Some((set, tally)) if *set == in_scope => scope_counts.as_ref().map(|c| c.total(tally)),
+        Some((set, tally)) => Some(api.store.count_tickets(set).await?.total(tally)),
+        None => None,
+    };
     let pagination = Pagination {
         page: match query.start {
             PageStart::Page(n) => Some(n),
@@ -64,7 +70,7 @@ async fn list_tickets<S: TicketLister>(api: &Api<S>, req: &Request) -> Result<Re
     };
     let extra = ListMembers {
         pagination,
-        counts: counts
+        counts: scope_counts
             .as_ref()
             .filter(|_| count_by_status)
             .map(StatusCounts),

@@ -2,7 +2,7 @@
 
 use restore_ticket::handle;
 use serde_json::Value;
-use tickets_domain::store::{Facet, Scope, TicketLister, TicketWriter};
+use tickets_domain::store::{CounterSet, Facet, TicketLister, TicketWriter};
 use tickets_domain::{Ticket, Timestamp};
 use tickets_dynamodb::testing::{all_items, fresh_store, seed_ticket};
 use tickets_dynamodb::DynamoStore;
@@ -38,7 +38,7 @@ async fn an_admin_restores_a_deleted_ticket_into_lists_and_counts() {
     assert_eq!(reply["data"]["threads"].as_array().unwrap().len(), 1);
     let counts = api
         .store
-        .count_tickets(&Scope::Client("client-1".into()))
+        .count_tickets(&CounterSet::Client("client-1".into()))
         .await
         .unwrap();
     assert_eq!(counts.get(&Facet::All), 1);

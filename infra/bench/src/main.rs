@@ -66,6 +66,9 @@ const COST_QUERIES: &[(&str, &str)] = &[
     ("list-thread-messages", "limit=1&cursor={nextCursor}"),
 ];
 
+/// The function that consumes the table's stream: the cost tables' "later" column.
+const STREAM_CONSUMER: &str = "on-ticket-change";
+
 /// In a cost query, the `nextCursor` of the case before it (on the same ticket).
 const NEXT_CURSOR: &str = "{nextCursor}";
 
@@ -561,24 +564,99 @@ fn first_line(body: &[u8]) -> String {
 
 /// The cost of one invocation of each function (and each extra list query), through the proxy,
 /// on `fresh` tickets (clones no other invocation has touched, so that both table sizes see
-/// tickets of the same shape).
+/// tickets of the same shape); then the sized cases (`SIZED_CASES`).
 fn cost_phase(
     h: &Harness,
     pools: &mut Pools,
     functions: &[Function],
     fresh: Vec<String>,
-) -> Vec<(String, Cost, bool)> {
+) -> Vec<CostRow> {
     let saved = (
         std::mem::replace(&mut pools.tickets, fresh),
         std::mem::take(&mut pools.attachments),
         std::mem::take(&mut pools.cursors),
     );
-    let rows = cost_rows(h, pools, functions);
+    let mut rows = cost_rows(h, pools, functions);
+    rows.extend(sized_rows(h, pools, functions));
     (pools.tickets, pools.attachments, pools.cursors) = saved;
     rows
 }
 
-fn cost_rows(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<(String, Cost, bool)> {
+/// One row of the cost tables: what an invocation cost itself, and what the stream consumer
+/// then spent on the records it wrote.
+pub struct CostRow {
+    pub label: String,
+    pub function: String,
+    pub now: Cost,
+    pub later: Cost,
+    pub ok: bool,
+}
+
+/// The stream records written since the last call (the proxy reads the table's stream).
+fn stream_take(h: &Harness) -> Value {
+    let table = var("TABLE_NAME", "tickets-bench");
+    let (status, body) = http(
+        "GET",
+        &format!("{}/__bench/stream?table={table}", h.settings.proxy),
+        &[],
+        &[],
+    );
+    if status != 200 {
+        eprintln!("warning: the proxy's stream reader answered {status}");
+        return Value::Null;
+    }
+    serde_json::from_slice(&body).unwrap_or(Value::Null)
+}
+
+/// Runs the stream consumer, through the proxy, on the records each row's invocation wrote,
+/// and records what that cost as the row's `later`.
+fn consume_later(
+    h: &Harness,
+    functions: &[Function],
+    rows: &mut [CostRow],
+    records: Vec<(usize, Value)>,
+) {
+    let records: Vec<_> = records
+        .into_iter()
+        .filter(|(_, r)| r["Records"].as_array().is_some_and(|a| !a.is_empty()))
+        .collect();
+    let Some(consumer) = functions.iter().find(|f| f.name == STREAM_CONSUMER) else {
+        return;
+    };
+    if records.is_empty() {
+        return;
+    }
+    let mut running = match h.start_with(
+        STREAM_CONSUMER,
+        &consumer.binary,
+        &h.settings.proxy,
+        COST_ENV,
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("warning: {e}");
+            return;
+        }
+    };
+    for (row, event) in records {
+        let _ = stats::proxy_take(&h.settings.proxy);
+        match h.invoke(&mut running, event.to_string()) {
+            Ok(inv) if succeeded(inv.ok, &inv.body) => {
+                rows[row].later = stats::proxy_take(&h.settings.proxy);
+            }
+            Ok(inv) => eprintln!(
+                "warning: {STREAM_CONSUMER} after {}: {}",
+                rows[row].label,
+                first_line(&inv.body)
+            ),
+            Err(e) => eprintln!("warning: {STREAM_CONSUMER} after {}: {e}", rows[row].label),
+        }
+    }
+    h.stop(running);
+    let _ = stream_take(h); // what the consumer itself wrote (history) is not a row's
+}
+
+fn cost_rows(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<CostRow> {
     let mut rows = vec![];
     for f in functions {
         let mut cases = vec![(f.name.clone(), f.fixture.clone())];
@@ -595,6 +673,7 @@ fn cost_rows(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<(Str
             }
         };
         let mut next_cursor = String::new();
+        let mut written = vec![];
         for (label, fixture) in cases {
             // Every case of a function names the same ticket, so that a continuation case
             // continues the page of the case before it.
@@ -605,6 +684,7 @@ fn cost_rows(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<(Str
                 fixture: fixture.replace(NEXT_CURSOR, &next_cursor),
             };
             let _ = stats::proxy_take(&h.settings.proxy);
+            let _ = stream_take(h);
             let event = pools.event(&case);
             let (cost, ok) = match h.invoke(&mut running, event) {
                 Ok(inv) => {
@@ -624,10 +704,133 @@ fn cost_rows(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<(Str
                     (Cost::default(), false)
                 }
             };
-            rows.push((label, cost, ok));
+            if f.name != STREAM_CONSUMER {
+                written.push((rows.len(), stream_take(h)));
+            }
+            rows.push(CostRow {
+                label,
+                function: f.name.clone(),
+                now: cost,
+                later: Cost::default(),
+                ok,
+            });
         }
         h.stop(running);
+        consume_later(h, functions, &mut rows, written);
     }
+    rows
+}
+
+/// The shapes the write targets are stated for (docs/COST.md): a ticket with a description of
+/// the maximum length, and one with a title of the maximum length and the most tags, each
+/// created, answered with a 1 KB message, and changed in one field.
+const SIZED_SHAPES: &[(&str, &str)] = &[
+    ("10 KB description", "description"),
+    ("200-char title, 20 tags of 50", "title+tags"),
+];
+
+fn sized_body(shape: &str) -> Value {
+    let mut body = serde_json::json!({
+        "client": "client-1", "title": "Sized ticket", "description": "A sized ticket.",
+        "priority": "high", "category": "technical", "tags": ["login"]
+    });
+    match shape {
+        "description" => body["description"] = Value::String("d".repeat(10_000)),
+        _ => {
+            body["title"] = Value::String("t".repeat(200));
+            body["tags"] = (0..20)
+                .map(|i| Value::String(format!("{i:02}{}", "g".repeat(48))))
+                .collect();
+        }
+    }
+    body
+}
+
+/// The sized cases: create-ticket, add-thread-message and update-ticket on each shape.
+fn sized_rows(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<CostRow> {
+    let find = |name: &str| functions.iter().find(|f| f.name == name);
+    let (Some(create), Some(message), Some(update)) = (
+        find("create-ticket"),
+        find("add-thread-message"),
+        find("update-ticket"),
+    ) else {
+        return vec![];
+    };
+    let mut rows = vec![];
+    let mut written = vec![];
+    for (label, shape) in SIZED_SHAPES {
+        let mut ticket = String::new();
+        let steps: [(&Function, String, Value); 3] = [
+            (
+                create,
+                format!("create-ticket ({label})"),
+                sized_body(shape),
+            ),
+            (
+                message,
+                format!("add-thread-message, 1 KB ({label})"),
+                serde_json::json!({"message": "m".repeat(1_000)}),
+            ),
+            (
+                update,
+                format!("update-ticket, one field ({label})"),
+                serde_json::json!({"priority": "low"}),
+            ),
+        ];
+        for (f, row_label, body) in steps {
+            let mut event: Value = serde_json::from_str(&f.fixture).expect("fixture is JSON");
+            event["body"] = Value::String(body.to_string());
+            let mut fixture = event.to_string();
+            if !ticket.is_empty() {
+                fixture = fixture.replace(FIXTURE_TICKET, &ticket);
+            }
+            let case = Function {
+                name: f.name.clone(),
+                binary: f.binary.clone(),
+                fixture,
+            };
+            let mut running = match h.start_with(&f.name, &f.binary, &h.settings.proxy, COST_ENV) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("warning: {e}");
+                    break;
+                }
+            };
+            let _ = stats::proxy_take(&h.settings.proxy);
+            let _ = stream_take(h);
+            let saved = std::mem::take(&mut pools.tickets);
+            let event = pools.event(&case);
+            pools.tickets = saved;
+            let (cost, ok) = match h.invoke(&mut running, event) {
+                Ok(inv) => {
+                    pools.observe(&case, &inv.body);
+                    if f.name == "create-ticket" {
+                        ticket = http_body(&inv.body)
+                            .and_then(|b| b["data"]["_id"].as_str().map(str::to_owned))
+                            .unwrap_or_default();
+                    }
+                    (
+                        stats::proxy_take(&h.settings.proxy),
+                        succeeded(inv.ok, &inv.body),
+                    )
+                }
+                Err(e) => {
+                    eprintln!("warning: {row_label}: {e}");
+                    (Cost::default(), false)
+                }
+            };
+            h.stop(running);
+            written.push((rows.len(), stream_take(h)));
+            rows.push(CostRow {
+                label: row_label,
+                function: f.name.clone(),
+                now: cost,
+                later: Cost::default(),
+                ok,
+            });
+        }
+    }
+    consume_later(h, functions, &mut rows, written);
     rows
 }
 
@@ -826,6 +1029,7 @@ fn main() {
         floor: &floor,
         cost_small: &cost_small,
         cost_large: &cost_large,
+        prices: &stats::Prices::load(&settings.root),
         zips: &zips,
         seed_small,
         seed_large,

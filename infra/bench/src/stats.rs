@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::{Function, Measured, Settings};
+use crate::{CostRow, Function, Measured, Settings};
 
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -50,9 +50,16 @@ pub struct Cost {
     pub written: u64,
     /// Capacity units as moto reports them (see docs/PERFORMANCE.md).
     pub capacity: f64,
+    /// Request units AWS bills, from the real items (infra/billing.py): reads, the table's
+    /// writes, and each index's writes.
+    pub rru: f64,
+    pub wru: f64,
+    pub wru_index: BTreeMap<String, f64>,
     /// S3 requests, as `METHOD`.
     pub s3: Vec<String>,
+    /// Other requests (EventBridge, SQS...), as `service.Operation`, and the events put.
     pub other: Vec<String>,
+    pub events: u64,
 }
 
 impl Cost {
@@ -87,6 +94,40 @@ impl Cost {
         format!("{} ({})", self.dynamodb.len(), ops.join(", "))
     }
 
+    fn wru_indexes(&self) -> f64 {
+        self.wru_index.values().sum()
+    }
+
+    /// Write units in all: the table's and the indexes'.
+    pub fn wru_total(&self) -> f64 {
+        self.wru + self.wru_indexes()
+    }
+
+    /// S3 requests billed as PUT/COPY/POST/LIST, and as GET/HEAD (DELETE is free).
+    fn s3_classes(&self) -> (u64, u64) {
+        let a = self
+            .s3
+            .iter()
+            .filter(|m| matches!(m.as_str(), "PUT" | "POST"))
+            .count();
+        let b = self
+            .s3
+            .iter()
+            .filter(|m| matches!(m.as_str(), "GET" | "HEAD"))
+            .count();
+        (a as u64, b as u64)
+    }
+
+    /// What DynamoDB, S3 and EventBridge bill for these requests, in dollars.
+    fn storage_price(&self, p: &Prices) -> f64 {
+        let (a, b) = self.s3_classes();
+        self.rru * p.get("dynamodb_read_request_unit")
+            + self.wru_total() * p.get("dynamodb_write_request_unit")
+            + a as f64 * p.get("s3_put_copy_post_list_request")
+            + b as f64 * p.get("s3_get_head_request")
+            + self.events as f64 * p.get("eventbridge_custom_event")
+    }
+
     fn s3(&self) -> String {
         if self.s3.is_empty() {
             "0".into()
@@ -114,12 +155,48 @@ pub fn proxy_take(proxy: &str) -> Cost {
                 cost.evaluated += r["evaluated"].as_u64().unwrap_or(0);
                 cost.written += r["written"].as_u64().unwrap_or(0);
                 cost.capacity += r["capacity"].as_f64().unwrap_or(0.0);
+                cost.rru += r["rru"].as_f64().unwrap_or(0.0);
+                cost.wru += r["wru"].as_f64().unwrap_or(0.0);
+                if let Some(indexes) = r["wru_index"].as_object() {
+                    for (index, units) in indexes {
+                        *cost.wru_index.entry(index.clone()).or_default() +=
+                            units.as_f64().unwrap_or(0.0);
+                    }
+                }
             }
             Some("s3") => cost.s3.push(op),
-            _ => cost.other.push(op),
+            Some(service) => {
+                cost.events += r["entries"].as_u64().unwrap_or(0);
+                cost.other.push(format!("{service}.{op}"));
+            }
+            None => cost.other.push(op),
         }
     }
     cost
+}
+
+/// AWS list prices (infra/prices.json), by name; a missing price reads as zero.
+pub struct Prices(pub Value);
+
+impl Prices {
+    pub fn load(root: &std::path::Path) -> Self {
+        let text = std::fs::read_to_string(root.join("infra/prices.json")).unwrap_or_default();
+        Prices(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub fn get(&self, name: &str) -> f64 {
+        self.0[name].as_f64().unwrap_or(0.0)
+    }
+
+    fn date(&self) -> &str {
+        self.0["date"].as_str().unwrap_or("?")
+    }
+
+    /// One invocation of `ms` at the template's 128 MB, arm64, billed by the millisecond.
+    fn lambda(&self, ms: f64) -> f64 {
+        self.get("lambda_request")
+            + 0.125 * (ms.ceil() / 1000.0) * self.get("lambda_arm64_gb_second")
+    }
 }
 
 pub struct Report<'a> {
@@ -129,8 +206,9 @@ pub struct Report<'a> {
     pub results: &'a [Measured],
     pub hello: &'a Measured,
     pub floor: &'a Floor,
-    pub cost_small: &'a [(String, Cost, bool)],
-    pub cost_large: &'a [(String, Cost, bool)],
+    pub cost_small: &'a [CostRow],
+    pub cost_large: &'a [CostRow],
+    pub prices: &'a Prices,
     pub zips: &'a BTreeMap<String, u64>,
     pub seed_small: Duration,
     pub seed_large: Duration,
@@ -247,15 +325,16 @@ pub fn report(r: Report) -> String {
         "| operation | DynamoDB requests @{} | read / evaluated / written | CU | S3 requests | DynamoDB requests @{} | read / evaluated / written | CU | S3 | same |\n|---|---|---:|---:|---|---|---:|---:|---|---|",
         s.tickets, s.tickets_large
     );
-    for (label, small, ok) in r.cost_small {
-        let large = r.cost_large.iter().find(|(l, _, _)| l == label);
-        let (large_cost, large_ok) = large.map(|(_, c, ok)| (c.clone(), *ok)).unwrap_or_default();
+    for row in r.cost_small {
+        let small = &row.now;
+        let large = r.cost_large.iter().find(|l| l.label == row.label);
+        let (large_cost, large_ok) = large.map(|l| (l.now.clone(), l.ok)).unwrap_or_default();
         let same = large.is_some() && small.same_as(&large_cost);
         let _ = writeln!(
             out,
             "| {}{} | {} | {} / {} / {} | {:.1} | {} | {}{} | {} / {} / {} | {:.1} | {} | {} |",
-            label,
-            if *ok { "" } else { " (failed)" },
+            row.label,
+            if row.ok { "" } else { " (failed)" },
             small.requests(),
             small.read,
             small.evaluated,
@@ -272,6 +351,8 @@ pub fn report(r: Report) -> String {
             if same { "yes" } else { "**no**" }
         );
     }
+
+    billed_table(&mut out, &r);
 
     if !r.zips.is_empty() {
         let _ = writeln!(
@@ -377,20 +458,39 @@ pub fn report(r: Report) -> String {
             ),
         );
     }
-    let get = r.cost_small.iter().find(|(l, _, _)| l == "get-ticket");
+    let get = r.cost_small.iter().find(|row| row.label == "get-ticket");
     check(
-        get.is_some_and(|(_, c, _)| c.dynamodb.len() == 1),
+        get.is_some_and(|row| row.now.dynamodb.len() == 1),
         format!(
             "get-ticket is one DynamoDB request: {}",
-            get.map_or("not measured".into(), |(_, c, _)| c.requests())
+            get.map_or("not measured".into(), |row| row.now.requests())
         ),
     );
+    for (label, limit) in WRITE_TARGETS {
+        for row in r
+            .cost_small
+            .iter()
+            .filter(|row| row.label.starts_with(label))
+        {
+            check(
+                row.ok && row.now.wru_total() <= *limit,
+                format!(
+                    "`{}` writes <= {limit} write units itself: {} (table {}, indexes {})",
+                    row.label,
+                    row.now.wru_total(),
+                    row.now.wru,
+                    row.now.wru_indexes()
+                ),
+            );
+        }
+    }
     // A page is one Query; counts add at most one BatchGetItem; a numbered page (`page=N`) adds
     // the key-only Query that skips the tickets before it.
     let lists: Vec<_> = r
         .cost_small
         .iter()
-        .filter(|(l, _, _)| l.starts_with("list-tickets"))
+        .filter(|row| row.label.starts_with("list-tickets"))
+        .map(|row| (&row.label, &row.now))
         .collect();
     let bounded = |label: &str, c: &Cost| {
         let queries = c
@@ -403,21 +503,21 @@ pub fn report(r: Report) -> String {
     };
     if !lists.is_empty() {
         check(
-        lists.iter().all(|(l, c, _)| bounded(l, c)),
+        lists.iter().all(|(l, c)| bounded(l, c)),
         format!(
             "a list page is one Query (plus one BatchGetItem for counts, plus the skip for a numbered page): {}",
             lists
                 .iter()
-                .map(|(l, c, _)| format!("`{l}`: {}", c.requests()))
+                .map(|(l, c)| format!("`{l}`: {}", c.requests()))
                 .collect::<Vec<_>>()
                 .join("; ")
         ),
     );
     }
-    let same = r.cost_small.iter().all(|(label, small, _)| {
+    let same = r.cost_small.iter().all(|row| {
         r.cost_large
             .iter()
-            .any(|(l, large, _)| l == label && small.same_as(large))
+            .any(|l| l.label == row.label && row.now.same_as(&l.now))
     });
     check(
         same,
@@ -427,6 +527,79 @@ pub fn report(r: Report) -> String {
         ),
     );
     out
+}
+
+/// The write targets (docs/COST.md): what the request itself writes, table, transaction and
+/// indexes, for the sized cases.
+const WRITE_TARGETS: &[(&str, f64)] = &[
+    ("add-thread-message, 1 KB (", 12.0),
+    ("update-ticket, one field (", 16.0),
+];
+
+/// The billed-unit table: per operation, at the first table size, what DynamoDB, S3,
+/// EventBridge, Lambda and the HTTP API bill, now and for what the stream consumer does later.
+fn billed_table(out: &mut String, r: &Report) {
+    let p = r.prices;
+    let warm = |name: &str| {
+        r.functions
+            .iter()
+            .zip(r.results)
+            .find(|(f, _)| f.name == name)
+            .map_or(0.0, |(_, m)| ms(median(&m.warm)))
+    };
+    let _ = writeln!(
+        out,
+        "\n### Billed units and price per operation ({} tickets; prices of {}, {})\n",
+        r.settings.tickets,
+        p.date(),
+        p.0["region"].as_str().unwrap_or("?")
+    );
+    let _ = writeln!(
+        out,
+        "Request units from the real items by DynamoDB's rules (infra/billing.py, docs/COST.md): RRU read, WRU \
+         written by the table (transactions count double) and by the indexes. *later* = what the stream consumer \
+         (`on-ticket-change`) spends on the records this request wrote. Lambda: the warm p50 of this run at 128 MB \
+         arm64, billed per ms; HTTP functions add an HTTP API request. $ per million operations.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| operation | RRU | WRU table | WRU indexes (indexes written) | later RRU / WRU | S3 A / B | events | Lambda ms | $ / million (now + later) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for row in r.cost_small {
+        let (a, b) = row.now.s3_classes();
+        let function_ms = warm(&row.function);
+        let http = r
+            .functions
+            .iter()
+            .find(|f| f.name == row.function)
+            .is_some_and(|f| f.fixture.contains("\"routeKey\""));
+        let mut price = row.now.storage_price(p) + p.lambda(function_ms);
+        if http {
+            price += p.get("http_api_request");
+        }
+        let later = if row.later == Cost::default() {
+            "".to_string()
+        } else {
+            price += row.later.storage_price(p) + p.lambda(warm("on-ticket-change"));
+            format!("{} / {}", row.later.rru, row.later.wru_total())
+        };
+        let _ = writeln!(
+            out,
+            "| {}{} | {} | {} | {} ({}) | {} | {} / {} | {} | {:.1} | {:.2} |",
+            row.label,
+            if row.ok { "" } else { " (failed)" },
+            row.now.rru,
+            row.now.wru,
+            row.now.wru_indexes(),
+            row.now.wru_index.len(),
+            later,
+            a,
+            b,
+            row.now.events,
+            function_ms,
+            price * 1e6
+        );
+    }
 }
 
 fn ratio(a: Duration, b: Duration) -> f64 {

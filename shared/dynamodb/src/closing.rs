@@ -2,7 +2,7 @@
 //! and closing one together with its `system` message.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use tickets_domain::store::{Facet, TicketCloser};
+use tickets_domain::store::TicketCloser;
 use tickets_domain::{StoreError, ThreadMessage, TicketSummary, Timestamp};
 
 use crate::error::{internal, store_error};
@@ -63,7 +63,7 @@ impl TicketCloser for DynamoStore {
             TransactWriteItem::builder().put(ticket).build(),
             TransactWriteItem::builder().put(message).build(),
         ];
-        writes.extend(self.counter_updates(after, &Facet::delta(Some(before), after))?);
+        writes.extend(self.counter_updates(Some(before), after)?);
         match self.transact(writes).await? {
             Transaction::Committed => Ok(()),
             Transaction::ConditionFailed(_) => self.unless_already(after).await,

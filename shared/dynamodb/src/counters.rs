@@ -1,11 +1,12 @@
-//! Facet counters: how many visible tickets have each status, category, priority, tag and
-//! assignee, per client and overall. They change in the same transaction as the ticket, so they
-//! never drift from it, and reading them costs one request whatever the table size.
+//! Facet counters: how many visible tickets have each status, category, priority, tag,
+//! assignee and cell, per client and overall, and each assignee's cells. They change in the
+//! same transaction as the ticket, so they never drift from it, and reading them costs one
+//! request whatever the table size.
 
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
-use tickets_domain::store::{Counts, Scope};
+use tickets_domain::store::{CounterSet, Counts, Facet};
 use tickets_domain::{StoreError, TicketSummary};
 
 use crate::error::internal;
@@ -20,22 +21,44 @@ fn overall_counter_pk(shard: u32) -> String {
     format!("COUNTER#ALL#{shard}")
 }
 
+fn assignee_counter_pk(assignee: &str) -> String {
+    format!("COUNTER#ASSIGNEE#{assignee}")
+}
+
+/// The counter item of a set that a change of ticket `ticket_id` updates (overall: the
+/// ticket's shard).
+pub fn counter_pk(set: &CounterSet, ticket_id: &str) -> String {
+    match set {
+        CounterSet::Client(client) => client_counter_pk(client),
+        CounterSet::All => overall_counter_pk(shard_of(ticket_id)),
+        CounterSet::Assignee(assignee) => assignee_counter_pk(assignee),
+    }
+}
+
 /// The overall shard a ticket counts in: fixed per ticket, spread by the id's random part.
 fn shard_of(ticket_id: &str) -> u32 {
     ticket_id.bytes().last().map_or(0, u32::from) % COUNTER_SHARDS
 }
 
 impl DynamoStore {
-    /// The counter updates that go with a change of `ticket`, one per scope; none when the
-    /// change moves no counter.
+    /// The counter updates that go with a change from `before` to `after`, one per counter
+    /// item the change moves (the domain says which: `Facet::changes`); none when it moves none.
     pub(crate) fn counter_updates(
         &self,
-        ticket: &TicketSummary,
-        delta: &BTreeMap<String, i64>,
+        before: Option<&TicketSummary>,
+        after: &TicketSummary,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        if delta.is_empty() {
-            return Ok(Vec::new());
-        }
+        Facet::changes(before, after)
+            .into_iter()
+            .map(|(set, delta)| self.counter_update(counter_pk(&set, &after.id), &delta))
+            .collect()
+    }
+
+    fn counter_update(
+        &self,
+        pk: String,
+        delta: &BTreeMap<String, i64>,
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut expression = Vec::with_capacity(delta.len());
         let mut names = HashMap::with_capacity(delta.len());
         let mut values = HashMap::with_capacity(delta.len());
@@ -44,32 +67,24 @@ impl DynamoStore {
             names.insert(format!("#f{index}"), facet.clone());
             values.insert(format!(":v{index}"), AttributeValue::N(change.to_string()));
         }
-        let expression = format!("ADD {}", expression.join(", "));
-        [
-            client_counter_pk(&ticket.client),
-            overall_counter_pk(shard_of(&ticket.id)),
-        ]
-        .into_iter()
-        .map(|pk| {
-            let update = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(pk, COUNTER_SK)))
-                .update_expression(&expression)
-                .set_expression_attribute_names(Some(names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
-                .build()
-                .map_err(internal)?;
-            Ok(TransactWriteItem::builder().update(update).build())
-        })
-        .collect()
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, COUNTER_SK)))
+            .update_expression(format!("ADD {}", expression.join(", ")))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// Sums the counter items of `scope`: one `GetItem` for a client, one `BatchGetItem` over
-    /// the shards overall.
-    pub(crate) async fn read_counts(&self, scope: &Scope) -> Result<Counts, StoreError> {
-        let keys: Vec<Item> = match scope {
-            Scope::Client(client) => vec![key(client_counter_pk(client), COUNTER_SK)],
-            Scope::All => (0..COUNTER_SHARDS)
+    /// Sums the counter items of a set: one item for a client or an assignee, one
+    /// `BatchGetItem` over the shards overall.
+    pub(crate) async fn read_counts(&self, set: &CounterSet) -> Result<Counts, StoreError> {
+        let keys: Vec<Item> = match set {
+            CounterSet::Client(client) => vec![key(client_counter_pk(client), COUNTER_SK)],
+            CounterSet::Assignee(assignee) => vec![key(assignee_counter_pk(assignee), COUNTER_SK)],
+            CounterSet::All => (0..COUNTER_SHARDS)
                 .map(|shard| key(overall_counter_pk(shard), COUNTER_SK))
                 .collect(),
         };

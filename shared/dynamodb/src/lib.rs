@@ -16,6 +16,13 @@ mod list;
 mod retry;
 mod stream;
 pub use stream::change_from_stream;
+
+/// The item layout's key functions, for the hot-partition simulation (`infra/bench`,
+/// `hotspots`): what a ticket item carries, and which counter items a change updates.
+pub mod layout {
+    pub use crate::counters::counter_pk;
+    pub use crate::items::{ticket_item, Item};
+}
 #[cfg(feature = "testing")]
 pub mod testing;
 mod thread;
@@ -25,7 +32,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use tickets_domain::store::{
-    CreateOutcome, Facet, IdempotencyRecord, TicketCreator, TicketReader, TicketWriter,
+    CreateOutcome, IdempotencyRecord, TicketCreator, TicketReader, TicketWriter,
 };
 use tickets_domain::{StoreError, Ticket, TicketSummary, Timestamp};
 use tickets_lambda::{SettingError, Settings};
@@ -196,7 +203,7 @@ impl TicketCreator for DynamoStore {
                     .build(),
             );
         }
-        writes.extend(self.counter_updates(&ticket.summary, &Facet::delta(None, ticket))?);
+        writes.extend(self.counter_updates(None, &ticket.summary)?);
 
         let idempotency_pk = idempotency.map(|record| format!("IDEMPOTENCY#{}", record.key));
         if let (Some(record), Some(pk)) = (idempotency, &idempotency_pk) {
@@ -254,7 +261,7 @@ impl TicketWriter for DynamoStore {
         const SAME_VERSION: &str = "version = :expected";
         let item = ticket_item(after)?;
         let expected = AttributeValue::N(before.version.to_string());
-        let counters = self.counter_updates(after, &Facet::delta(Some(before), after))?;
+        let counters = self.counter_updates(Some(before), after)?;
         if counters.is_empty() {
             // Nothing but the ticket item changes: a plain conditional put is enough.
             let result = self

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use tickets_domain::store::{
-    Counts, ListQuery, PageStart, Scope, SortField, TicketLister, TicketPage,
+    CounterSet, Counts, ListQuery, PageStart, Scope, SortField, TicketLister, TicketPage,
 };
 use tickets_domain::{is_valid_id, StoreError, TicketSummary};
 
@@ -220,7 +220,7 @@ impl TicketLister for DynamoStore {
         })
     }
 
-    async fn count_tickets(&self, scope: &Scope) -> Result<Counts, StoreError> {
-        self.read_counts(scope).await
+    async fn count_tickets(&self, set: &CounterSet) -> Result<Counts, StoreError> {
+        self.read_counts(set).await
     }
 }

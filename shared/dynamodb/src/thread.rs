@@ -2,9 +2,7 @@
 //! and writing a message together with its effects on the ticket.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use tickets_domain::store::{
-    Facet, MessagePage, PageQuery, ThreadReader, ThreadWriter, TicketReader,
-};
+use tickets_domain::store::{MessagePage, PageQuery, ThreadReader, ThreadWriter, TicketReader};
 use tickets_domain::{
     is_valid_id, PostedMessage, StoreError, ThreadMessage, Ticket, TicketSummary, THREAD_WINDOW,
 };
@@ -183,9 +181,7 @@ impl ThreadWriter for DynamoStore {
                 .update(edit_update(&self.table, edit)?)
                 .build(),
         ];
-        writes.extend(
-            self.counter_updates(&edit.after, &Facet::delta(Some(&edit.before), &edit.after))?,
-        );
+        writes.extend(self.counter_updates(Some(&edit.before), &edit.after)?);
         match self.transact(writes).await? {
             Transaction::Committed => Ok(()),
             // The message id is new: if it is stored, a lost answer hid this very write.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use tickets_domain::service::{modify_ticket, post_message};
-use tickets_domain::store::{Facet, Scope, TicketCreator, TicketLister};
+use tickets_domain::store::{CounterSet, Facet, TicketCreator, TicketLister};
 use tickets_domain::{
     Caller, NewMessage, NewTicket, Role, Status, TicketPatch, TicketSummary, Timestamp,
 };
@@ -93,13 +93,10 @@ async fn random_work(store: DynamoStore, worker: u64, operations: usize) {
     }
 }
 
-fn recount(tickets: &[TicketSummary], scope: &Scope) -> BTreeMap<String, i64> {
+fn recount(tickets: &[TicketSummary], set: &CounterSet) -> BTreeMap<String, i64> {
     let mut counts = BTreeMap::new();
-    for ticket in tickets.iter().filter(|t| match scope {
-        Scope::All => true,
-        Scope::Client(c) => &t.client == c,
-    }) {
-        for facet in Facet::of(ticket) {
+    for ticket in tickets {
+        for facet in Facet::of_set(ticket, set) {
             *counts.entry(facet.key()).or_insert(0) += 1;
         }
     }
@@ -123,15 +120,25 @@ async fn after_300_concurrent_random_operations_counters_equal_a_recount() {
         .map(|item| serde_dynamo::from_item(item).unwrap())
         .collect();
     assert!(tickets.len() > 20, "work created tickets");
-    let scopes = [
-        Scope::All,
-        Scope::Client("client-0".into()),
-        Scope::Client("client-1".into()),
-        Scope::Client("client-2".into()),
+    // Every set: overall, per client, and the assignee's (cells included, so every filter
+    // combination's total is checked too).
+    // ("me" is the agent who assigns: agent-0 .. agent-5, one per worker.)
+    let mut sets = vec![
+        CounterSet::All,
+        CounterSet::Client("client-0".into()),
+        CounterSet::Client("client-1".into()),
+        CounterSet::Client("client-2".into()),
     ];
-    for scope in scopes {
-        let stored = store.count_tickets(&scope).await.unwrap();
+    sets.extend((0..6).map(|worker| CounterSet::Assignee(format!("agent-{worker}"))));
+    assert!(
+        tickets
+            .iter()
+            .any(|t| t.assigned_to.is_some() && !t.is_deleted()),
+        "work assigned tickets"
+    );
+    for set in sets {
+        let stored = store.count_tickets(&set).await.unwrap();
         let stored: BTreeMap<String, i64> = stored.0.into_iter().filter(|(_, n)| *n != 0).collect();
-        assert_eq!(stored, recount(&tickets, &scope), "{scope:?}");
+        assert_eq!(stored, recount(&tickets, &set), "{set:?}");
     }
 }

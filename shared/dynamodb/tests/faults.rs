@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 use tickets_domain::service::post_message;
-use tickets_domain::store::{Facet, Scope, TicketCreator, TicketLister, TicketReader};
+use tickets_domain::store::{CounterSet, Facet, TicketCreator, TicketLister, TicketReader};
 use tickets_domain::{Caller, DomainError, NewMessage, NewTicket, Role, Timestamp};
 use tickets_dynamodb::testing::{fresh_store_behind, stored_ticket_ids, FaultProxy};
 use tickets_dynamodb::DynamoStore;
@@ -94,7 +94,7 @@ async fn no_fault_leaves_a_half_written_ticket() {
         "exactly the acknowledged messages are stored"
     );
 
-    let counts = clean.count_tickets(&Scope::All).await.unwrap();
+    let counts = clean.count_tickets(&CounterSet::All).await.unwrap();
     let want: BTreeMap<String, i64> = BTreeMap::from([
         (Facet::All.key(), stored.len() as i64),
         ("status:open".into(), stored.len() as i64),

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use tickets_domain::store::{
-    CreateOutcome, Facet, IdempotencyRecord, ListFilter, ListQuery, PageStart, Scope, Sort,
-    SortField, TicketCreator, TicketLister, TicketReader, TicketWriter,
+    CounterSet, CreateOutcome, Facet, IdempotencyRecord, ListFilter, ListQuery, PageStart, Scope,
+    Sort, SortField, TicketCreator, TicketLister, TicketReader, TicketWriter,
 };
 use tickets_domain::{
     Attachment, AttachmentStatus, Caller, Category, NewTicket, Priority, Role, Status, StoreError,
@@ -172,7 +172,7 @@ async fn a_save_with_a_stale_version_is_refused_and_changes_nothing() {
 
     let read = store.get_ticket(&ticket.id).await.unwrap().unwrap();
     assert_eq!(read.summary, first);
-    let counts = store.count_tickets(&Scope::All).await.unwrap();
+    let counts = store.count_tickets(&CounterSet::All).await.unwrap();
     assert_eq!(counts.get(&Facet::Status(Status::Open)), 1);
     assert_eq!(counts.get(&Facet::Status(Status::Pending)), 0);
 }
@@ -213,7 +213,7 @@ async fn twenty_concurrent_retries_with_one_idempotency_key_create_one_ticket() 
 
     let everything = query(Scope::All, ListFilter::default(), Sort::default(), 100);
     assert_eq!(page_through(&store, everything).await.len(), 1);
-    let counts = store.count_tickets(&Scope::All).await.unwrap();
+    let counts = store.count_tickets(&CounterSet::All).await.unwrap();
     assert_eq!(counts.get(&Facet::All), 1);
 }
 
@@ -321,7 +321,7 @@ async fn a_list_page_is_one_query_reading_at_most_limit_plus_one_items_and_never
         }
     }
     reads.reset();
-    store.count_tickets(&Scope::All).await.unwrap();
+    store.count_tickets(&CounterSet::All).await.unwrap();
     assert_eq!(reads.requests(), 1, "counts are one batch read");
 }
 
@@ -412,7 +412,7 @@ async fn counters_follow_creates_changes_and_soft_deletes_per_client_and_overall
         Scope::Client("client-a".into()),
         Scope::Client("client-b".into()),
     ] {
-        let counts = store.count_tickets(&scope).await.unwrap();
+        let counts = store.count_tickets(&(&scope).into()).await.unwrap();
         let mut facets = vec![
             Facet::All,
             Facet::Tag("moved".into()),

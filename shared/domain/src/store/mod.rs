@@ -19,7 +19,7 @@ pub use tickets::{
 };
 
 pub use crate::access::Scope;
-pub use crate::counts::{Counts, Facet};
+pub use crate::counts::{CounterSet, Counts, Facet, Tally};
 pub use crate::error::StoreError;
 
 /// One page of a ticket's thread or history.

@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use crate::access::Scope;
-use crate::counts::{Counts, Facet};
+use crate::counts::{CounterSet, Counts, Facet, Tally};
 use crate::error::StoreError;
 use crate::model::{Category, Priority, Status, ThreadMessage, Ticket, TicketSummary, Timestamp};
 
@@ -72,10 +72,10 @@ pub trait TicketLister: Send + Sync {
         query: &ListQuery,
     ) -> impl Future<Output = Result<TicketPage, StoreError>> + Send;
 
-    /// How many visible tickets in `scope` have each facet.
+    /// The counters of one set: how many visible tickets have each facet there.
     fn count_tickets(
         &self,
-        scope: &Scope,
+        set: &CounterSet,
     ) -> impl Future<Output = Result<Counts, StoreError>> + Send;
 }
 
@@ -108,24 +108,49 @@ pub struct ListFilter {
 }
 
 impl ListFilter {
-    pub fn facets(&self) -> Vec<Facet> {
-        let mut facets = Vec::new();
-        facets.extend(self.status.map(Facet::Status));
-        facets.extend(self.category.map(Facet::Category));
-        facets.extend(self.priority.map(Facet::Priority));
-        facets.extend(self.tag.clone().map(Facet::Tag));
-        facets.extend(self.assigned_to.clone().map(Facet::Assignee));
-        facets
-    }
-
-    /// The one counter that holds the number of matching tickets, when there is one: with no
-    /// filter it is the total, with one filter that facet's count. Combined filters have none.
-    pub fn counted_by(&self) -> Option<Facet> {
-        let mut facets = self.facets();
-        match facets.len() {
-            0 => Some(Facet::All),
-            1 => facets.pop(),
-            _ => None,
+    /// Where the number of tickets matching this filter in `scope` is counted: the counter set
+    /// to read and what to add up in it. `None` for the combinations no counter covers: a tag
+    /// with any other filter, and an assignee with status, category or priority in a client's
+    /// scope (docs/API.md).
+    pub fn tally(&self, scope: &Scope) -> Option<(CounterSet, Tally)> {
+        let in_scope = CounterSet::from(scope);
+        let cells = Tally::Cells {
+            status: self.status,
+            category: self.category,
+            priority: self.priority,
+        };
+        let narrowed = [
+            self.status.is_some(),
+            self.category.is_some(),
+            self.priority.is_some(),
+        ]
+        .into_iter()
+        .filter(|set| *set)
+        .count();
+        match (&self.tag, &self.assigned_to) {
+            (Some(tag), None) if narrowed == 0 => {
+                Some((in_scope, Tally::Facet(Facet::Tag(tag.clone()))))
+            }
+            (Some(_), _) => None,
+            (None, Some(assignee)) if narrowed == 0 => {
+                Some((in_scope, Tally::Facet(Facet::Assignee(assignee.clone()))))
+            }
+            (None, Some(assignee)) => match scope {
+                Scope::All => Some((CounterSet::Assignee(assignee.clone()), cells)),
+                Scope::Client(_) => None,
+            },
+            (None, None) => {
+                let single = self
+                    .status
+                    .map(Facet::Status)
+                    .or(self.category.map(Facet::Category))
+                    .or(self.priority.map(Facet::Priority));
+                match (narrowed, single) {
+                    (0, _) => Some((in_scope, Tally::Facet(Facet::All))),
+                    (1, Some(facet)) => Some((in_scope, Tally::Facet(facet))),
+                    _ => Some((in_scope, cells)),
+                }
+            }
         }
     }
 }
