@@ -7,7 +7,9 @@
 # binary and the bare SDK call); the DynamoDB and S3 requests per operation at BENCH_TICKETS and
 # BENCH_TICKETS_LARGE tickets; and the arm64 zip size per function (BENCH_ZIP=0 skips that
 # build). The report is also written to .local/bench/report.md. BENCH_BUILD=0 measures the
-# binaries already in BENCH_BIN_DIR (default target/release) without building.
+# binaries already in BENCH_BIN_DIR (default target/release) without building. Then the
+# reference workload's monthly bill next to a naive layout's (infra/workload.sh, on its own
+# stack; BENCH_WORKLOAD_TICKETS tickets replayed, default 50; BENCH_WORKLOAD=0 skips it).
 set -euo pipefail
 source "$(dirname "$0")/stack.sh"
 "$root/infra/venv.sh"
@@ -64,3 +66,9 @@ if [[ "${BENCH_ZIP:-1}" != 0 && -z "${BENCH_ZIP_DIR:-}" && -d "$root/target/lamb
   export BENCH_ZIP_DIR="$root/target/lambda-arm64"  # from an earlier build
 fi
 "$bench"
+
+if [[ "${BENCH_WORKLOAD:-1}" != 0 ]]; then
+  echo "==> the reference workload (infra/workload.sh)"
+  "$root/infra/workload.sh" --tickets "${BENCH_WORKLOAD_TICKETS:-50}" | tee "$state/bench/workload.md"
+  { echo; sed -n '/^## Reference workload/,$p' "$state/bench/workload.md"; } >>"$BENCH_REPORT"
+fi

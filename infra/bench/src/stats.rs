@@ -95,7 +95,10 @@ impl Cost {
     }
 
     fn wru_indexes(&self) -> f64 {
-        self.wru_index.values().sum()
+        // (a float sum of nothing is -0.0)
+        self.wru_index
+            .values()
+            .fold(0.0, |total, units| total + units)
     }
 
     /// Write units in all: the table's and the indexes'.
