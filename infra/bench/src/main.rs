@@ -686,24 +686,10 @@ fn cost_rows(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<Cost
             let _ = stats::proxy_take(&h.settings.proxy);
             let _ = stream_take(h);
             let event = pools.event(&case);
-            let (cost, ok) = match h.invoke(&mut running, event) {
-                Ok(inv) => {
-                    pools.observe(&case, &inv.body);
-                    next_cursor = http_body(&inv.body)
-                        .and_then(|body| {
-                            body["pagination"]["nextCursor"].as_str().map(str::to_owned)
-                        })
-                        .unwrap_or_default();
-                    (
-                        stats::proxy_take(&h.settings.proxy),
-                        succeeded(inv.ok, &inv.body),
-                    )
-                }
-                Err(e) => {
-                    eprintln!("warning: {label}: {e}");
-                    (Cost::default(), false)
-                }
-            };
+            let (cost, ok, body) = measure(h, &mut running, pools, &case, event, &label);
+            next_cursor = body
+                .and_then(|body| body["pagination"]["nextCursor"].as_str().map(str::to_owned))
+                .unwrap_or_default();
             if f.name != STREAM_CONSUMER {
                 written.push((rows.len(), stream_take(h)));
             }
@@ -801,24 +787,12 @@ fn sized_rows(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<Cos
             let saved = std::mem::take(&mut pools.tickets);
             let event = pools.event(&case);
             pools.tickets = saved;
-            let (cost, ok) = match h.invoke(&mut running, event) {
-                Ok(inv) => {
-                    pools.observe(&case, &inv.body);
-                    if f.name == "create-ticket" {
-                        ticket = http_body(&inv.body)
-                            .and_then(|b| b["data"]["_id"].as_str().map(str::to_owned))
-                            .unwrap_or_default();
-                    }
-                    (
-                        stats::proxy_take(&h.settings.proxy),
-                        succeeded(inv.ok, &inv.body),
-                    )
-                }
-                Err(e) => {
-                    eprintln!("warning: {row_label}: {e}");
-                    (Cost::default(), false)
-                }
-            };
+            let (cost, ok, body) = measure(h, &mut running, pools, &case, event, &row_label);
+            if f.name == "create-ticket" {
+                ticket = body
+                    .and_then(|b| b["data"]["_id"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+            }
             h.stop(running);
             written.push((rows.len(), stream_take(h)));
             rows.push(CostRow {
@@ -832,6 +806,32 @@ fn sized_rows(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<Cos
     }
     consume_later(h, functions, &mut rows, written);
     rows
+}
+
+/// One invocation through the proxy: what it cost, whether it succeeded, and the HTTP body of
+/// its answer.
+fn measure(
+    h: &Harness,
+    running: &mut Running,
+    pools: &mut Pools,
+    case: &Function,
+    event: String,
+    label: &str,
+) -> (Cost, bool, Option<Value>) {
+    match h.invoke(running, event) {
+        Ok(inv) => {
+            pools.observe(case, &inv.body);
+            (
+                stats::proxy_take(&h.settings.proxy),
+                succeeded(inv.ok, &inv.body),
+                http_body(&inv.body),
+            )
+        }
+        Err(e) => {
+            eprintln!("warning: {label}: {e}");
+            (Cost::default(), false, None)
+        }
+    }
 }
 
 /// The fixture with another query string.
