@@ -15,6 +15,7 @@ mod items;
 mod list;
 mod retry;
 mod stream;
+pub use counters::Recount;
 pub use stream::change_from_stream;
 
 /// The item layout's key functions, for the hot-partition simulation (`infra/bench`,
