@@ -124,30 +124,27 @@ impl Facet {
     }
 
     /// Every counter set a change moves, with its changes: the client's and the overall set,
-    /// and the set of each assignee the ticket had before or has after.
+    /// and the set of each assignee the ticket had before or has after. Each set's change is
+    /// the difference of what the ticket counts under there (`of_set`) before and after.
     pub fn changes(
         before: Option<&TicketSummary>,
         after: &TicketSummary,
     ) -> Vec<(CounterSet, BTreeMap<String, i64>)> {
-        let mut sets = Vec::new();
-        let delta = Facet::delta(before, after);
-        if !delta.is_empty() {
-            sets.push((CounterSet::Client(after.client.clone()), delta.clone()));
-            sets.push((CounterSet::All, delta));
-        }
         let assignees: BTreeSet<&String> = before
             .and_then(|b| b.assigned_to.as_ref())
             .into_iter()
             .chain(after.assigned_to.as_ref())
             .collect();
-        for assignee in assignees {
-            let of = |ticket: &TicketSummary| Facet::of_assignee(ticket, assignee);
-            let delta = diff(before.map(of).unwrap_or_default(), of(after));
-            if !delta.is_empty() {
-                sets.push((CounterSet::Assignee(assignee.clone()), delta));
-            }
-        }
-        sets
+        [CounterSet::Client(after.client.clone()), CounterSet::All]
+            .into_iter()
+            .chain(assignees.into_iter().cloned().map(CounterSet::Assignee))
+            .map(|set| {
+                let was = before.map(|b| Facet::of_set(b, &set)).unwrap_or_default();
+                let delta = diff(was, Facet::of_set(after, &set));
+                (set, delta)
+            })
+            .filter(|(_, delta)| !delta.is_empty())
+            .collect()
     }
 
     /// The facets a ticket counts under in `set` (what a recount of that set adds up).
