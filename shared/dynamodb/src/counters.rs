@@ -52,15 +52,19 @@ impl DynamoStore {
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         Facet::changes(before, after)
             .into_iter()
-            .map(|(set, delta)| self.counter_update(counter_pk(&set, &after.id), &delta))
+            .map(|(set, delta)| {
+                let update = self.counter_update(counter_pk(&set, &after.id), &delta)?;
+                Ok(TransactWriteItem::builder().update(update).build())
+            })
             .collect()
     }
 
+    /// `ADD` of `delta` to the counter item `pk`.
     fn counter_update(
         &self,
         pk: String,
         delta: &BTreeMap<String, i64>,
-    ) -> Result<TransactWriteItem, StoreError> {
+    ) -> Result<Update, StoreError> {
         let mut expression = Vec::with_capacity(delta.len());
         let mut names = HashMap::with_capacity(delta.len());
         let mut values = HashMap::with_capacity(delta.len());
@@ -69,15 +73,14 @@ impl DynamoStore {
             names.insert(format!("#f{index}"), facet.clone());
             values.insert(format!(":v{index}"), AttributeValue::N(change.to_string()));
         }
-        let update = Update::builder()
+        Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(pk, COUNTER_SK)))
             .update_expression(format!("ADD {}", expression.join(", ")))
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .build()
-            .map_err(internal)?;
-        Ok(TransactWriteItem::builder().update(update).build())
+            .map_err(internal)
     }
 
     /// Sums the counter items of a set: one item for a client or an assignee, one
@@ -180,7 +183,6 @@ impl DynamoStore {
             report.corrected_items += 1;
             report.corrected_facets += delta.len();
             let update = self.counter_update(pk.clone(), &delta)?;
-            let update = update.update.ok_or_else(|| internal("a counter update"))?;
             self.client
                 .update_item()
                 .table_name(&self.table)
