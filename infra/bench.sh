@@ -42,11 +42,7 @@ echo "==> moto on 127.0.0.1:$moto_port, counting proxy on 127.0.0.1:$proxy_port"
 # Nothing reads the benchmark's stream: keep a bounded tail of it.
 start_moto "$moto_port" --stream-max-records 10000
 python "$root/infra/bootstrap.py" "http://127.0.0.1:$moto_port" "$prefix"
-ensure_free "$proxy_port"
-setsid python "$root/infra/local_proxy.py" "http://127.0.0.1:$moto_port" "$proxy_port" --bill \
-  >"$state/bench-proxy.log" 2>&1 &
-started+=($!)
-wait_for "http://127.0.0.1:$proxy_port/__bench/take" "the counting proxy" 30
+start_billing_proxy "$proxy_port" "$moto_port"
 
 echo "==> benchmark (Runtime API emulator on 127.0.0.1:$runtime_port)"
 export BENCH_ROOT="$root" BENCH_BIN_DIR="${BENCH_BIN_DIR:-$root/target/release}" BENCH_PORT="$runtime_port"

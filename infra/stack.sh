@@ -58,6 +58,17 @@ start_moto() {
   wait_for "http://127.0.0.1:$port/moto-api/" "moto" 30
 }
 
+# start_billing_proxy PORT MOTO_PORT: the counting proxy on 127.0.0.1:PORT in front of the
+# server, pricing every request (infra/local_proxy.py --bill).
+start_billing_proxy() {
+  local port=$1 moto_port=$2
+  ensure_free "$port"
+  setsid python "$root/infra/local_proxy.py" "http://127.0.0.1:$moto_port" "$port" --bill \
+    >"$state/proxy-$port.log" 2>&1 &
+  started+=($!)
+  wait_for "http://127.0.0.1:$port/__bench/take" "the counting proxy" 30
+}
+
 # The functions' glibc settings, as template.yaml gives them (Globals).
 function_tunables() {
   sed -n 's/^ *GLIBC_TUNABLES: *//p' "$root/template.yaml"

@@ -20,11 +20,7 @@ export SCHEDULE_SECONDS=3600
 echo "==> building the functions"
 cargo build --workspace --bins --locked --quiet
 start_moto "$moto_port"
-ensure_free "$proxy_port"
-setsid python "$root/infra/local_proxy.py" "http://127.0.0.1:$moto_port" "$proxy_port" --bill \
-  >"$state/workload-proxy.log" 2>&1 &
-started+=($!)
-wait_for "http://127.0.0.1:$proxy_port/__bench/take" "the counting proxy" 30
+start_billing_proxy "$proxy_port" "$moto_port"
 FUNCTIONS_ENDPOINT="http://127.0.0.1:$proxy_port" start_api "$api_port" "$moto_port" "$prefix" --ignore-changes
 
 python infra/workload.py "http://127.0.0.1:$api_port" "http://127.0.0.1:$proxy_port" \
