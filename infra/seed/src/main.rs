@@ -153,7 +153,7 @@ async fn fixture_ticket_and_attachment(store: &DynamoStore) -> Result<Vec<String
                 .into());
             }
             let attachment = fixture_attachment(&ticket);
-            let edit = TicketEdit::touch(&ticket, CLIENT, Timestamp::now());
+            let edit = TicketEdit::check(&ticket);
             store.add_attachment(&attachment, &edit).await?;
             Ok(vec![format!("attachment {ATTACHMENT_ID}")])
         }

@@ -20,10 +20,13 @@ pub enum Guard {
 
 /// A ticket before and after an in-place edit, and the guards the edit holds under.
 ///
-/// The stamp (who and when) is always written; any other field only where `after` differs from
-/// `before`, with whatever the storage layout derives from it. The version is stepped, not compared: `after.version - before.version` is
-/// added to the stored version, so concurrent edits (fifty messages at once) all succeed, each
-/// one version.
+/// An edit that changes none of the ticket's fields (a plain message, an attachment) is a
+/// check: the guards must hold, nothing of the ticket is written, its version and `updatedAt`
+/// stay (they describe the ticket's own fields; a thread has its own timestamps). Otherwise
+/// the stamp (who and when) is always written, and any other field only where `after` differs
+/// from `before`, with whatever the storage layout derives from it. The version is stepped,
+/// not compared: `after.version - before.version` is added to the stored version, so
+/// concurrent edits (fifty reopening messages at once) all succeed, each one version.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TicketEdit {
     pub before: TicketSummary,
@@ -32,13 +35,27 @@ pub struct TicketEdit {
 }
 
 impl TicketEdit {
-    /// The plain edit: the ticket's next version, stamped `by` at `at`, while it is writable.
-    pub fn touch(ticket: &TicketSummary, by: &str, at: Timestamp) -> Self {
+    /// The edit that changes nothing: the ticket must still be writable.
+    pub fn check(ticket: &TicketSummary) -> Self {
         TicketEdit {
             before: ticket.clone(),
-            after: ticket.clone().revised(by, at),
+            after: ticket.clone(),
             guards: vec![Guard::Writable],
         }
+    }
+
+    /// The edit once its changes to `after` are made: the next version stamped `by` at `at`
+    /// when any field changed, still a check otherwise.
+    pub fn stamped(mut self, by: &str, at: Timestamp) -> Self {
+        if !self.changes_nothing() {
+            self.after = self.after.revised(by, at);
+        }
+        self
+    }
+
+    /// Whether the edit leaves every field of the ticket as it is (a check).
+    pub fn changes_nothing(&self) -> bool {
+        self.after == self.before
     }
 
     /// The same edit, held also under `guard`.
@@ -76,10 +93,23 @@ mod tests {
     use crate::testing::summary;
 
     #[test]
-    fn a_touch_steps_the_version_once_and_stamps_who_and_when() {
+    fn an_edit_without_changes_stays_a_check_and_moves_no_version() {
         let ticket = summary(Status::Open);
         let at: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
-        let edit = TicketEdit::touch(&ticket, "agent-1", at);
+        let edit = TicketEdit::check(&ticket).stamped("agent-1", at);
+        assert!(edit.changes_nothing());
+        assert_eq!(edit.version_step(), 0);
+        assert_eq!(edit.after, ticket);
+    }
+
+    #[test]
+    fn a_change_steps_the_version_once_and_stamps_who_and_when() {
+        let ticket = summary(Status::Open);
+        let at: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+        let mut edit = TicketEdit::check(&ticket);
+        edit.after.status = Status::Pending;
+        let edit = edit.stamped("agent-1", at);
+        assert!(!edit.changes_nothing());
         assert_eq!(edit.version_step(), 1);
         assert_eq!(edit.after.updated_at, at);
         assert_eq!(edit.after.changed_by.as_deref(), Some("agent-1"));

@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::model::{Attachment, AttachmentStatus, Status, ThreadMessage, TicketSummary, Timestamp};
+use crate::model::{
+    Attachment, AttachmentStatus, Status, ThreadMessage, TicketBody, TicketSummary, Timestamp,
+};
 
 /// One field's change, as `GET /v2/support-tickets/{id}/history` shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -156,6 +158,40 @@ pub fn ticket_events(before: Option<&TicketSummary>, after: &TicketSummary) -> V
     events
 }
 
+/// What a change of the description (stored apart from the other fields) records and announces:
+/// its audit entry and an `Updated` event naming it. Nothing for the description a ticket is
+/// created with (the ticket's `Created` covers it) or for a rewrite that changes nothing.
+pub fn description_change(
+    ticket_id: &str,
+    before: Option<&TicketBody>,
+    after: &TicketBody,
+) -> (Vec<AuditEntry>, Vec<DomainEvent>) {
+    let Some(before) = before.filter(|before| before.description != after.description) else {
+        return (Vec::new(), Vec::new());
+    };
+    let entry = AuditEntry {
+        ticket_id: ticket_id.into(),
+        version: after.version,
+        field: "description".into(),
+        old: json!(before.description),
+        new: json!(after.description),
+        by: after.changed_by.clone(),
+        at: after.updated_at,
+    };
+    let event = DomainEvent {
+        detail_type: "SupportTicket.Updated".into(),
+        detail: json!({
+            "ticketId": ticket_id,
+            "client": after.client,
+            "version": after.version,
+            "by": after.changed_by,
+            "at": after.updated_at,
+            "fields": ["description"],
+        }),
+    };
+    (vec![entry], vec![event])
+}
+
 /// A new thread message. Internal notes are announced as such, without their text.
 pub fn message_event(ticket_id: &str, client: &str, message: &ThreadMessage) -> DomainEvent {
     DomainEvent {
@@ -205,6 +241,33 @@ pub fn attachment_events(
 mod tests {
     use super::*;
     use crate::testing::summary;
+
+    #[test]
+    fn a_description_change_is_one_entry_and_one_updated_event_and_creation_none() {
+        let ticket = summary(Status::Open);
+        let created = TicketBody::of(&ticket);
+        assert_eq!(
+            description_change(&ticket.id, None, &created),
+            (vec![], vec![])
+        );
+        assert_eq!(
+            description_change(&ticket.id, Some(&created), &created),
+            (vec![], vec![])
+        );
+        let at: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+        let mut edited = ticket.clone().revised("agent-1", at);
+        edited.description = "Now with steps to reproduce.".into();
+        let (entries, events) =
+            description_change(&ticket.id, Some(&created), &TicketBody::of(&edited));
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].field, "description");
+        assert_eq!(entries[0].old, json!(ticket.description));
+        assert_eq!(entries[0].new, json!("Now with steps to reproduce."));
+        assert_eq!((entries[0].version, entries[0].at), (edited.version, at));
+        assert_eq!(kinds(&events), ["SupportTicket.Updated"]);
+        assert_eq!(events[0].detail["fields"], json!(["description"]));
+        assert_eq!(events[0].detail["by"], json!("agent-1"));
+    }
 
     fn kinds(events: &[DomainEvent]) -> Vec<&str> {
         events.iter().map(|e| e.detail_type.as_str()).collect()

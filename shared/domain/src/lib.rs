@@ -24,7 +24,7 @@ pub use edit::{Guard, TicketEdit};
 pub use error::{DomainError, FieldError};
 pub use model::{
     is_valid_id, Attachment, AttachmentStatus, Category, MessageType, Priority, Status,
-    ThreadMessage, Ticket, TicketSummary, Timestamp, INITIAL_VERSION, THREAD_WINDOW,
+    ThreadMessage, Ticket, TicketBody, TicketSummary, Timestamp, INITIAL_VERSION, THREAD_WINDOW,
 };
 pub use store::StoreError;
 pub use thread::{NewMessage, PostedMessage};

@@ -216,6 +216,9 @@ pub struct TicketSummary {
     #[serde(rename = "_id")]
     pub id: String,
     pub title: String,
+    /// Stored apart from the fields lists show (docs/DATA_MODEL.md): empty in list summaries and
+    /// wherever only the listed fields were read, and then left out of the JSON.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
     pub status: Status,
     pub priority: Priority,
@@ -235,6 +238,30 @@ pub struct TicketSummary {
     pub changed_by: Option<String>,
     /// Bumped on every change; also sent as the `ETag`.
     pub version: u64,
+}
+
+/// A ticket's description with the stamp of the change that last wrote it: what the store keeps
+/// apart from the listed fields, and what the history learns a description change from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketBody {
+    pub description: String,
+    pub client: String,
+    pub version: u64,
+    pub changed_by: Option<String>,
+    pub updated_at: Timestamp,
+}
+
+impl TicketBody {
+    pub fn of(ticket: &TicketSummary) -> Self {
+        TicketBody {
+            description: ticket.description.clone(),
+            client: ticket.client.clone(),
+            version: ticket.version,
+            changed_by: ticket.changed_by.clone(),
+            updated_at: ticket.updated_at,
+        }
+    }
 }
 
 /// The whole ticket: its summary fields with the thread and attachments.

@@ -142,7 +142,7 @@ where
         let presigned = files
             .presign_upload(&object_key(id, &attachment.id), &attachment)
             .await?;
-        let edit = TicketEdit::touch(&ticket.summary, &caller.id, now);
+        let edit = TicketEdit::check(&ticket.summary);
         match store.add_attachment(&attachment, &edit).await {
             Ok(()) => return Ok((attachment, presigned)),
             // Closed or deleted meanwhile: the next read says which.
@@ -251,7 +251,7 @@ where
     if attachment.status != AttachmentStatus::External {
         files.delete(&object_key(ticket_id, attachment_id)).await?;
     }
-    let edit = TicketEdit::touch(&ticket, &caller.id, Timestamp::now());
+    let edit = TicketEdit::check(&ticket);
     match store.remove_attachment(attachment_id, &edit).await {
         Ok(()) => Ok(()),
         Err(StoreError::VersionConflict) => Err(DomainError::NotFound),

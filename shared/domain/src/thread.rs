@@ -1,6 +1,8 @@
 //! Writing in a ticket's thread, and what a message does to the ticket (docs/DESIGN.md, Workflow):
 //! a client message on a `pending` or `resolved` ticket reopens it; the first public agent
-//! message sets `firstResponseAt`; every message bumps `updatedAt` and `version`.
+//! message sets `firstResponseAt`. Those are the only changes a message makes to the ticket (its
+//! version and `updatedAt` move with them); any other message is stored beside an unchanged
+//! ticket, so it writes no list index (docs/COST.md).
 
 use serde::Deserialize;
 
@@ -24,8 +26,10 @@ pub struct NewMessage {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostedMessage {
     pub message: ThreadMessage,
-    /// The ticket's next version; for a client's message it holds only while the ticket keeps
-    /// the status the message was written against (its effect depends on it).
+    /// What the message does to its ticket: a check when nothing changes, the next version when
+    /// it reopens the ticket or is its first response; for a client's message it holds only
+    /// while the ticket keeps the status the message was written against (its effect depends
+    /// on it).
     pub edit: TicketEdit,
 }
 
@@ -83,7 +87,7 @@ impl NewMessage {
             },
             internal,
         };
-        let mut edit = TicketEdit::touch(ticket, &caller.id, now);
+        let mut edit = TicketEdit::check(ticket);
         if from_client {
             edit = edit.guarded(Guard::Status(ticket.status));
             if matches!(ticket.status, Status::Pending | Status::Resolved) {
@@ -94,6 +98,7 @@ impl NewMessage {
             edit.after.first_response_at = Some(now);
             edit = edit.guarded(Guard::NoFirstResponse);
         }
+        let edit = edit.stamped(&caller.id, now);
         Ok(PostedMessage { message, edit })
     }
 }
@@ -135,7 +140,7 @@ mod tests {
         let open = say("hello")
             .post(&summary(Status::InProgress), &client(), now)
             .unwrap();
-        assert_eq!(open.edit.after.status, Status::InProgress);
+        assert!(open.edit.changes_nothing());
         assert_eq!(
             open.edit.guards,
             [Guard::Writable, Guard::Status(Status::InProgress)]
@@ -165,6 +170,7 @@ mod tests {
         answered.first_response_at = Some(now);
         let again = say("again").post(&answered, &agent(), now).unwrap();
         assert_eq!(again.edit.guards, [Guard::Writable]);
+        assert!(again.edit.changes_nothing());
     }
 
     #[test]

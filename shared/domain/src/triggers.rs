@@ -6,7 +6,9 @@ use chrono::Duration;
 use crate::access::{Caller, Role};
 use crate::create::{open_ticket, IdempotencyKey, NewTicket, Opened};
 use crate::error::DomainError;
-use crate::history::{attachment_events, audit_entries, message_event, ticket_events};
+use crate::history::{
+    attachment_events, audit_entries, description_change, message_event, ticket_events,
+};
 use crate::model::{new_id, MessageType, Status, ThreadMessage, Timestamp};
 use crate::store::{Change, EventPublisher, HistoryStore, StoreError, TicketCloser, TicketCreator};
 
@@ -33,6 +35,11 @@ where
             audit_entries(before.as_ref(), after),
             ticket_events(before.as_ref(), after),
         ),
+        Change::Description {
+            ticket_id,
+            before,
+            after,
+        } => description_change(ticket_id, before.as_ref(), after),
         Change::Message {
             ticket_id,
             client,

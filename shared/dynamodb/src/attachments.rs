@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use tickets_domain::store::{AttachmentReader, AttachmentWriter, UploadVerdict};
 use tickets_domain::{Attachment, AttachmentStatus, StoreError, TicketEdit, TicketSummary};
 
-use crate::edit::edit_update;
+use crate::edit::edit_write;
 use crate::error::{internal, store_error};
 use crate::items::{
     attachment_item, attachment_sk, from_item, key, string_attr, ticket_pk, SK, TICKET_SK, TTL,
@@ -50,9 +50,7 @@ impl AttachmentWriter for DynamoStore {
             .map_err(internal)?;
         let writes = vec![
             TransactWriteItem::builder().put(put).build(),
-            TransactWriteItem::builder()
-                .update(edit_update(&self.table, edit)?)
-                .build(),
+            edit_write(&self.table, edit)?,
         ];
         match self.transact(writes).await? {
             Transaction::Committed => Ok(()),
@@ -131,9 +129,7 @@ impl AttachmentWriter for DynamoStore {
             .map_err(internal)?;
         let writes = vec![
             TransactWriteItem::builder().delete(delete).build(),
-            TransactWriteItem::builder()
-                .update(edit_update(&self.table, edit)?)
-                .build(),
+            edit_write(&self.table, edit)?,
         ];
         match self.transact(writes).await? {
             Transaction::Committed => Ok(()),

@@ -1,19 +1,42 @@
-//! An in-place ticket edit (`TicketEdit`) as one `Update`: exactly what the domain worked out,
-//! nothing read from a clock. The attributes set and removed are the difference between the
-//! ticket items of the edit's base and `after` (so the index keys follow through `ticket_item`,
-//! the one place they are derived); the version is stepped, not compared; the guards become the
-//! condition.
+//! An in-place ticket edit (`TicketEdit`) as one write of a transaction: exactly what the domain
+//! worked out, nothing read from a clock. An edit that changes nothing is a `ConditionCheck`
+//! of its guards: the ticket item is not written, so no list index is either. Any other edit is
+//! an `Update`: the attributes set and removed are the difference between the ticket items of
+//! the edit's base and `after` (so the index keys follow through `ticket_item`, the one place
+//! they are derived); the version is stepped, not compared; the guards become the condition.
 
 use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_dynamodb::types::{AttributeValue, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 use tickets_domain::{Guard, Status, StoreError, TicketEdit};
 
 use crate::error::internal;
 use crate::items::{field, key, ticket_item, ticket_pk, BY_ALL, TICKET_SK};
 
-/// The update that applies `edit` to its ticket item in `table`.
-pub(crate) fn edit_update(table: &str, edit: &TicketEdit) -> Result<Update, StoreError> {
+/// The write that applies `edit` to its ticket item in `table`, in a transaction.
+pub(crate) fn edit_write(table: &str, edit: &TicketEdit) -> Result<TransactWriteItem, StoreError> {
+    if edit.changes_nothing() {
+        let mut expression = Expression::default();
+        for guard in &edit.guards {
+            expression.require(*guard);
+        }
+        let check = ConditionCheck::builder()
+            .table_name(table)
+            .set_key(Some(key(ticket_pk(edit.ticket_id()), TICKET_SK)))
+            .condition_expression(expression.conditions.join(" AND "))
+            .set_expression_attribute_names(Some(expression.names))
+            .set_expression_attribute_values(Some(expression.values))
+            .build()
+            .map_err(internal)?;
+        return Ok(TransactWriteItem::builder().condition_check(check).build());
+    }
+    Ok(TransactWriteItem::builder()
+        .update(edit_update(table, edit)?)
+        .build())
+}
+
+/// The update that applies a changing `edit` to its ticket item in `table`.
+fn edit_update(table: &str, edit: &TicketEdit) -> Result<Update, StoreError> {
     let before = ticket_item(&edit.base())?;
     // Sorted, so that one edit always reads as the same expression.
     let after: BTreeMap<String, AttributeValue> = ticket_item(&edit.after)?.into_iter().collect();
@@ -128,10 +151,10 @@ mod tests {
     fn a_reopen_sets_what_changed_and_drops_the_resolved_index_keys() {
         let before = resolved();
         let at: Timestamp = "2024-01-16T08:00:00Z".parse().unwrap();
-        let mut edit =
-            TicketEdit::touch(&before, "c1", at).guarded(Guard::Status(Status::Resolved));
+        let mut edit = TicketEdit::check(&before).guarded(Guard::Status(Status::Resolved));
         edit.after.status = Status::Open;
         edit.after.resolved_at = None;
+        let edit = edit.stamped("c1", at);
         let update = edit_update("t", &edit).unwrap();
         assert_eq!(
             update.update_expression(),
@@ -151,5 +174,19 @@ mod tests {
             values[":idxUpdated"],
             AttributeValue::S(format!("2024-01-16T08:00:00.000Z#{}", before.id))
         );
+    }
+
+    #[test]
+    fn an_edit_that_changes_nothing_only_checks_its_guards() {
+        let ticket = sample_ticket();
+        let edit = TicketEdit::check(&ticket).guarded(Guard::Status(Status::Open));
+        let write = edit_write("t", &edit).unwrap();
+        assert!(write.update().is_none());
+        let check = write.condition_check().unwrap();
+        assert_eq!(
+            check.condition_expression(),
+            "attribute_exists(#idxAll) AND #status <> :closed AND #status = :expected"
+        );
+        assert_eq!(check.key()["sk"], AttributeValue::S("TICKET".into()));
     }
 }

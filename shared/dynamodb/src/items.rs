@@ -3,14 +3,17 @@
 //! | item        | pk                              | sk                |
 //! |-------------|---------------------------------|-------------------|
 //! | ticket      | `TICKET#<id>`                   | `TICKET`          |
+//! | description | `TICKET#<id>`                   | `TICKET#BODY`     |
 //! | message     | `TICKET#<id>`                   | `TICKET#MSG#<messageId>` |
 //! | attachment  | `TICKET#<id>`                   | `ATT#<attachmentId>` |
 //! | counters    | `COUNTER#ALL#<shard>` or `COUNTER#CLIENT#<client>` | `COUNTER` |
 //! | idempotency | `IDEMPOTENCY#<caller>#<key>`    | `IDEMPOTENCY`     |
 //!
-//! Messages sort right after their ticket item (and attachments before it), so the first page
-//! of a thread comes with the ticket in one `Query`, and a ticket with its attachments and the
-//! first messages is one `Query` too.
+//! The description (up to 10 KB) is an item of its own, so that a change of the listed fields
+//! writes a ticket item of well under a kilobyte, in the table and in every list index. It sorts
+//! right after the ticket item and the messages right after it (attachments before it), so the
+//! first page of a thread comes with the ticket in one `Query`, and a ticket with its
+//! description, attachments and first messages is one `Query` too.
 //!
 //! Ticket items carry the list-index keys (`idx*`) while they are visible; a soft-deleted ticket
 //! drops them, so every list index is sparse and never returns deleted tickets.
@@ -19,7 +22,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
-use tickets_domain::{Attachment, Status, ThreadMessage, TicketSummary};
+use tickets_domain::{Attachment, Status, ThreadMessage, TicketBody, TicketSummary};
 
 use crate::error::internal;
 use tickets_domain::StoreError;
@@ -29,6 +32,7 @@ pub type Item = HashMap<String, AttributeValue>;
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
 pub const TICKET_SK: &str = "TICKET";
+pub const BODY_SK: &str = "TICKET#BODY";
 pub const MESSAGE_PREFIX: &str = "TICKET#MSG#";
 pub const ATTACHMENT_PREFIX: &str = "ATT#";
 pub const COUNTER_SK: &str = "COUNTER";
@@ -51,6 +55,7 @@ pub fn key(pk: String, sk: &str) -> Item {
 
 /// Attribute names of a ticket item (the ticket's own JSON names) that requests name.
 pub mod field {
+    pub const DESCRIPTION: &str = "description";
     pub const CLIENT: &str = "client";
     pub const ASSIGNED_TO: &str = "assignedTo";
     pub const STATUS: &str = "status";
@@ -61,44 +66,38 @@ pub mod field {
     pub const VERSION: &str = "version";
 }
 
-/// A list index: `<name>-by-created` and `<name>-by-updated`, partitioned on `key`, which
-/// holds the ticket's `field` (or a constant, for `ALL`).
+/// A list index family: `<name>-by-created` (and `<name>-by-updated` where `by_updated`),
+/// partitioned on `key`, which holds one field of the ticket (or a constant, for `ALL`).
+///
+/// Every index a ticket is in costs a write on every change of its listed fields, two in the
+/// `*-by-updated` ones (their key moves): so there are only the indexes the queues desks work
+/// from need (docs/COST.md). Category and priority are filters on one of them.
 #[derive(Clone, Copy, Debug)]
 pub struct ListIndex {
     pub name: &'static str,
     pub key: &'static str,
-    pub field: &'static str,
+    pub by_updated: bool,
 }
 
 pub const BY_ALL: ListIndex = ListIndex {
     name: "all",
     key: "idxAll",
-    field: "",
+    by_updated: true,
 };
 pub const BY_CLIENT: ListIndex = ListIndex {
     name: "client",
     key: "idxClient",
-    field: field::CLIENT,
+    by_updated: true,
 };
 pub const BY_ASSIGNEE: ListIndex = ListIndex {
     name: "assignee",
     key: "idxAssignee",
-    field: field::ASSIGNED_TO,
+    by_updated: false,
 };
 pub const BY_STATUS: ListIndex = ListIndex {
     name: "status",
     key: "idxStatus",
-    field: field::STATUS,
-};
-pub const BY_CATEGORY: ListIndex = ListIndex {
-    name: "category",
-    key: "idxCategory",
-    field: field::CATEGORY,
-};
-pub const BY_PRIORITY: ListIndex = ListIndex {
-    name: "priority",
-    key: "idxPriority",
-    field: field::PRIORITY,
+    by_updated: false,
 };
 
 /// The list indexes' sort keys: `<name>` in the index name, the attribute.
@@ -133,8 +132,6 @@ fn index_keys(ticket: &TicketSummary) -> Vec<(&'static str, String)> {
         (BY_ALL.key, ALL_TICKETS.to_owned()),
         (BY_CLIENT.key, ticket.client.clone()),
         (BY_STATUS.key, ticket.status.to_string()),
-        (BY_CATEGORY.key, ticket.category.to_string()),
-        (BY_PRIORITY.key, ticket.priority.to_string()),
         (SORT_CREATED.1, sort_value(&ticket.created_at, &ticket.id)),
         (SORT_UPDATED.1, sort_value(&ticket.updated_at, &ticket.id)),
     ];
@@ -157,16 +154,36 @@ struct TicketItem<'a> {
     summary: &'a TicketSummary,
 }
 
+/// The ticket item: every field but the description (see [`body_item`]), and the index keys.
 pub fn ticket_item(summary: &TicketSummary) -> Result<Item, StoreError> {
     let mut item = to_item(&TicketItem {
         pk: ticket_pk(&summary.id),
         sk: TICKET_SK,
         summary,
     })?;
+    item.remove(field::DESCRIPTION);
     for (name, value) in index_keys(summary) {
         item.insert(name.to_owned(), AttributeValue::S(value));
     }
     Ok(item)
+}
+
+#[derive(Serialize)]
+struct BodyItem {
+    pk: String,
+    sk: &'static str,
+    #[serde(flatten)]
+    body: TicketBody,
+}
+
+/// The description's item, stamped with the change that wrote it (the history reads a
+/// description change from it).
+pub fn body_item(summary: &TicketSummary) -> Result<Item, StoreError> {
+    to_item(&BodyItem {
+        pk: ticket_pk(&summary.id),
+        sk: BODY_SK,
+        body: TicketBody::of(summary),
+    })
 }
 
 #[derive(Serialize)]
@@ -288,7 +305,10 @@ mod tests {
             format!("2024-01-15T10:30:00.000Z#{}", ticket.id)
         );
         assert!(!item.contains_key("idxAssignee"));
-        let back: TicketSummary = from_item(item).unwrap();
+        assert!(!item.contains_key("description"));
+        let mut back: TicketSummary = from_item(item).unwrap();
+        let body: TicketBody = from_item(body_item(&ticket).unwrap()).unwrap();
+        back.description = body.description;
         assert_eq!(back, ticket);
     }
 

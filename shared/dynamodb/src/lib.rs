@@ -35,13 +35,13 @@ use aws_sdk_dynamodb::Client;
 use tickets_domain::store::{
     CreateOutcome, IdempotencyRecord, TicketCreator, TicketReader, TicketWriter,
 };
-use tickets_domain::{StoreError, Ticket, TicketSummary, Timestamp};
+use tickets_domain::{StoreError, Ticket, TicketBody, TicketSummary, Timestamp};
 use tickets_lambda::{SettingError, Settings};
 
 use crate::error::{internal, store_error};
 use crate::items::{
-    attachment_item, from_item, key, message_item, string_attr, ticket_item, ticket_pk, Item,
-    IDEMPOTENCY_SK, TICKET_SK, TTL,
+    attachment_item, body_item, from_item, key, message_item, string_attr, ticket_item, ticket_pk,
+    Item, BODY_SK, IDEMPOTENCY_SK, SK, TICKET_SK, TTL,
 };
 
 /// Transactions that collide with another one on the same item are retried this many times.
@@ -166,17 +166,25 @@ impl TicketReader for DynamoStore {
         self.read_ticket(id).await
     }
 
+    /// The ticket item and its description's item, which sorts right after it: one `Query`.
     async fn get_summary(&self, id: &str) -> Result<Option<TicketSummary>, StoreError> {
         let output = self
             .client
-            .get_item()
+            .query()
             .table_name(&self.table)
-            .set_key(Some(key(ticket_pk(id), TICKET_SK)))
+            .key_condition_expression("pk = :pk AND sk BETWEEN :ticket AND :body")
+            .expression_attribute_values(":pk", AttributeValue::S(ticket_pk(id)))
+            .expression_attribute_values(":ticket", AttributeValue::S(TICKET_SK.into()))
+            .expression_attribute_values(":body", AttributeValue::S(BODY_SK.into()))
             .consistent_read(true)
             .send()
             .await
             .map_err(store_error)?;
-        output.item.map(from_item).transpose()
+        let mut ticket = TicketParts::default();
+        for item in output.items.unwrap_or_default() {
+            ticket.add(item)?;
+        }
+        Ok(ticket.summary())
     }
 }
 
@@ -187,9 +195,14 @@ impl TicketCreator for DynamoStore {
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<CreateOutcome, StoreError> {
         let id = &ticket.id;
-        let mut writes = vec![TransactWriteItem::builder()
-            .put(self.put(ticket_item(ticket)?, "attribute_not_exists(pk)")?)
-            .build()];
+        let mut writes = vec![
+            TransactWriteItem::builder()
+                .put(self.put(ticket_item(ticket)?, "attribute_not_exists(pk)")?)
+                .build(),
+            TransactWriteItem::builder()
+                .put(self.put(body_item(ticket)?, "attribute_not_exists(pk)")?)
+                .build(),
+        ];
         for message in &ticket.threads {
             writes.push(
                 TransactWriteItem::builder()
@@ -263,7 +276,11 @@ impl TicketWriter for DynamoStore {
         let item = ticket_item(after)?;
         let expected = AttributeValue::N(before.version.to_string());
         let counters = self.counter_updates(Some(before), after)?;
-        if counters.is_empty() {
+        // Summaries read from a list index carry no description: theirs stays as stored.
+        let body = (!after.description.is_empty() && after.description != before.description)
+            .then(|| body_item(after))
+            .transpose()?;
+        if counters.is_empty() && body.is_none() {
             // Nothing but the ticket item changes: a plain conditional put is enough.
             let result = self
                 .client
@@ -294,6 +311,13 @@ impl TicketWriter for DynamoStore {
             .build()
             .map_err(internal)?;
         let mut writes = vec![TransactWriteItem::builder().put(put).build()];
+        if let Some(body) = body {
+            writes.push(
+                TransactWriteItem::builder()
+                    .put(self.put(body, "attribute_exists(pk)")?)
+                    .build(),
+            );
+        }
         writes.extend(counters);
         match self.transact(writes).await? {
             Transaction::Committed => Ok(()),
@@ -302,11 +326,50 @@ impl TicketWriter for DynamoStore {
     }
 }
 
+/// A ticket read as its two items: the listed fields and the description.
+#[derive(Default)]
+pub(crate) struct TicketParts {
+    ticket: Option<TicketSummary>,
+    body: Option<TicketBody>,
+}
+
+impl TicketParts {
+    /// A ticket already read whole.
+    pub(crate) fn of(ticket: Option<TicketSummary>) -> Self {
+        TicketParts { ticket, body: None }
+    }
+
+    /// Takes the item if it is one of the two; `false` for any other item of the partition.
+    pub(crate) fn add(&mut self, item: Item) -> Result<bool, StoreError> {
+        match string_attr(&item, SK).as_deref() {
+            Some(TICKET_SK) => self.ticket = Some(from_item(item)?),
+            Some(BODY_SK) => self.body = Some(from_item(item)?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    pub(crate) fn summary(self) -> Option<TicketSummary> {
+        let mut ticket = self.ticket?;
+        if let Some(body) = self.body {
+            ticket.description = body.description;
+        }
+        Some(ticket)
+    }
+}
+
 impl DynamoStore {
     /// After a failed condition: `Ok` when the stored ticket already is `after` (an attempt
     /// whose answer was lost committed it), `VersionConflict` otherwise.
     pub(crate) async fn unless_already(&self, after: &TicketSummary) -> Result<(), StoreError> {
-        if self.get_summary(&after.id).await?.as_ref() == Some(after) {
+        let stored = self.get_summary(&after.id).await?.map(|mut stored| {
+            if after.description.is_empty() {
+                // `after` came from a list index, without the description.
+                stored.description.clear();
+            }
+            stored
+        });
+        if stored.as_ref() == Some(after) {
             Ok(())
         } else {
             Err(StoreError::VersionConflict)

@@ -1,7 +1,8 @@
 //! Lists: every list is one `Query` on a sparse index, never a `Scan`.
 //!
-//! The index is chosen from the scope and the most selective filter; any further filter is a
-//! `FilterExpression`. A page query evaluates at most `limit + 1` items, so the items read per
+//! The index is chosen from the scope and the most selective filter that has an index in the
+//! requested order (client, assignee, status; see `items::ListIndex`); any further filter, and
+//! category and priority always, is a `FilterExpression`. A page query evaluates at most `limit + 1` items, so the items read per
 //! page stay bounded whatever the table size. With combined filters a page may therefore hold
 //! fewer than `limit` tickets; `nextCursor` continues where it stopped.
 
@@ -18,7 +19,7 @@ use crate::cursor;
 use crate::error::store_error;
 use crate::items::{
     field, from_item, string_attr, ticket_pk, Item, ListIndex, ALL_TICKETS, BY_ALL, BY_ASSIGNEE,
-    BY_CATEGORY, BY_CLIENT, BY_PRIORITY, BY_STATUS, PK, SK, SORT_CREATED, SORT_UPDATED, TICKET_SK,
+    BY_CLIENT, BY_STATUS, PK, SK, SORT_CREATED, SORT_UPDATED, TICKET_SK,
 };
 use crate::DynamoStore;
 
@@ -38,39 +39,61 @@ struct Plan {
 impl Plan {
     fn new(query: &ListQuery) -> Self {
         let filter = &query.filter;
-        // Candidates in order of preference; the first one present picks the index.
-        let mut dimensions: Vec<(ListIndex, Option<String>)> = vec![
+        let (sort_name, sort_attr) = match query.sort.field {
+            SortField::CreatedAt => SORT_CREATED,
+            SortField::UpdatedAt => SORT_UPDATED,
+        };
+        let has_sort =
+            |index: &ListIndex| query.sort.field == SortField::CreatedAt || index.by_updated;
+        // Candidates in order of preference; the first one present with an index in the
+        // requested order picks the index. The rest, and category and priority, are filters.
+        let mut dimensions: Vec<(Option<ListIndex>, &'static str, Option<String>)> = vec![
             (
-                BY_CLIENT,
+                Some(BY_CLIENT),
+                field::CLIENT,
                 match &query.scope {
                     Scope::Client(client) => Some(client.clone()),
                     Scope::All => None,
                 },
             ),
-            (BY_ASSIGNEE, filter.assigned_to.clone()),
-            (BY_STATUS, filter.status.map(|s| s.to_string())),
-            (BY_CATEGORY, filter.category.map(|c| c.to_string())),
-            (BY_PRIORITY, filter.priority.map(|p| p.to_string())),
+            (
+                Some(BY_ASSIGNEE),
+                field::ASSIGNED_TO,
+                filter.assigned_to.clone(),
+            ),
+            (
+                Some(BY_STATUS),
+                field::STATUS,
+                filter.status.map(|s| s.to_string()),
+            ),
+            (
+                None,
+                field::CATEGORY,
+                filter.category.map(|c| c.to_string()),
+            ),
+            (
+                None,
+                field::PRIORITY,
+                filter.priority.map(|p| p.to_string()),
+            ),
         ];
-        let chosen = dimensions.iter().position(|(_, value)| value.is_some());
+        let chosen = dimensions
+            .iter()
+            .position(|(index, _, value)| value.is_some() && index.as_ref().is_some_and(has_sort));
         let (index, partition) = match chosen {
             Some(position) => {
-                let (index, value) = dimensions.remove(position);
-                (index, value.unwrap_or_default())
+                let (index, _, value) = dimensions.remove(position);
+                (index.unwrap_or(BY_ALL), value.unwrap_or_default())
             }
             None => (BY_ALL, ALL_TICKETS.to_string()),
         };
         let mut filters: Vec<(&'static str, &'static str, String)> = dimensions
             .into_iter()
-            .filter_map(|(index, value)| value.map(|v| (index.field, "=", v)))
+            .filter_map(|(_, field, value)| value.map(|v| (field, "=", v)))
             .collect();
         if let Some(tag) = &filter.tag {
             filters.push((field::TAGS, "contains", tag.clone()));
         }
-        let (sort_name, sort_attr) = match query.sort.field {
-            SortField::CreatedAt => SORT_CREATED,
-            SortField::UpdatedAt => SORT_UPDATED,
-        };
         Plan {
             index: format!("{}-by-{sort_name}", index.name),
             partition_attr: index.key,

@@ -5,7 +5,8 @@ use tickets_domain::{StoreError, ThreadMessage};
 
 use crate::error::internal;
 use crate::items::{
-    from_item, string_attr, Item, ATTACHMENT_PREFIX, MESSAGE_PREFIX, SK, TICKET_CLIENT, TICKET_SK,
+    from_item, string_attr, Item, ATTACHMENT_PREFIX, BODY_SK, MESSAGE_PREFIX, SK, TICKET_CLIENT,
+    TICKET_SK,
 };
 
 /// Reads one stream record's images back into a domain change. `Ok(None)` for items that are
@@ -30,6 +31,16 @@ pub fn change_from_stream(
             return Ok(None);
         };
         return Ok(Some(Change::Ticket {
+            before: old.map(from_item).transpose()?,
+            after: from_item(after)?,
+        }));
+    }
+    if sk == BODY_SK {
+        let Some(after) = new else {
+            return Ok(None);
+        };
+        return Ok(Some(Change::Description {
+            ticket_id: ticket_id_of(&after)?,
             before: old.map(from_item).transpose()?,
             after: from_item(after)?,
         }));

@@ -4,17 +4,17 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use tickets_domain::store::{MessagePage, PageQuery, ThreadReader, ThreadWriter, TicketReader};
 use tickets_domain::{
-    is_valid_id, PostedMessage, StoreError, ThreadMessage, Ticket, TicketSummary, THREAD_WINDOW,
+    is_valid_id, PostedMessage, StoreError, ThreadMessage, Ticket, THREAD_WINDOW,
 };
 
 use crate::cursor;
-use crate::edit::edit_update;
+use crate::edit::edit_write;
 use crate::error::{internal, store_error};
 use crate::items::{
     from_item, key, message_item, message_sk, string_attr, ticket_pk, Item, ATTACHMENT_PREFIX,
     MESSAGE_PREFIX, SK, TICKET_SK,
 };
-use crate::{DynamoStore, Transaction};
+use crate::{DynamoStore, TicketParts, Transaction};
 
 /// Attachments sort before the ticket item, so a ticket read budgets for as many as a ticket
 /// may hold.
@@ -31,7 +31,7 @@ fn message_after(cursor: &str) -> Result<String, StoreError> {
 /// The items of one partition, sorted by kind.
 #[derive(Default)]
 struct Partition {
-    ticket: Option<TicketSummary>,
+    ticket: TicketParts,
     messages: Vec<ThreadMessage>,
     attachments: Vec<tickets_domain::Attachment>,
 }
@@ -39,12 +39,12 @@ struct Partition {
 impl Partition {
     fn add(&mut self, item: Item) -> Result<(), StoreError> {
         let sk = string_attr(&item, SK).unwrap_or_default();
-        if sk == TICKET_SK {
-            self.ticket = Some(from_item(item)?);
-        } else if sk.starts_with(MESSAGE_PREFIX) {
+        if sk.starts_with(MESSAGE_PREFIX) {
             self.messages.push(from_item(item)?);
         } else if sk.starts_with(ATTACHMENT_PREFIX) {
             self.attachments.push(from_item(item)?);
+        } else {
+            self.ticket.add(item)?;
         }
         Ok(())
     }
@@ -60,10 +60,11 @@ impl Partition {
 }
 
 impl DynamoStore {
-    /// The ticket, its attachments and the first `THREAD_WINDOW` messages: one `Query` from
-    /// the start of the partition, more only when items are large (1 MB per response).
+    /// The ticket, its description, its attachments and the first `THREAD_WINDOW` messages:
+    /// one `Query` from the start of the partition, more only when items are large (1 MB per
+    /// response).
     pub(crate) async fn read_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
-        let mut budget = ATTACHMENTS_BUDGET + 1 + THREAD_WINDOW as i32 + 1;
+        let mut budget = ATTACHMENTS_BUDGET + 2 + THREAD_WINDOW as i32 + 1;
         let mut partition = Partition::default();
         let mut start = None;
         loop {
@@ -94,7 +95,7 @@ impl DynamoStore {
         if more_unread {
             next_cursor = partition.messages.last().map(|m| cursor_for(&m.id));
         }
-        Ok(partition.ticket.map(|summary| Ticket {
+        Ok(partition.ticket.summary().map(|summary| Ticket {
             summary,
             threads_truncated: next_cursor.is_some(),
             threads_next_cursor: next_cursor,
@@ -105,8 +106,8 @@ impl DynamoStore {
 }
 
 impl ThreadReader for DynamoStore {
-    /// The first page starts at the ticket item (its messages sort right after it), so it
-    /// brings the ticket along in one request. A later page starts after the cursor's message
+    /// The first page starts at the ticket item (its description and messages sort right after
+    /// it), so it brings the ticket along in one request. A later page starts after the cursor's message
     /// and reads the ticket item beside it (two requests, sent together): access is decided on
     /// the ticket as it is now, never on what a cursor remembers.
     async fn list_messages(
@@ -126,11 +127,11 @@ impl ThreadReader for DynamoStore {
             None => {
                 let output = request
                     .expression_attribute_values(":prefix", AttributeValue::S(TICKET_SK.into()))
-                    .limit(query.limit as i32 + 2)
+                    .limit(query.limit as i32 + 3)
                     .send()
                     .await
                     .map_err(store_error)?;
-                (output, None)
+                (output, TicketParts::default())
             }
             Some(cursor) => {
                 let after = message_after(cursor)?;
@@ -147,7 +148,7 @@ impl ThreadReader for DynamoStore {
                     tokio::try_join!(async { page.await.map_err(store_error) }, async {
                         self.get_summary(ticket_id).await
                     })?;
-                (output, ticket)
+                (output, TicketParts::of(ticket))
             }
         };
         let mut partition = Partition {
@@ -159,7 +160,7 @@ impl ThreadReader for DynamoStore {
         }
         let next_cursor = partition.window(limit);
         Ok(MessagePage {
-            ticket: partition.ticket,
+            ticket: partition.ticket.summary(),
             messages: partition.messages,
             next_cursor,
         })
@@ -177,9 +178,7 @@ impl ThreadWriter for DynamoStore {
             .map_err(internal)?;
         let mut writes = vec![
             TransactWriteItem::builder().put(put).build(),
-            TransactWriteItem::builder()
-                .update(edit_update(&self.table, edit)?)
-                .build(),
+            edit_write(&self.table, edit)?,
         ];
         writes.extend(self.counter_updates(Some(&edit.before), &edit.after)?);
         match self.transact(writes).await? {

@@ -75,9 +75,16 @@ async fn no_fault_leaves_a_half_written_ticket() {
             "{id} lost its first message"
         );
         assert_eq!(
-            ticket.version as usize,
-            ticket.threads.len(),
-            "{id}: one version per message"
+            ticket.description, "First message",
+            "{id} lost its description"
+        );
+        // The only change a message makes here: an agent's first answer.
+        let answered = ticket.threads.iter().any(|m| m.author == agent.id);
+        assert_eq!(ticket.first_response_at.is_some(), answered, "{id}");
+        assert_eq!(
+            ticket.version,
+            1 + u64::from(answered),
+            "{id}: one version per change"
         );
         messages_stored += ticket.threads.len() - 1;
     }

@@ -93,8 +93,8 @@ async fn a_message_and_its_workflow_effects_are_written_together() {
     .unwrap();
     let after_note = store.get_summary(&ticket.id).await.unwrap().unwrap();
     assert_eq!(
-        (after_note.version, after_note.first_response_at),
-        (2, None)
+        after_note, ticket.summary,
+        "an internal note changes nothing of the ticket"
     );
 
     let reply = post_message(&store, &ticket.id, &agent, say("We are looking"))
@@ -144,7 +144,7 @@ async fn a_failed_transaction_leaves_neither_the_message_nor_the_ticket_change()
 }
 
 #[tokio::test]
-async fn fifty_concurrent_messages_are_all_stored_and_bump_the_version_fifty_times() {
+async fn fifty_concurrent_messages_are_all_stored_and_their_effects_happen_once() {
     let (store, _) = fresh_store().await;
     let ticket = seed_ticket(&store, "client-1", "Busy").await;
     let resolved = set_status(&store, &ticket, Status::Resolved).await;
@@ -170,7 +170,9 @@ async fn fifty_concurrent_messages_are_all_stored_and_bump_the_version_fifty_tim
     assert_eq!(stored.len(), 51, "the first message and all 50");
     assert!(ids.iter().all(|id| stored.contains(id)));
     let after = store.get_summary(&ticket.id).await.unwrap().unwrap();
-    assert_eq!(after.version, resolved.version + 50);
+    assert_eq!(resolved.first_response_at, None);
+    // One reopen and one first response, whatever the order: the other 48 change nothing.
+    assert_eq!(after.version, resolved.version + 2);
     assert_eq!(
         (after.status, after.resolved_at),
         (Status::Open, None),

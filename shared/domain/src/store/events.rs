@@ -4,7 +4,7 @@ use std::future::Future;
 
 use crate::error::StoreError;
 use crate::history::DomainEvent;
-use crate::model::{Attachment, ThreadMessage, TicketSummary};
+use crate::model::{Attachment, ThreadMessage, TicketBody, TicketSummary};
 
 /// Where domain events go (EventBridge). `Err` unless every event was accepted: failed entries
 /// are retried, never dropped silently.
@@ -23,6 +23,12 @@ pub enum Change {
     Ticket {
         before: Option<TicketSummary>,
         after: TicketSummary,
+    },
+    /// The description, stored apart from the ticket's other fields.
+    Description {
+        ticket_id: String,
+        before: Option<TicketBody>,
+        after: TicketBody,
     },
     Message {
         ticket_id: String,
