@@ -50,7 +50,7 @@ impl AttachmentWriter for DynamoStore {
             .map_err(internal)?;
         let writes = vec![
             TransactWriteItem::builder().put(put).build(),
-            edit_write(&self.table, edit)?,
+            edit_write(&self.table, &self.layout, edit)?,
         ];
         match self.transact(writes).await? {
             Transaction::Committed => Ok(()),
@@ -129,7 +129,7 @@ impl AttachmentWriter for DynamoStore {
             .map_err(internal)?;
         let writes = vec![
             TransactWriteItem::builder().delete(delete).build(),
-            edit_write(&self.table, edit)?,
+            edit_write(&self.table, &self.layout, edit)?,
         ];
         match self.transact(writes).await? {
             Transaction::Committed => Ok(()),

@@ -11,10 +11,14 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem,
 use tickets_domain::{Guard, Status, StoreError, TicketEdit};
 
 use crate::error::internal;
-use crate::items::{field, key, ticket_item, ticket_pk, BY_ALL, TICKET_SK};
+use crate::items::{field, key, ticket_pk, Layout, BY_ALL, TICKET_SK};
 
 /// The write that applies `edit` to its ticket item in `table`, in a transaction.
-pub(crate) fn edit_write(table: &str, edit: &TicketEdit) -> Result<TransactWriteItem, StoreError> {
+pub(crate) fn edit_write(
+    table: &str,
+    layout: &Layout,
+    edit: &TicketEdit,
+) -> Result<TransactWriteItem, StoreError> {
     if edit.changes_nothing() {
         let mut expression = Expression::default();
         for guard in &edit.guards {
@@ -31,15 +35,16 @@ pub(crate) fn edit_write(table: &str, edit: &TicketEdit) -> Result<TransactWrite
         return Ok(TransactWriteItem::builder().condition_check(check).build());
     }
     Ok(TransactWriteItem::builder()
-        .update(edit_update(table, edit)?)
+        .update(edit_update(table, layout, edit)?)
         .build())
 }
 
 /// The update that applies a changing `edit` to its ticket item in `table`.
-fn edit_update(table: &str, edit: &TicketEdit) -> Result<Update, StoreError> {
-    let before = ticket_item(&edit.base())?;
+fn edit_update(table: &str, layout: &Layout, edit: &TicketEdit) -> Result<Update, StoreError> {
+    let before = layout.ticket_item(&edit.base())?;
     // Sorted, so that one edit always reads as the same expression.
-    let after: BTreeMap<String, AttributeValue> = ticket_item(&edit.after)?.into_iter().collect();
+    let after: BTreeMap<String, AttributeValue> =
+        layout.ticket_item(&edit.after)?.into_iter().collect();
     let mut expression = Expression::default();
 
     expression.sets.push("#version = #version + :step".into());
@@ -155,7 +160,7 @@ mod tests {
         edit.after.status = Status::Open;
         edit.after.resolved_at = None;
         let edit = edit.stamped("c1", at);
-        let update = edit_update("t", &edit).unwrap();
+        let update = edit_update("t", &Layout::default(), &edit).unwrap();
         assert_eq!(
             update.update_expression(),
             "SET #version = #version + :step, #changedBy = :changedBy, \
@@ -180,7 +185,7 @@ mod tests {
     fn an_edit_that_changes_nothing_only_checks_its_guards() {
         let ticket = sample_ticket();
         let edit = TicketEdit::check(&ticket).guarded(Guard::Status(Status::Open));
-        let write = edit_write("t", &edit).unwrap();
+        let write = edit_write("t", &Layout::default(), &edit).unwrap();
         assert!(write.update().is_none());
         let check = write.condition_check().unwrap();
         assert_eq!(

@@ -77,27 +77,33 @@ pub struct ListIndex {
     pub name: &'static str,
     pub key: &'static str,
     pub by_updated: bool,
+    /// Spread over the deployment's list shards (see [`Layout`]): the keys with few values.
+    pub sharded: bool,
 }
 
 pub const BY_ALL: ListIndex = ListIndex {
     name: "all",
     key: "idxAll",
     by_updated: true,
+    sharded: true,
 };
 pub const BY_CLIENT: ListIndex = ListIndex {
     name: "client",
     key: "idxClient",
     by_updated: true,
+    sharded: false,
 };
 pub const BY_ASSIGNEE: ListIndex = ListIndex {
     name: "assignee",
     key: "idxAssignee",
     by_updated: false,
+    sharded: false,
 };
 pub const BY_STATUS: ListIndex = ListIndex {
     name: "status",
     key: "idxStatus",
     by_updated: false,
+    sharded: true,
 };
 
 /// The list indexes' sort keys: `<name>` in the index name, the attribute.
@@ -109,8 +115,15 @@ pub const RESOLVED_INDEX: &str = "resolved-by-time";
 pub const IDX_RESOLVED: &str = "idxResolved";
 pub const IDX_RESOLVED_AT: &str = "idxResolvedAt";
 
-/// The value resolved tickets have in `idxResolved`.
+/// The value resolved tickets have in `idxResolved` (sharded like the busiest list keys: every
+/// resolve and close writes it).
 pub const RESOLVED_TICKETS: &str = "RESOLVED";
+pub const BY_RESOLVED: ListIndex = ListIndex {
+    name: "resolved",
+    key: IDX_RESOLVED,
+    by_updated: false,
+    sharded: true,
+};
 
 /// The value every visible ticket has in `idxAll`.
 pub const ALL_TICKETS: &str = "TICKET";
@@ -120,30 +133,108 @@ pub fn sort_value(timestamp: &tickets_domain::Timestamp, id: &str) -> String {
     format!("{timestamp}#{id}")
 }
 
-/// The index keys a ticket item carries: every list index's while the ticket is visible (none
-/// once it is soft-deleted, so every index is sparse), the resolved index's while it is
-/// resolved. The one place they are derived from the ticket; every write of a ticket item,
-/// whole or in place, goes through it.
-fn index_keys(ticket: &TicketSummary) -> Vec<(&'static str, String)> {
-    if ticket.is_deleted() {
-        return Vec::new();
+/// How one deployment lays its tickets out in the list indexes: how many shards the busiest
+/// partition keys (`idxAll`, `idxStatus`, `idxResolved`) are spread over (`LIST_SHARDS`, docs/COST.md, "How
+/// far one deployment scales"). One shard, the default, is the plain layout: one `Query` per
+/// list page. With `n`, a ticket's keys carry its shard (`TICKET#3`, shard 0 unsuffixed, so a
+/// desk that raises the count finds every ticket stored before), and a list page queries the
+/// `n` partitions and merges them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    list_shards: u32,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Layout { list_shards: 1 }
     }
-    let mut keys = vec![
-        (BY_ALL.key, ALL_TICKETS.to_owned()),
-        (BY_CLIENT.key, ticket.client.clone()),
-        (BY_STATUS.key, ticket.status.to_string()),
-        (SORT_CREATED.1, sort_value(&ticket.created_at, &ticket.id)),
-        (SORT_UPDATED.1, sort_value(&ticket.updated_at, &ticket.id)),
-    ];
-    if let Some(assignee) = &ticket.assigned_to {
-        keys.push((BY_ASSIGNEE.key, assignee.clone()));
+}
+
+impl Layout {
+    /// The most shards a list may query for one page.
+    pub const MAX_LIST_SHARDS: u32 = 32;
+
+    /// A layout of `list_shards` shards, 1 to [`Self::MAX_LIST_SHARDS`].
+    pub fn new(list_shards: u32) -> Option<Self> {
+        (1..=Self::MAX_LIST_SHARDS)
+            .contains(&list_shards)
+            .then_some(Layout { list_shards })
     }
-    if ticket.status == Status::Resolved {
-        let resolved_at = ticket.resolved_at.unwrap_or(ticket.updated_at);
-        keys.push((IDX_RESOLVED, RESOLVED_TICKETS.to_owned()));
-        keys.push((IDX_RESOLVED_AT, sort_value(&resolved_at, &ticket.id)));
+
+    pub fn list_shards(&self) -> u32 {
+        self.list_shards
     }
-    keys
+
+    /// The ticket item: every field but the description (see [`body_item`]), and the index
+    /// keys. Every write of a ticket item, whole or in place, goes through it.
+    pub fn ticket_item(&self, summary: &TicketSummary) -> Result<Item, StoreError> {
+        let mut item = to_item(&TicketItem {
+            pk: ticket_pk(&summary.id),
+            sk: TICKET_SK,
+            summary,
+        })?;
+        item.remove(field::DESCRIPTION);
+        for (name, value) in self.index_keys(summary) {
+            item.insert(name.to_owned(), AttributeValue::S(value));
+        }
+        Ok(item)
+    }
+
+    /// The index keys a ticket item carries: every list index's while the ticket is visible
+    /// (none once it is soft-deleted, so every index is sparse), the resolved index's while it
+    /// is resolved. The one place they are derived from the ticket.
+    fn index_keys(&self, ticket: &TicketSummary) -> Vec<(&'static str, String)> {
+        if ticket.is_deleted() {
+            return Vec::new();
+        }
+        let shard = self.shard_of(&ticket.id);
+        let mut keys = vec![
+            (BY_ALL.key, self.partition(&BY_ALL, ALL_TICKETS, shard)),
+            (BY_CLIENT.key, ticket.client.clone()),
+            (
+                BY_STATUS.key,
+                self.partition(&BY_STATUS, &ticket.status.to_string(), shard),
+            ),
+            (SORT_CREATED.1, sort_value(&ticket.created_at, &ticket.id)),
+            (SORT_UPDATED.1, sort_value(&ticket.updated_at, &ticket.id)),
+        ];
+        if let Some(assignee) = &ticket.assigned_to {
+            keys.push((BY_ASSIGNEE.key, assignee.clone()));
+        }
+        if ticket.status == Status::Resolved {
+            let resolved_at = ticket.resolved_at.unwrap_or(ticket.updated_at);
+            keys.push((
+                IDX_RESOLVED,
+                self.partition(&BY_RESOLVED, RESOLVED_TICKETS, shard),
+            ));
+            keys.push((IDX_RESOLVED_AT, sort_value(&resolved_at, &ticket.id)));
+        }
+        keys
+    }
+
+    /// Every partition of `index` that holds tickets with this value, in shard order.
+    pub(crate) fn partitions(&self, index: &ListIndex, value: &str) -> Vec<String> {
+        let shards = if index.sharded { self.list_shards } else { 1 };
+        (0..shards)
+            .map(|shard| self.partition(index, value, shard))
+            .collect()
+    }
+
+    fn partition(&self, index: &ListIndex, value: &str, shard: u32) -> String {
+        if index.sharded && shard > 0 {
+            format!("{value}#{shard}")
+        } else {
+            value.to_owned()
+        }
+    }
+
+    /// A ticket's shard: fixed for its life (FNV-1a of its id).
+    fn shard_of(&self, id: &str) -> u32 {
+        let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+        (hash % u64::from(self.list_shards)) as u32
+    }
 }
 
 #[derive(Serialize)]
@@ -152,20 +243,6 @@ struct TicketItem<'a> {
     sk: &'static str,
     #[serde(flatten)]
     summary: &'a TicketSummary,
-}
-
-/// The ticket item: every field but the description (see [`body_item`]), and the index keys.
-pub fn ticket_item(summary: &TicketSummary) -> Result<Item, StoreError> {
-    let mut item = to_item(&TicketItem {
-        pk: ticket_pk(&summary.id),
-        sk: TICKET_SK,
-        summary,
-    })?;
-    item.remove(field::DESCRIPTION);
-    for (name, value) in index_keys(summary) {
-        item.insert(name.to_owned(), AttributeValue::S(value));
-    }
-    Ok(item)
 }
 
 #[derive(Serialize)]
@@ -294,7 +371,7 @@ mod tests {
     #[test]
     fn a_visible_ticket_carries_its_index_keys_and_round_trips() {
         let ticket = summary();
-        let item = ticket_item(&ticket).unwrap();
+        let item = Layout::default().ticket_item(&ticket).unwrap();
         assert_eq!(
             string_attr(&item, "pk").unwrap(),
             format!("TICKET#{}", ticket.id)
@@ -316,7 +393,7 @@ mod tests {
     fn a_deleted_ticket_has_no_index_keys() {
         let mut ticket = summary();
         ticket.deleted_at = Some(ticket.created_at);
-        let item = ticket_item(&ticket).unwrap();
+        let item = Layout::default().ticket_item(&ticket).unwrap();
         assert!(item.keys().all(|name| !name.starts_with("idx")));
     }
 }

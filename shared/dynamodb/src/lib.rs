@@ -22,7 +22,7 @@ pub use stream::change_from_stream;
 /// `hotspots`): what a ticket item carries, and which counter items a change updates.
 pub mod layout {
     pub use crate::counters::counter_pk;
-    pub use crate::items::{ticket_item, Item};
+    pub use crate::items::{Item, Layout};
 }
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -40,8 +40,8 @@ use tickets_lambda::{SettingError, Settings};
 
 use crate::error::{internal, store_error};
 use crate::items::{
-    attachment_item, body_item, from_item, key, message_item, string_attr, ticket_item, ticket_pk,
-    Item, BODY_SK, IDEMPOTENCY_SK, SK, TICKET_SK, TTL,
+    attachment_item, body_item, from_item, key, message_item, string_attr, ticket_pk, Item, Layout,
+    BODY_SK, IDEMPOTENCY_SK, SK, TICKET_SK, TTL,
 };
 
 /// Transactions that collide with another one on the same item are retried this many times.
@@ -52,24 +52,36 @@ const CONFLICT_RETRIES: u32 = 5;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    layout: Layout,
 }
 
 impl DynamoStore {
+    /// A store of the plain layout (one list shard).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
+            layout: Layout::default(),
         }
     }
 
+    pub fn with_layout(self, layout: Layout) -> Self {
+        Self { layout, ..self }
+    }
+
     /// The client from the function's shared AWS configuration (region, credentials,
-    /// timeouts and retries; see [`tickets_lambda::aws_config`]), the table from `TABLE_NAME`.
+    /// timeouts and retries; see [`tickets_lambda::aws_config`]), the table from `TABLE_NAME`,
+    /// the list shards from `LIST_SHARDS` (default 1; every function of a deployment has the
+    /// same).
     pub fn from_config(
         config: &aws_config::SdkConfig,
         settings: &Settings,
     ) -> Result<Self, SettingError> {
         let table = settings.required("TABLE_NAME")?;
-        Ok(Self::new(Client::new(config), table))
+        let what = format!("a whole number from 1 to {}", Layout::MAX_LIST_SHARDS);
+        let layout = Layout::new(settings.parsed("LIST_SHARDS", 1, &what)?)
+            .ok_or_else(|| SettingError::new("LIST_SHARDS", format!("must be {what}")))?;
+        Ok(Self::new(Client::new(config), table).with_layout(layout))
     }
 
     pub fn client(&self) -> &Client {
@@ -197,7 +209,7 @@ impl TicketCreator for DynamoStore {
         let id = &ticket.id;
         let mut writes = vec![
             TransactWriteItem::builder()
-                .put(self.put(ticket_item(ticket)?, "attribute_not_exists(pk)")?)
+                .put(self.put(self.layout.ticket_item(ticket)?, "attribute_not_exists(pk)")?)
                 .build(),
             TransactWriteItem::builder()
                 .put(self.put(body_item(ticket)?, "attribute_not_exists(pk)")?)
@@ -273,7 +285,7 @@ impl TicketWriter for DynamoStore {
         after: &TicketSummary,
     ) -> Result<(), StoreError> {
         const SAME_VERSION: &str = "version = :expected";
-        let item = ticket_item(after)?;
+        let item = self.layout.ticket_item(after)?;
         let expected = AttributeValue::N(before.version.to_string());
         let counters = self.counter_updates(Some(before), after)?;
         // Summaries read from a list index carry no description: theirs stays as stored.

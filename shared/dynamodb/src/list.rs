@@ -1,15 +1,22 @@
-//! Lists: every list is one `Query` on a sparse index, never a `Scan`.
+//! Lists: every list is one `Query` per list shard on a sparse index, never a `Scan`.
 //!
 //! The index is chosen from the scope and the most selective filter that has an index in the
 //! requested order (client, assignee, status; see `items::ListIndex`); any further filter, and
-//! category and priority always, is a `FilterExpression`. A page query evaluates at most `limit + 1` items, so the items read per
-//! page stay bounded whatever the table size. With combined filters a page may therefore hold
-//! fewer than `limit` tickets; `nextCursor` continues where it stopped.
+//! category and priority always, is a `FilterExpression`. A page query evaluates at most
+//! `limit + 1` items per partition, so the items read per page stay bounded whatever the table
+//! size. With combined filters a page may therefore hold fewer than `limit` tickets;
+//! `nextCursor` continues where it stopped.
+//!
+//! A sharded index (`Layout`, `LIST_SHARDS`) is read as one `Query` per shard, sent together,
+//! and merged in order: a shard that stopped early bounds how far the merge is complete, and the
+//! page ends there at the latest. Sort values are unique (`<timestamp>#<id>`), so a cursor is
+//! the last sort value a page covered, and the next page is every shard's items beyond it.
 
-use std::collections::HashMap;
+use std::cmp::Ordering;
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
+use futures_util::future::try_join_all;
 use tickets_domain::store::{
     CounterSet, Counts, ListQuery, PageStart, Scope, SortField, TicketLister, TicketPage,
 };
@@ -18,26 +25,33 @@ use tickets_domain::{is_valid_id, StoreError, TicketSummary};
 use crate::cursor;
 use crate::error::store_error;
 use crate::items::{
-    field, from_item, string_attr, ticket_pk, Item, ListIndex, ALL_TICKETS, BY_ALL, BY_ASSIGNEE,
-    BY_CLIENT, BY_STATUS, PK, SK, SORT_CREATED, SORT_UPDATED, TICKET_SK,
+    field, from_item, string_attr, Item, ListIndex, ALL_TICKETS, BY_ALL, BY_ASSIGNEE, BY_CLIENT,
+    BY_STATUS, SORT_CREATED, SORT_UPDATED,
 };
 use crate::DynamoStore;
 
 /// Items read per request while skipping to a numbered page.
-const SKIP_BATCH: i32 = 500;
+const SKIP_BATCH: usize = 500;
 
-/// One index `Query`: which index, which partition, which filters on top.
+/// The `Query` of each partition of one index, with the filters on top.
 struct Plan {
     index: String,
     partition_attr: &'static str,
-    partition: String,
+    partitions: Vec<String>,
     sort_attr: &'static str,
     descending: bool,
     filters: Vec<(&'static str, &'static str, String)>,
 }
 
+/// Matching items in list order, and the sort value the list is complete up to (inclusive)
+/// when more may follow.
+struct Stretch {
+    items: Vec<Item>,
+    next: Option<String>,
+}
+
 impl Plan {
-    fn new(query: &ListQuery) -> Self {
+    fn new(query: &ListQuery, store: &DynamoStore) -> Self {
         let filter = &query.filter;
         let (sort_name, sort_attr) = match query.sort.field {
             SortField::CreatedAt => SORT_CREATED,
@@ -80,7 +94,7 @@ impl Plan {
         let chosen = dimensions
             .iter()
             .position(|(index, _, value)| value.is_some() && index.as_ref().is_some_and(has_sort));
-        let (index, partition) = match chosen {
+        let (index, value) = match chosen {
             Some(position) => {
                 let (index, _, value) = dimensions.remove(position);
                 (index.unwrap_or(BY_ALL), value.unwrap_or_default())
@@ -97,23 +111,39 @@ impl Plan {
         Plan {
             index: format!("{}-by-{sort_name}", index.name),
             partition_attr: index.key,
-            partition,
+            partitions: store.layout.partitions(&index, &value),
             sort_attr,
             descending: query.sort.descending,
             filters,
         }
     }
 
-    fn query(&self, store: &DynamoStore) -> QueryFluentBuilder {
+    /// The `Query` of one partition, from just beyond `after` (a sort value) when given.
+    fn query(
+        &self,
+        store: &DynamoStore,
+        partition: &str,
+        after: Option<&str>,
+    ) -> QueryFluentBuilder {
+        let mut key = "#part = :part".to_string();
         let mut request = store
             .client
             .query()
             .table_name(&store.table)
             .index_name(&self.index)
-            .key_condition_expression("#part = :part")
             .expression_attribute_names("#part", self.partition_attr)
-            .expression_attribute_values(":part", AttributeValue::S(self.partition.clone()))
+            .expression_attribute_values(":part", AttributeValue::S(partition.to_string()))
             .scan_index_forward(!self.descending);
+        if let Some(after) = after {
+            key.push_str(if self.descending {
+                " AND #sort < :after"
+            } else {
+                " AND #sort > :after"
+            });
+            request = request
+                .expression_attribute_names("#sort", self.sort_attr)
+                .expression_attribute_values(":after", AttributeValue::S(after.to_string()));
+        }
         let mut conditions = Vec::new();
         for (index, (attribute, operator, value)) in self.filters.iter().enumerate() {
             let (name, placeholder) = (format!("#f{index}"), format!(":f{index}"));
@@ -128,16 +158,82 @@ impl Plan {
         if !conditions.is_empty() {
             request = request.filter_expression(conditions.join(" AND "));
         }
-        request
+        request.key_condition_expression(key)
     }
 
-    /// The cursor for a page that ends at the item with this sort value.
+    /// Whether sort value `a` comes before `b` in this list's order.
+    fn before(&self, a: &str, b: &str) -> bool {
+        let order = a.cmp(b);
+        if self.descending {
+            order == Ordering::Greater
+        } else {
+            order == Ordering::Less
+        }
+    }
+
+    /// The next `limit` matching items beyond `after`, merged from every partition (one
+    /// `Query` each, sent together; `keys_only` reads only what skipping needs).
+    async fn stretch(
+        &self,
+        store: &DynamoStore,
+        after: Option<&str>,
+        limit: usize,
+        keys_only: bool,
+    ) -> Result<Stretch, StoreError> {
+        let reads = self.partitions.iter().map(|partition| {
+            let mut request = self
+                .query(store, partition, after)
+                .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
+            if keys_only {
+                request = request
+                    .projection_expression("#sort")
+                    .expression_attribute_names("#sort", self.sort_attr);
+            }
+            async move { request.send().await.map_err(store_error) }
+        });
+        let mut items = Vec::new();
+        // How far the merge is complete: the least advanced of the partitions that stopped
+        // early (with one partition, simply where it stopped).
+        let mut bound: Option<String> = None;
+        for output in try_join_all(reads).await? {
+            if let Some(last) = output
+                .last_evaluated_key
+                .as_ref()
+                .and_then(|key| string_attr(key, self.sort_attr))
+            {
+                if bound.as_ref().is_none_or(|b| self.before(&last, b)) {
+                    bound = Some(last);
+                }
+            }
+            items.extend(output.items.unwrap_or_default());
+        }
+        let sort_of = |item: &Item| string_attr(item, self.sort_attr).unwrap_or_default();
+        items.sort_by(|a, b| {
+            let (a, b) = (sort_of(a), sort_of(b));
+            if self.descending {
+                b.cmp(&a)
+            } else {
+                a.cmp(&b)
+            }
+        });
+        if let Some(bound) = &bound {
+            items.retain(|item| !self.before(bound, &sort_of(item)));
+        }
+        if items.len() > limit {
+            items.truncate(limit);
+            let next = items.last().map(sort_of);
+            return Ok(Stretch { items, next });
+        }
+        Ok(Stretch { items, next: bound })
+    }
+
+    /// The cursor for a list that continues beyond this sort value.
     fn cursor(&self, sort_value: &str) -> String {
         cursor::encode(&format!("{}|{sort_value}", self.index))
     }
 
-    /// The start key a cursor stands for; refused when it was issued for another index.
-    fn start_key(&self, cursor: &str) -> Result<Item, StoreError> {
+    /// The sort value a cursor continues beyond; refused when it was issued for another index.
+    fn after(&self, cursor: &str) -> Result<String, StoreError> {
         let text = cursor::decode(cursor, |_| true)?;
         let (index, sort_value) = text.split_once('|').ok_or(StoreError::InvalidCursor)?;
         let id = sort_value
@@ -147,99 +243,56 @@ impl Plan {
         if index != self.index || !is_valid_id(id) {
             return Err(StoreError::InvalidCursor);
         }
-        Ok(self.key_at(id, sort_value))
+        Ok(sort_value.to_string())
     }
 
-    fn key_at(&self, id: &str, sort_value: &str) -> Item {
-        HashMap::from([
-            (PK.to_string(), AttributeValue::S(ticket_pk(id))),
-            (SK.to_string(), AttributeValue::S(TICKET_SK.to_string())),
-            (
-                self.partition_attr.to_string(),
-                AttributeValue::S(self.partition.clone()),
-            ),
-            (
-                self.sort_attr.to_string(),
-                AttributeValue::S(sort_value.to_string()),
-            ),
-        ])
-    }
-
-    fn sort_value_of(&self, item: &Item) -> Option<String> {
-        string_attr(item, self.sort_attr)
-    }
-
-    /// Reads past the first `skip` matching tickets and returns the key to start after, or
-    /// `None` when fewer than that many exist. Reads only keys, in batches.
-    async fn skip(&self, store: &DynamoStore, mut skip: usize) -> Result<Option<Item>, StoreError> {
-        let mut start: Option<Item> = None;
-        loop {
-            let output = self
-                .query(store)
-                .projection_expression("pk, sk, #part, #sort")
-                .expression_attribute_names("#sort", self.sort_attr)
-                // Never more keys than the pages before the requested one.
-                .limit(SKIP_BATCH.min(i32::try_from(skip).unwrap_or(SKIP_BATCH)))
-                .set_exclusive_start_key(start.clone())
-                .send()
-                .await
-                .map_err(store_error)?;
-            let items = output.items.unwrap_or_default();
-            if items.len() >= skip {
-                let last = &items[skip - 1];
-                return Ok(self.sort_value_of(last).and_then(|value| {
-                    let id = value.rsplit_once('#')?.1.to_string();
-                    Some(self.key_at(&id, &value))
-                }));
-            }
-            skip -= items.len();
-            match output.last_evaluated_key {
-                Some(key) => start = Some(key),
+    /// Reads past the first `skip` matching tickets (only their sort values, in batches) and
+    /// returns the sort value to continue beyond, or `None` when fewer than that many exist.
+    async fn skip(
+        &self,
+        store: &DynamoStore,
+        mut skip: usize,
+    ) -> Result<Option<String>, StoreError> {
+        let mut after: Option<String> = None;
+        while skip > 0 {
+            // Never more keys than the pages before the requested one.
+            let stretch = self
+                .stretch(store, after.as_deref(), skip.min(SKIP_BATCH), true)
+                .await?;
+            skip -= stretch.items.len();
+            match stretch.next {
+                Some(next) => after = Some(next),
+                // The list ended within (or right after) the skipped tickets.
                 None => return Ok(None),
             }
         }
+        Ok(after)
     }
 }
 
 impl TicketLister for DynamoStore {
     async fn list_tickets(&self, query: &ListQuery) -> Result<TicketPage, StoreError> {
-        let plan = Plan::new(query);
+        let plan = Plan::new(query, self);
         let limit = query.limit as usize;
-        let start = match &query.start {
-            PageStart::Cursor(cursor) => Some(plan.start_key(cursor)?),
+        let after = match &query.start {
+            PageStart::Cursor(cursor) => Some(plan.after(cursor)?),
             PageStart::Page(page) if *page > 1 => {
                 match plan.skip(self, (*page as usize - 1) * limit).await? {
-                    Some(key) => Some(key),
+                    Some(after) => Some(after),
                     None => return Ok(TicketPage::default()),
                 }
             }
             PageStart::Page(_) => None,
         };
-        // One item more than the page tells whether another page follows.
-        let output = plan
-            .query(self)
-            .limit(query.limit as i32 + 1)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(store_error)?;
-        let mut items = output.items.unwrap_or_default();
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items.last().and_then(|item| plan.sort_value_of(item))
-        } else {
-            output
-                .last_evaluated_key
-                .as_ref()
-                .and_then(|key| plan.sort_value_of(key))
-        };
-        let items = items
+        let stretch = plan.stretch(self, after.as_deref(), limit, false).await?;
+        let items = stretch
+            .items
             .into_iter()
             .map(from_item::<TicketSummary>)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(TicketPage {
             items,
-            next_cursor: next_cursor.map(|value| plan.cursor(&value)),
+            next_cursor: stretch.next.map(|value| plan.cursor(&value)),
         })
     }
 

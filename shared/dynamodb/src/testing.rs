@@ -321,7 +321,8 @@ pub async fn seed_messages(
 
 /// A ticket's item as the table's stream shows it in `NewImage`/`OldImage`.
 pub fn stream_image(ticket: &tickets_domain::TicketSummary) -> serde_dynamo::Item {
-    crate::items::ticket_item(ticket)
+    crate::items::Layout::default()
+        .ticket_item(ticket)
         .expect("a ticket item")
         .into()
 }

@@ -178,7 +178,7 @@ impl ThreadWriter for DynamoStore {
             .map_err(internal)?;
         let mut writes = vec![
             TransactWriteItem::builder().put(put).build(),
-            edit_write(&self.table, edit)?,
+            edit_write(&self.table, &self.layout, edit)?,
         ];
         writes.extend(self.counter_updates(Some(&edit.before), &edit.after)?);
         match self.transact(writes).await? {

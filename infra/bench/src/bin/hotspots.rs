@@ -10,7 +10,11 @@
 //! sort key a hot one cannot be split further, so the write rate at which the hottest key
 //! reaches that limit is the ceiling of the whole deployment.
 //!
-//! Usage: `cargo run --release -p tickets-bench --bin hotspots [TICKETS]` (default 10,000).
+//! It runs the workload on the plain layout (one list shard) and on each sharded one given
+//! (`LIST_SHARDS`, docs/COST.md), and prints each layout's ceiling.
+//!
+//! Usage: `cargo run --release -p tickets-bench --bin hotspots [TICKETS] [SHARDS...]`
+//! (default 10,000 tickets; shards 1, 4 and 16).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -18,7 +22,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 use tickets_domain::store::Facet;
 use tickets_domain::{Category, Priority, Status, TicketSummary, Timestamp};
-use tickets_dynamodb::layout::{counter_pk, ticket_item, Item};
+use tickets_dynamodb::layout::{counter_pk, Item, Layout};
 
 /// DynamoDB's write limit per partition key, in write units per second.
 const PARTITION_LIMIT: f64 = 1_000.0;
@@ -152,14 +156,15 @@ impl Heat {
     /// updates in the same transaction.
     fn write(
         &mut self,
+        layout: &Layout,
         indexes: &[Index],
         counters: &mut HashMap<String, BTreeMap<String, i64>>,
         before: Option<&TicketSummary>,
         after: &TicketSummary,
     ) {
         self.writes += 1;
-        let old = before.map(|t| ticket_item(t).expect("item"));
-        let new = ticket_item(after).expect("item");
+        let old = before.map(|t| layout.ticket_item(t).expect("item"));
+        let new = layout.ticket_item(after).expect("item");
         let changes = Facet::changes(before, after);
         let transactional = if changes.is_empty() { 1.0 } else { 2.0 };
         let size = old.as_ref().map_or(0, item_size).max(item_size(&new));
@@ -205,6 +210,21 @@ impl Heat {
     }
 }
 
+impl Heat {
+    /// A thread message that changes no field of its ticket: a check of the ticket item and the
+    /// message's put, in one transaction, in the ticket's own partition; no index.
+    fn message(&mut self, layout: &Layout, ticket: &TicketSummary, bytes: usize) {
+        self.writes += 1;
+        let size = item_size(&layout.ticket_item(ticket).expect("item"));
+        let units = 2.0 * (write_units(size) + write_units(bytes + 200));
+        self.add(
+            "table (ticket items)",
+            format!("TICKET#{}", ticket.id),
+            units,
+        );
+    }
+}
+
 /// A small deterministic generator (xorshift), so every run replays the same workload.
 struct Dice(u64);
 
@@ -222,6 +242,7 @@ impl Dice {
 /// closed by automation. Each step is what the domain changes on the ticket item.
 fn lifecycle(
     heat: &mut Heat,
+    layout: &Layout,
     indexes: &[Index],
     counters: &mut HashMap<String, BTreeMap<String, i64>>,
     dice: &mut Dice,
@@ -257,7 +278,7 @@ fn lifecycle(
         changed_by: None,
         version: 1,
     };
-    heat.write(indexes, counters, None, &ticket);
+    heat.write(layout, indexes, counters, None, &ticket);
     let mut step = |heat: &mut Heat,
                     ticket: &mut TicketSummary,
                     at: Timestamp,
@@ -266,7 +287,7 @@ fn lifecycle(
         change(ticket);
         ticket.version += 1;
         ticket.updated_at = at;
-        heat.write(indexes, counters, Some(&before), ticket);
+        heat.write(layout, indexes, counters, Some(&before), ticket);
     };
     let agent = format!("agent-{}", dice.roll(20));
     step(heat, &mut ticket, tick(30), &|t| {
@@ -275,12 +296,11 @@ fn lifecycle(
     });
     for message in 0..6 {
         let at = tick(60);
-        let agent_reply = message % 2 == 0;
-        step(heat, &mut ticket, at, &|t| {
-            if agent_reply && t.first_response_at.is_none() {
-                t.first_response_at = Some(at);
-            }
-        });
+        // The first agent reply is the first response; every other message changes nothing.
+        if message == 0 {
+            step(heat, &mut ticket, at, &|t| t.first_response_at = Some(at));
+        }
+        heat.message(layout, &ticket, 400);
     }
     let at = tick(120);
     step(heat, &mut ticket, at, &|t| {
@@ -296,16 +316,41 @@ fn lifecycle(
 }
 
 fn main() {
-    let tickets: usize = std::env::args()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(10_000);
+    let mut args = std::env::args().skip(1);
+    let tickets: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000);
+    let mut shards: Vec<u32> = args.filter_map(|n| n.parse().ok()).collect();
+    if shards.is_empty() {
+        shards = vec![1, 4, 16];
+    }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let storage: Value = serde_json::from_str(
         &std::fs::read_to_string(root.join("infra/storage.json")).expect("infra/storage.json"),
     )
     .expect("storage.json is JSON");
     let indexes = indexes(&storage);
+    let mut ceilings = Vec::new();
+    for count in shards {
+        let Some(layout) = Layout::new(count) else {
+            eprintln!(
+                "skipped {count} shards: 1 to {} are possible",
+                Layout::MAX_LIST_SHARDS
+            );
+            continue;
+        };
+        ceilings.push((count, simulate(&layout, &indexes, tickets)));
+    }
+    println!("## Ceilings\n\n| list shards | ceiling, ticket writes/s | hottest key at 1,000 writes/s |\n|---:|---:|---:|");
+    for (count, ceiling) in ceilings {
+        println!(
+            "| {count} | {ceiling:.0} | {:.1}% of a partition |",
+            100.0 * 1_000.0 / ceiling
+        );
+    }
+}
+
+/// Replays `tickets` lifecycles on `layout`, prints the table per index and returns the
+/// ceiling in ticket writes per second.
+fn simulate(layout: &Layout, indexes: &[Index], tickets: usize) -> f64 {
     let mut heat = Heat::default();
     let mut counters = HashMap::new();
     let mut dice = Dice(0x9E37_79B9_7F4A_7C15);
@@ -313,12 +358,23 @@ fn main() {
     for n in 0..tickets {
         let opened =
             Timestamp::from(start.as_datetime() + chrono::Duration::seconds(n as i64 * 17));
-        lifecycle(&mut heat, &indexes, &mut counters, &mut dice, n, opened);
+        lifecycle(
+            &mut heat,
+            layout,
+            indexes,
+            &mut counters,
+            &mut dice,
+            n,
+            opened,
+        );
     }
     let writes = heat.writes as f64;
-    println!("## Hot partitions: today's layout (infra/storage.json)\n");
     println!(
-        "{tickets} tickets, {} ticket writes (create, assign, 6 messages, resolve, close each). Per ticket write: \
+        "## Hot partitions: {} list shard(s) (infra/storage.json)\n",
+        layout.list_shards()
+    );
+    println!(
+        "{tickets} tickets, {} ticket writes (create, assign, first response, 6 messages, resolve, close each). Per ticket write: \
          the write units each partition key receives; the ceiling is the ticket-write rate at which the hottest \
          key of that index reaches {PARTITION_LIMIT} write units per second.\n",
         heat.writes
@@ -341,7 +397,7 @@ fn main() {
             hot
         };
         println!(
-            "| {index} | {} | {:.2} | `{hot}` | {:.3} | {:.0} | {:.0}% of a partition |",
+            "| {index} | {} | {:.2} | `{hot}` | {:.3} | {:.0} | {:.1}% of a partition |",
             keys.len(),
             total / writes,
             per_write,
@@ -349,5 +405,9 @@ fn main() {
             100.0 * per_write * 1_000.0 / PARTITION_LIMIT
         );
     }
-    println!("\nCeiling of the layout: {ceiling:.0} ticket writes per second.");
+    println!(
+        "\nCeiling with {} list shard(s): {ceiling:.0} ticket writes per second.\n",
+        layout.list_shards()
+    );
+    ceiling
 }
