@@ -96,6 +96,7 @@ AWS_ACCESS_KEY_ID=local
 AWS_SECRET_ACCESS_KEY=local
 AWS_REGION=us-east-1
 TABLE_NAME=$prefix
+LIST_SHARDS=${LIST_SHARDS:-1}
 BUCKET_NAME=$prefix-attachments
 EVENT_BUS_NAME=$prefix-events
 S3_FORCE_PATH_STYLE=true

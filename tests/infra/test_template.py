@@ -436,6 +436,10 @@ def test_functions_run_as_arm64_custom_runtime_with_table_name(template: dict) -
     assert settings["Timeout"] == 10
     assert settings["LoggingConfig"] == {"LogFormat": "JSON"}
     assert settings["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": TABLE_ID}
+    # One list layout for every function of a deployment (a list must find what a write keyed).
+    assert settings["Environment"]["Variables"]["LIST_SHARDS"] == {"Ref": "ListShards"}
+    shards = template["Parameters"]["ListShards"]
+    assert (shards["Default"], shards["MinValue"], shards["MaxValue"]) == (1, 1, 32)
     overridden = {"Runtime", "Architectures", "Handler"}
     for logical_id, function in functions_of(template).items():
         assert not overridden & function["Properties"].keys(), f"{logical_id} overrides {overridden}"

@@ -17,6 +17,7 @@ mod retry;
 mod stream;
 pub use counters::Recount;
 pub use stream::change_from_stream;
+pub use upgrade::Relayout;
 
 /// The item layout's key functions, for the hot-partition simulation (`infra/bench`,
 /// `hotspots`): what a ticket item carries, and which counter items a change updates.
@@ -27,6 +28,7 @@ pub mod layout {
 #[cfg(feature = "testing")]
 pub mod testing;
 mod thread;
+mod upgrade;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -434,5 +436,28 @@ impl DynamoStore {
             .await
             .map_err(store_error)?;
         Ok(output.item.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_shards_is_a_whole_number_from_1_to_32_and_one_when_unset() {
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let store = |shards: &str| {
+            DynamoStore::from_config(
+                &config,
+                &Settings::from_pairs([("TABLE_NAME", "t"), ("LIST_SHARDS", shards)]),
+            )
+        };
+        assert_eq!(store("16").unwrap().layout.list_shards(), 16);
+        assert_eq!(store(" ").unwrap().layout.list_shards(), 1);
+        for bad in ["0", "33", "-1", "many"] {
+            assert_eq!(store(bad).unwrap_err().name(), "LIST_SHARDS", "{bad}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Reading the table's stream records back into domain changes.
 
 use tickets_domain::store::Change;
-use tickets_domain::{StoreError, ThreadMessage};
+use tickets_domain::{StoreError, ThreadMessage, TicketSummary};
 
 use crate::error::internal;
 use crate::items::{
@@ -30,9 +30,16 @@ pub fn change_from_stream(
         let Some(after) = new else {
             return Ok(None);
         };
+        // The description's changes are the description item's records; a ticket item of an
+        // older layout that still held it says nothing about it.
+        let listed = |item: Item| -> Result<TicketSummary, StoreError> {
+            let mut ticket: TicketSummary = from_item(item)?;
+            ticket.description.clear();
+            Ok(ticket)
+        };
         return Ok(Some(Change::Ticket {
-            before: old.map(from_item).transpose()?,
-            after: from_item(after)?,
+            before: old.map(listed).transpose()?,
+            after: listed(after)?,
         }));
     }
     if sk == BODY_SK {
