@@ -732,7 +732,8 @@ fn sized_body(shape: &str) -> Value {
     body
 }
 
-/// The sized cases: create-ticket, add-thread-message and update-ticket on each shape.
+/// The sized cases: create-ticket, add-thread-message (the first response, then a plain
+/// reply) and update-ticket on each shape.
 fn sized_rows(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<CostRow> {
     let find = |name: &str| functions.iter().find(|f| f.name == name);
     let (Some(create), Some(message), Some(update)) = (
@@ -746,11 +747,18 @@ fn sized_rows(h: &Harness, pools: &mut Pools, functions: &[Function]) -> Vec<Cos
     let mut written = vec![];
     for (label, shape) in SIZED_SHAPES {
         let mut ticket = String::new();
-        let steps: [(&Function, String, Value); 3] = [
+        // The fixture's caller is an agent: its first reply is the first response, which
+        // changes the ticket; the second is a plain reply, which only checks it.
+        let steps: [(&Function, String, Value); 4] = [
             (
                 create,
                 format!("create-ticket ({label})"),
                 sized_body(shape),
+            ),
+            (
+                message,
+                format!("add-thread-message, 1 KB, first response ({label})"),
+                serde_json::json!({"message": "m".repeat(1_000)}),
             ),
             (
                 message,

@@ -286,6 +286,35 @@ struct MessageItem<'a> {
 /// The attribute of a message item that names its ticket's client.
 pub const TICKET_CLIENT: &str = "ticketClient";
 
+/// Marks the first message of a ticket, whose text is the ticket's description: stored once,
+/// in the description item, and read from there.
+pub const IS_DESCRIPTION: &str = "isDescription";
+
+/// The first message of a new ticket, when it is the ticket's description (as
+/// `NewTicket::into_ticket` writes it): its item without the text, marked.
+pub fn description_message_item(
+    ticket: &TicketSummary,
+    message: &ThreadMessage,
+) -> Result<Item, StoreError> {
+    let mut item = message_item(ticket, message)?;
+    item.remove("message");
+    item.insert(IS_DESCRIPTION.into(), AttributeValue::Bool(true));
+    Ok(item)
+}
+
+/// A message read back from its item; a description message takes its text from
+/// `description` (empty when not at hand: what the stream consumer needs carries no text).
+pub fn message_from_item(
+    mut item: Item,
+    description: Option<&str>,
+) -> Result<ThreadMessage, StoreError> {
+    if item.remove(IS_DESCRIPTION).is_some() {
+        let text = description.unwrap_or_default().to_owned();
+        item.insert("message".into(), AttributeValue::S(text));
+    }
+    from_item(item)
+}
+
 pub fn message_sk(message_id: &str) -> String {
     format!("{MESSAGE_PREFIX}{message_id}")
 }

@@ -42,8 +42,8 @@ use tickets_lambda::{SettingError, Settings};
 
 use crate::error::{internal, store_error};
 use crate::items::{
-    attachment_item, body_item, from_item, key, message_item, string_attr, ticket_pk, Item, Layout,
-    BODY_SK, IDEMPOTENCY_SK, SK, TICKET_SK, TTL,
+    attachment_item, body_item, description_message_item, from_item, key, message_item,
+    string_attr, ticket_pk, Item, Layout, BODY_SK, IDEMPOTENCY_SK, SK, TICKET_SK, TTL,
 };
 
 /// Transactions that collide with another one on the same item are retried this many times.
@@ -217,10 +217,16 @@ impl TicketCreator for DynamoStore {
                 .put(self.put(body_item(ticket)?, "attribute_not_exists(pk)")?)
                 .build(),
         ];
-        for message in &ticket.threads {
+        for (n, message) in ticket.threads.iter().enumerate() {
+            // The first message repeats the description: stored once, in the description item.
+            let item = if n == 0 && message.message == ticket.description {
+                description_message_item(ticket, message)?
+            } else {
+                message_item(ticket, message)?
+            };
             writes.push(
                 TransactWriteItem::builder()
-                    .put(self.put(message_item(ticket, message)?, "attribute_not_exists(pk)")?)
+                    .put(self.put(item, "attribute_not_exists(pk)")?)
                     .build(),
             );
         }
@@ -348,6 +354,11 @@ pub(crate) struct TicketParts {
 }
 
 impl TicketParts {
+    /// The description, once its item was read.
+    pub(crate) fn description(&self) -> Option<&str> {
+        self.body.as_ref().map(|body| body.description.as_str())
+    }
+
     /// A ticket already read whole.
     pub(crate) fn of(ticket: Option<TicketSummary>) -> Self {
         TicketParts { ticket, body: None }

@@ -5,8 +5,8 @@ use tickets_domain::{StoreError, ThreadMessage, TicketSummary};
 
 use crate::error::internal;
 use crate::items::{
-    from_item, string_attr, Item, ATTACHMENT_PREFIX, BODY_SK, MESSAGE_PREFIX, SK, TICKET_CLIENT,
-    TICKET_SK,
+    from_item, message_from_item, string_attr, Item, ATTACHMENT_PREFIX, BODY_SK, MESSAGE_PREFIX,
+    SK, TICKET_CLIENT, TICKET_SK,
 };
 
 /// Reads one stream record's images back into a domain change. `Ok(None)` for items that are
@@ -58,7 +58,8 @@ pub fn change_from_stream(
         };
         let client = string_attr(&item, TICKET_CLIENT).unwrap_or_default();
         let ticket_id = ticket_id_of(&item)?;
-        let message: ThreadMessage = from_item(item)?;
+        // A description message's text is the description item's; no event carries a text.
+        let message: ThreadMessage = message_from_item(item, None)?;
         debug_assert_eq!(message.id, message_id);
         return Ok(Some(Change::Message {
             ticket_id,

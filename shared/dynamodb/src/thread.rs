@@ -11,8 +11,8 @@ use crate::cursor;
 use crate::edit::edit_write;
 use crate::error::{internal, store_error};
 use crate::items::{
-    from_item, key, message_item, message_sk, string_attr, ticket_pk, Item, ATTACHMENT_PREFIX,
-    MESSAGE_PREFIX, SK, TICKET_SK,
+    from_item, key, message_from_item, message_item, message_sk, string_attr, ticket_pk, Item,
+    ATTACHMENT_PREFIX, MESSAGE_PREFIX, SK, TICKET_SK,
 };
 use crate::{DynamoStore, TicketParts, Transaction};
 
@@ -40,7 +40,9 @@ impl Partition {
     fn add(&mut self, item: Item) -> Result<(), StoreError> {
         let sk = string_attr(&item, SK).unwrap_or_default();
         if sk.starts_with(MESSAGE_PREFIX) {
-            self.messages.push(from_item(item)?);
+            // The description item sorts before every message, so it is at hand.
+            let message = message_from_item(item, self.ticket.description())?;
+            self.messages.push(message);
         } else if sk.starts_with(ATTACHMENT_PREFIX) {
             self.attachments.push(from_item(item)?);
         } else {

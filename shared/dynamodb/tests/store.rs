@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use tickets_domain::store::{
     CounterSet, CreateOutcome, Facet, IdempotencyRecord, ListFilter, ListQuery, PageStart, Scope,
     Sort, SortField, TicketCloser, TicketCreator, TicketLister, TicketReader, TicketWriter,
@@ -140,6 +141,28 @@ async fn a_created_ticket_reads_back_with_its_first_message_and_attachments() {
         .await
         .unwrap()
         .is_none());
+
+    // The description is stored once: the first message, which repeats it, holds no text.
+    let items = tickets_dynamodb::testing::all_items(&store).await;
+    let text_of = |sk: &str| {
+        items
+            .iter()
+            .find(|item| item.get("sk") == Some(&AttributeValue::S(sk.into())))
+            .map(|item| item.get("message").or(item.get("description")).cloned())
+    };
+    assert_eq!(
+        text_of(&format!("TICKET#MSG#{}", ticket.threads[0].id)),
+        Some(None)
+    );
+    assert_eq!(
+        text_of("TICKET#BODY"),
+        Some(Some(AttributeValue::S(ticket.description.clone())))
+    );
+    assert_eq!(text_of("TICKET").map(|_| ()), Some(()));
+    assert!(items.iter().all(
+        |item| item.get("sk") != Some(&AttributeValue::S("TICKET".into()))
+            || !item.contains_key("description")
+    ));
 }
 
 #[tokio::test]

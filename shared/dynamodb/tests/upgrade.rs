@@ -34,14 +34,28 @@ async fn tickets_of_the_older_layout_are_rewritten_once_and_read_the_same() {
         "idxPriority".into(),
         AttributeValue::S(ticket.priority.to_string()),
     );
-    let client = store.client();
-    client
-        .put_item()
-        .table_name(store.table())
-        .set_item(Some(old))
-        .send()
+    // And its first message with the description's text in it.
+    let first = format!("TICKET#MSG#{}", ticket.threads[0].id);
+    let mut message = all_items(&store)
         .await
+        .into_iter()
+        .find(|item| item["sk"] == AttributeValue::S(first.clone()))
         .unwrap();
+    message.remove("isDescription");
+    message.insert(
+        "message".into(),
+        AttributeValue::S(ticket.description.clone()),
+    );
+    let client = store.client();
+    for item in [old, message] {
+        client
+            .put_item()
+            .table_name(store.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .unwrap();
+    }
     client
         .delete_item()
         .table_name(store.table())
