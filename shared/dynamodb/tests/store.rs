@@ -257,24 +257,7 @@ async fn sharded_lists_merge_their_shards_into_the_same_pages() {
 
     // Numbered pages skip across the shards to the same tickets as cursors.
     let first = query(Scope::All, ListFilter::default(), Sort::default(), 7);
-    let by_cursor = page_through(&store, first.clone()).await;
-    let mut by_number = Vec::new();
-    for page in 1..=7 {
-        let q = ListQuery {
-            start: PageStart::Page(page),
-            ..first.clone()
-        };
-        by_number.extend(
-            store
-                .list_tickets(&q)
-                .await
-                .unwrap()
-                .items
-                .into_iter()
-                .map(|t| t.id),
-        );
-    }
-    assert_eq!(by_number, by_cursor);
+    numbered_pages_match_cursors(&store, &first, 7).await;
 
     // A page of a sharded index is one query per shard, each reading at most limit + 1 items;
     // an index that is not sharded (a client's tickets) stays one query.
@@ -324,6 +307,21 @@ async fn sharded_lists_merge_their_shards_into_the_same_pages() {
         shards,
         HashSet::from(["TICKET", "TICKET#1", "TICKET#2", "TICKET#3"].map(String::from))
     );
+}
+
+/// Reads `pages` numbered pages of `first` and checks they serve what its cursors serve.
+async fn numbered_pages_match_cursors(store: &DynamoStore, first: &ListQuery, pages: u32) {
+    let by_cursor = page_through(store, first.clone()).await;
+    let mut by_number = Vec::new();
+    for page in 1..=pages {
+        let q = ListQuery {
+            start: PageStart::Page(page),
+            ..first.clone()
+        };
+        let items = store.list_tickets(&q).await.unwrap().items;
+        by_number.extend(items.into_iter().map(|t| t.id));
+    }
+    assert_eq!(by_number, by_cursor);
 }
 
 /// Pages through every filter and sort, by cursor, and compares with what the seeded tickets
@@ -438,24 +436,7 @@ async fn numbered_pages_serve_the_same_tickets_as_cursors() {
     let (store, _) = fresh_store().await;
     seed(&store, 23).await;
     let first = query(Scope::All, ListFilter::default(), Sort::default(), 5);
-    let by_cursor = page_through(&store, first.clone()).await;
-    let mut by_number = Vec::new();
-    for page in 1..=6 {
-        let q = ListQuery {
-            start: PageStart::Page(page),
-            ..first.clone()
-        };
-        by_number.extend(
-            store
-                .list_tickets(&q)
-                .await
-                .unwrap()
-                .items
-                .into_iter()
-                .map(|t| t.id),
-        );
-    }
-    assert_eq!(by_number, by_cursor);
+    numbered_pages_match_cursors(&store, &first, 6).await;
 }
 
 #[tokio::test]
