@@ -136,6 +136,7 @@ impl NewTicket {
                 closed_at: None,
                 deleted_at: None,
                 changed_by: Some(caller.id.clone()),
+                satisfaction: None,
                 version: INITIAL_VERSION,
             },
             threads: vec![first_message],

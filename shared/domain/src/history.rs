@@ -34,6 +34,7 @@ const AUDITED: &[&str] = &[
     "tags",
     "resolution",
     "deletedAt",
+    "satisfaction",
 ];
 
 fn fields(ticket: &TicketSummary) -> serde_json::Map<String, Value> {
@@ -133,6 +134,16 @@ pub fn ticket_events(before: Option<&TicketSummary>, after: &TicketSummary) -> V
     if before.assigned_to != after.assigned_to {
         let change = json!({"from": before.assigned_to, "to": after.assigned_to});
         events.push(DomainEvent::new("Assigned", after, change));
+    }
+    if before.satisfaction != after.satisfaction {
+        if let Some(rated) = &after.satisfaction {
+            // The comment is the client's text: events never carry it.
+            events.push(DomainEvent::new(
+                "SatisfactionRated",
+                after,
+                json!({"rating": rated.rating, "changed": before.satisfaction.is_some()}),
+            ));
+        }
     }
     let changed: Vec<&str> = [
         "title",

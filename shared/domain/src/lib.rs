@@ -9,6 +9,7 @@ pub mod edit;
 pub mod error;
 pub mod history;
 pub mod model;
+pub mod satisfaction;
 pub mod service;
 pub mod store;
 pub mod thread;
@@ -56,6 +57,7 @@ pub(crate) mod testing {
             closed_at: None,
             deleted_at: None,
             changed_by: None,
+            satisfaction: None,
             version: 3,
         }
     }

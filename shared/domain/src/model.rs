@@ -236,6 +236,9 @@ pub struct TicketSummary {
     pub deleted_at: Option<Timestamp>,
     /// Who made the latest change to the ticket's own fields (`system` for automation).
     pub changed_by: Option<String>,
+    /// The client's rating, once given (tickets stored before ratings existed have none).
+    #[serde(default)]
+    pub satisfaction: Option<crate::satisfaction::Satisfaction>,
     /// Bumped on every change; also sent as the `ETag`.
     pub version: u64,
 }

@@ -385,6 +385,7 @@ pub(crate) fn sample_ticket() -> TicketSummary {
         closed_at: None,
         deleted_at: None,
         changed_by: None,
+        satisfaction: None,
         version: 1,
     }
 }

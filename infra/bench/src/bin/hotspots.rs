@@ -287,6 +287,7 @@ fn lifecycle(
         closed_at: None,
         deleted_at: None,
         changed_by: None,
+        satisfaction: None,
         version: 1,
     };
     heat.write(layout, indexes, counters, None, &ticket);
