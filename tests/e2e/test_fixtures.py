@@ -180,6 +180,17 @@ def test_update_ticket(api_url, seeded):
     assert answer.headers["etag"] == f'"{ticket["version"]}"'
 
 
+def test_rate_ticket(api_url, seeded):
+    # The client of the ticket resolved long ago rates it (resolved, or closed by the auto-close).
+    answer = invoke_http(api_url, "rate-ticket")
+    assert answer.status == 200, answer
+    ticket = answer.body["data"]
+    assert (ticket["_id"], ticket["client"]) == (RESOLVED_TICKET, CLIENT)
+    assert ticket["status"] in ("resolved", "closed")
+    assert (ticket["satisfaction"]["rating"], ticket["satisfaction"]["comment"]) == ("good", "Solved quickly.")
+    assert answer.headers["etag"] == f'"{ticket["version"]}"'
+
+
 def test_delete_ticket(api_url, admin, seeded):
     answer = invoke_http(api_url, "delete-ticket")
     assert answer.status == 200, answer

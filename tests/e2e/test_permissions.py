@@ -25,6 +25,8 @@ MATRIX = {
     "declare an attachment": [201, 404, 201, 201, 401, 401, 401],
     "download a pending attachment": [409, 404, 409, 409, 401, 401, 401],
     "remove the owner's attachment": [200, 404, 200, 200, 401, 401, 401],
+    "rate a resolved ticket": [200, 404, 403, 403, 401, 401, 401],
+    "list by rating": [403, 403, 200, 200, 401, 401, 401],
 }
 
 UPLOAD = {"filename": "notes.txt", "size": 5, "type": "text/plain"}
@@ -49,6 +51,10 @@ def call(route: str, caller: Api, owner: Api, owner_id: str, ticket: dict):
         return caller.request("POST", f"{path}/threads", json={"message": "Any news?"})
     if route == "list thread messages":
         return caller.request("GET", f"{path}/threads")
+    if route == "rate a resolved ticket":
+        return caller.request("PUT", f"{path}/satisfaction", json={"rating": "good"})
+    if route == "list by rating":
+        return caller.request("GET", params={"satisfaction": "bad"})
     if route == "history":
         return caller.request("GET", f"{path}/history")
     if route == "declare an attachment":
@@ -81,6 +87,9 @@ def test_each_caller_gets_the_right_answer_on_each_route(route, request, ids):
         ticket = owner.create()
         if route == "restore a deleted ticket":
             assert admin.request("DELETE", f"/{ticket['_id']}").status_code == 200
+        if route == "rate a resolved ticket":
+            resolve = {"status": "resolved", "resolution": "Fixed"}
+            assert admin.request("PATCH", f"/{ticket['_id']}", json=resolve).status_code == 200
         response = call(route, callers[name], owner, ids["client"], ticket)
         body = response.json()
         assert body["success"] is (response.status_code < 400), response.text

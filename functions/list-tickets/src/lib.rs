@@ -6,6 +6,7 @@ use std::fmt::Display;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::Serialize;
+use tickets_domain::satisfaction::Rating;
 use tickets_domain::store::{
     CounterSet, Counts, Facet, ListFilter, ListQuery, PageStart, Sort, SortField, TicketLister,
 };
@@ -27,6 +28,7 @@ const PARAMETERS: &[&str] = &[
     "tag",
     "client",
     "assignedTo",
+    "satisfaction",
     "countByStatus",
     "sort",
 ];
@@ -176,13 +178,18 @@ fn parse(mut p: QueryParams, caller: &Caller) -> Result<ListRequest, ApiError> {
         assigned_to: p
             .text("assignedTo", 128)
             .map(|a| if a == "me" { caller.id.clone() } else { a }),
+        satisfaction: p.one_of("satisfaction", &Rating::ALL),
     };
     let client = p.text("client", 128);
     let sort = p.one_of("sort", &SORTS).map_or_else(Sort::default, |s| s.1);
     let count_by_status = p.one_of("countByStatus", &[true, false]).unwrap_or(false);
     p.finish()?;
 
-    let scope = caller.list_scope(client, filter.assigned_to.is_some())?;
+    let scope = caller.list_scope(
+        client,
+        filter.assigned_to.is_some(),
+        filter.satisfaction.is_some(),
+    )?;
     let start = cursor.map_or(PageStart::Page(page), PageStart::Cursor);
     Ok(ListRequest {
         query: ListQuery {

@@ -123,6 +123,7 @@ impl Caller {
         &self,
         client: Option<String>,
         by_assignee: bool,
+        by_satisfaction: bool,
     ) -> Result<Scope, DomainError> {
         if self.role.is_staff() {
             return Ok(client.map_or(Scope::All, Scope::Client));
@@ -138,6 +139,12 @@ impl Caller {
             denied.push(FieldError::new(
                 "assignedTo",
                 "a client may not filter by assignee",
+            ));
+        }
+        if by_satisfaction {
+            denied.push(FieldError::new(
+                "satisfaction",
+                "a client may not filter by rating",
             ));
         }
         if denied.is_empty() {

@@ -238,9 +238,54 @@ pub struct TicketSummary {
     pub changed_by: Option<String>,
     /// The client's rating, once given (tickets stored before ratings existed have none).
     #[serde(default)]
-    pub satisfaction: Option<crate::satisfaction::Satisfaction>,
+    pub satisfaction: Option<Satisfaction>,
     /// Bumped on every change; also sent as the `ETag`.
     pub version: u64,
+}
+
+/// A client's rating of the help it got (the rules: `satisfaction.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rating {
+    Good,
+    Bad,
+}
+
+impl Rating {
+    pub const ALL: [Rating; 2] = [Rating::Good, Rating::Bad];
+}
+
+impl std::fmt::Display for Rating {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Rating::Good => "good",
+            Rating::Bad => "bad",
+        })
+    }
+}
+
+impl std::str::FromStr for Rating {
+    type Err = ();
+
+    fn from_str(value: &str) -> Result<Self, ()> {
+        match value {
+            "good" => Ok(Rating::Good),
+            "bad" => Ok(Rating::Bad),
+            _ => Err(()),
+        }
+    }
+}
+
+/// A ticket's rating as it shows on the ticket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Satisfaction {
+    pub rating: Rating,
+    pub comment: Option<String>,
+    /// When the rating was last given or changed.
+    pub rated_at: Timestamp,
+    /// When it was first given: the window to change it runs from here.
+    pub first_rated_at: Timestamp,
 }
 
 /// A ticket's description with the stamp of the change that last wrote it: what the store keeps

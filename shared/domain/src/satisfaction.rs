@@ -1,10 +1,11 @@
 //! Satisfaction: the ticket's own client rates the help it got, once the ticket is resolved or
 //! closed, and may change the rating for a while after the first one (docs/API.md).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::access::Caller;
 use crate::error::{DomainError, FieldError};
+pub use crate::model::{Rating, Satisfaction};
 use crate::model::{Status, TicketSummary, Timestamp};
 use crate::validation::{Checker, Lines};
 
@@ -13,50 +14,6 @@ pub const RATING_WINDOW_DAYS: u32 = 7;
 
 /// The longest comment a rating takes, in characters.
 pub const COMMENT_MAX: usize = 2_000;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Rating {
-    Good,
-    Bad,
-}
-
-impl Rating {
-    pub const ALL: [Rating; 2] = [Rating::Good, Rating::Bad];
-}
-
-impl std::fmt::Display for Rating {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Rating::Good => "good",
-            Rating::Bad => "bad",
-        })
-    }
-}
-
-impl std::str::FromStr for Rating {
-    type Err = ();
-
-    fn from_str(value: &str) -> Result<Self, ()> {
-        match value {
-            "good" => Ok(Rating::Good),
-            "bad" => Ok(Rating::Bad),
-            _ => Err(()),
-        }
-    }
-}
-
-/// A ticket's rating as it shows on the ticket.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Satisfaction {
-    pub rating: Rating,
-    pub comment: Option<String>,
-    /// When the rating was last given or changed.
-    pub rated_at: Timestamp,
-    /// When it was first given: the window to change it runs from here.
-    pub first_rated_at: Timestamp,
-}
 
 /// The body of `PUT /v2/support-tickets/{id}/satisfaction`.
 #[derive(Clone, Debug, Default, Deserialize)]

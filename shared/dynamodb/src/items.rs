@@ -64,6 +64,8 @@ pub mod field {
     pub const TAGS: &str = "tags";
     pub const FIRST_RESPONSE_AT: &str = "firstResponseAt";
     pub const VERSION: &str = "version";
+    /// A path: the rating inside the ticket's `satisfaction` map.
+    pub const SATISFACTION_RATING: &str = "satisfaction.rating";
 }
 
 /// A list index family: `<name>-by-created` (and `<name>-by-updated` where `by_updated`),

@@ -108,6 +108,9 @@ impl Plan {
         if let Some(tag) = &filter.tag {
             filters.push((field::TAGS, "contains", tag.clone()));
         }
+        if let Some(rating) = filter.satisfaction {
+            filters.push((field::SATISFACTION_RATING, "=", rating.to_string()));
+        }
         Plan {
             index: format!("{}-by-{sort_name}", index.name),
             partition_attr: index.key,
@@ -146,14 +149,20 @@ impl Plan {
         }
         let mut conditions = Vec::new();
         for (index, (attribute, operator, value)) in self.filters.iter().enumerate() {
-            let (name, placeholder) = (format!("#f{index}"), format!(":f{index}"));
+            // A path (`satisfaction.rating`) names each of its attributes.
+            let mut path = Vec::new();
+            for (part, name) in attribute.split('.').enumerate() {
+                let placeholder = format!("#f{index}_{part}");
+                request = request.expression_attribute_names(&placeholder, name);
+                path.push(placeholder);
+            }
+            let (name, placeholder) = (path.join("."), format!(":f{index}"));
             conditions.push(match *operator {
                 "contains" => format!("contains({name}, {placeholder})"),
                 _ => format!("{name} = {placeholder}"),
             });
-            request = request
-                .expression_attribute_names(name, *attribute)
-                .expression_attribute_values(placeholder, AttributeValue::S(value.clone()));
+            request =
+                request.expression_attribute_values(placeholder, AttributeValue::S(value.clone()));
         }
         if !conditions.is_empty() {
             request = request.filter_expression(conditions.join(" AND "));

@@ -105,6 +105,8 @@ pub struct ListFilter {
     pub priority: Option<Priority>,
     pub tag: Option<String>,
     pub assigned_to: Option<String>,
+    /// Staff only: the tickets rated so.
+    pub satisfaction: Option<crate::model::Rating>,
 }
 
 impl ListFilter {
@@ -114,6 +116,10 @@ impl ListFilter {
     /// scope (docs/API.md).
     pub fn tally(&self, scope: &Scope) -> Option<(CounterSet, Tally)> {
         let in_scope = CounterSet::from(scope);
+        if self.satisfaction.is_some() {
+            // Ratings are not counted: a documented exception (docs/API.md).
+            return None;
+        }
         let cells = Tally::Cells {
             status: self.status,
             category: self.category,
