@@ -217,14 +217,10 @@ impl Plan {
             items.extend(output.items.unwrap_or_default());
         }
         let sort_of = |item: &Item| string_attr(item, self.sort_attr).unwrap_or_default();
-        items.sort_by(|a, b| {
-            let (a, b) = (sort_of(a), sort_of(b));
-            if self.descending {
-                b.cmp(&a)
-            } else {
-                a.cmp(&b)
-            }
-        });
+        items.sort_by_cached_key(sort_of);
+        if self.descending {
+            items.reverse();
+        }
         if let Some(bound) = &bound {
             items.retain(|item| !self.before(bound, &sort_of(item)));
         }

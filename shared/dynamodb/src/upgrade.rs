@@ -46,27 +46,19 @@ impl DynamoStore {
             if wanted == item {
                 continue;
             }
-            let put = |item: Item, condition: &str| -> Result<TransactWriteItem, StoreError> {
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression(condition)
-                    .expression_attribute_values(
-                        ":version",
-                        AttributeValue::N(ticket.version.to_string()),
-                    );
-                Ok(TransactWriteItem::builder()
-                    .put(put.build().map_err(internal)?)
-                    .build())
-            };
-            let mut writes = vec![put(wanted, "version = :version")?];
+            let rewrite = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(wanted))
+                .condition_expression("version = :version")
+                .expression_attribute_values(
+                    ":version",
+                    AttributeValue::N(ticket.version.to_string()),
+                )
+                .build()
+                .map_err(internal)?;
+            let mut writes = vec![TransactWriteItem::builder().put(rewrite).build()];
             if item.contains_key(field::DESCRIPTION) {
-                let body = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(body_item(&ticket)?))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build()
-                    .map_err(internal)?;
+                let body = self.put(body_item(&ticket)?, "attribute_not_exists(pk)")?;
                 writes.push(TransactWriteItem::builder().put(body).build());
             }
             match self.transact(writes).await? {
