@@ -7,7 +7,10 @@ reaches storage, and what does not, is exactly what the client was told:
 - `throttle`: answers 400 ThrottlingException, as DynamoDB does when a partition is hot;
 - `error`: answers 500 InternalServerError;
 - `drop`: closes the connection without answering;
-- `delay`: waits `delay_seconds` before forwarding (longer than the client's attempt timeout).
+- `delay`: waits `delay_seconds` before forwarding (longer than the client's attempt timeout);
+- `conflict`: answers a `TransactWriteItems` with TransactionCanceledException, one reason
+  `TransactionConflict`, as DynamoDB does when another transaction holds one of its items (moto
+  never does); other requests are let through, uncounted.
 Control (JSON): `POST /__faults` with `{"plan": [kind, ...]}` (the next requests fail in that
 order, `null` lets one through), `{"rate": 0.3, "kinds": [...], "seed": 1}` (each request fails
 with that probability), `{"delay_seconds": 3}`; `GET /__faults` answers how many faults of each
@@ -71,7 +74,7 @@ class Faults:
         self.kinds = ["throttle", "error", "drop"]
         self.random = random.Random(1)
         self.delay_seconds = 3.0
-        self.injected = {"throttle": 0, "error": 0, "drop": 0, "delay": 0}
+        self.injected = {"throttle": 0, "error": 0, "drop": 0, "delay": 0, "conflict": 0}
         self.forwarded = 0
 
     def configure(self, settings: dict) -> None:
@@ -83,13 +86,17 @@ class Faults:
                 self.random = random.Random(settings["seed"])
             self.delay_seconds = float(settings.get("delay_seconds", self.delay_seconds))
 
-    def next(self) -> str | None:
+    def next(self, op: str) -> str | None:
+        """The fault for a request of operation `op` (None: forward it)."""
+        transaction = op == "TransactWriteItems"
         with self.lock:
             if self.plan:
                 kind = self.plan.pop(0)
             elif self.rate and self.random.random() < self.rate:
                 kind = self.random.choice(self.kinds)
             else:
+                kind = None
+            if kind == "conflict" and not transaction:
                 kind = None
             if kind:
                 self.injected[kind] += 1
@@ -98,6 +105,22 @@ class Faults:
     def report(self) -> dict:
         with self.lock:
             return {"injected": dict(self.injected), "forwarded": self.forwarded}
+
+
+def cancelled_by_conflict(body: bytes) -> dict:
+    """The answer to a transaction cancelled because another one held its first item."""
+    try:
+        items = len(json.loads(body or b"{}").get("TransactItems", [])) or 1
+    except ValueError:
+        items = 1
+    reasons = [{"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}]
+    reasons += [{"Code": "None"}] * (items - 1)
+    codes = ", ".join(reason["Code"] for reason in reasons)
+    return {
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "message": f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+        "CancellationReasons": reasons,
+    }
 
 
 class Counts:
@@ -345,7 +368,10 @@ def handler(upstream: str, faults: Faults, counts: Counts, bill: Billing | None 
             if self.path.startswith("/__bench/stream") and stream is not None:
                 table = parse_qs(urlsplit(self.path).query).get("table", [""])[0]
                 return self.reply(200, json.loads(json.dumps({"Records": stream.take(table)}, default=str)))
-            kind = faults.next()
+            op = self.headers.get("x-amz-target", "").rpartition(".")[2]
+            kind = faults.next(op)
+            if kind == "conflict":
+                return self.reply(400, cancelled_by_conflict(body), {"x-amzn-ErrorType": "TransactionCanceledException"})
             if kind == "throttle":
                 return self.reply(400, THROTTLE, {"x-amzn-ErrorType": "ThrottlingException"})
             if kind == "error":

@@ -154,6 +154,19 @@ impl Caller {
         }
     }
 
+    /// What only agents and admins do (merging, changing many tickets at once); `doing` names it
+    /// in the refusal.
+    pub fn ensure_staff(&self, doing: &str) -> Result<(), DomainError> {
+        if self.role.is_staff() {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden(vec![FieldError::new(
+                "role",
+                format!("only agents and admins {doing}"),
+            )]))
+        }
+    }
+
     /// Soft delete and restore are for admins only.
     pub fn ensure_admin(&self) -> Result<(), DomainError> {
         if self.role == Role::Admin {

@@ -6,11 +6,12 @@ use sha2::{Digest, Sha256};
 use crate::access::{forbid_for_client, Caller};
 use crate::attachment::link_host;
 use crate::error::DomainError;
+pub use crate::idempotency::{IdempotencyKey, IDEMPOTENCY_WINDOW_HOURS};
 use crate::model::{
     new_id, Attachment, AttachmentStatus, Category, MessageType, Priority, Status, ThreadMessage,
     Ticket, TicketSummary, Timestamp, INITIAL_VERSION,
 };
-use crate::store::{CreateOutcome, IdempotencyRecord, TicketCreator};
+use crate::store::{CreateOutcome, TicketCreator};
 use crate::validation::{
     Checker, Lines, CONTENT_TYPE_MAX, DESCRIPTION_MAX, EXTERNAL_ATTACHMENTS_MAX, FILENAME_MAX,
     TITLE_MAX, URL_MAX,
@@ -137,6 +138,8 @@ impl NewTicket {
                 deleted_at: None,
                 changed_by: Some(caller.id.clone()),
                 satisfaction: None,
+                merged_into: None,
+                merged_from: Vec::new(),
                 version: INITIAL_VERSION,
             },
             threads: vec![first_message],
@@ -216,26 +219,6 @@ fn external_attachments(
     attachments
 }
 
-/// How long an idempotency key is remembered: a retry within it gets the first answer.
-pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
-
-/// The key a create is made idempotent on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IdempotencyKey(String);
-
-impl IdempotencyKey {
-    /// A client's `Idempotency-Key`, scoped to the caller: the same key from two callers names
-    /// two records.
-    pub fn of_caller(caller: &Caller, key: &str) -> Self {
-        IdempotencyKey(format!("{}:{}#{key}", caller.id.len(), caller.id))
-    }
-
-    /// Another service's message id (a redelivered message opens no second ticket).
-    pub fn of_message(message_id: &str) -> Self {
-        IdempotencyKey(format!("ingest#{message_id}"))
-    }
-}
-
 /// What an idempotent create answered.
 #[derive(Debug)]
 pub enum Opened {
@@ -259,15 +242,7 @@ pub async fn open_ticket<S: TicketCreator>(
     let fingerprint = command.fingerprint(caller);
     let ticket = command.into_ticket(caller, now)?;
     let answer = answer_for(&ticket);
-    let record = key.map(|IdempotencyKey(key)| IdempotencyRecord {
-        key,
-        fingerprint: fingerprint.clone(),
-        response: answer.clone(),
-        at: now,
-        expires_at: Timestamp::from(
-            now.as_datetime() + chrono::Duration::hours(IDEMPOTENCY_WINDOW_HOURS),
-        ),
-    });
+    let record = key.map(|key| key.record(&fingerprint, &answer, now));
     match store.create_ticket(&ticket, record.as_ref()).await? {
         CreateOutcome::Created => Ok(Opened::Created {
             ticket_id: ticket.summary.id,

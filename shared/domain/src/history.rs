@@ -35,6 +35,8 @@ const AUDITED: &[&str] = &[
     "resolution",
     "deletedAt",
     "satisfaction",
+    "mergedInto",
+    "mergedFrom",
 ];
 
 fn fields(ticket: &TicketSummary) -> serde_json::Map<String, Value> {
@@ -130,6 +132,17 @@ pub fn ticket_events(before: Option<&TicketSummary>, after: &TicketSummary) -> V
             }
             _ => {}
         }
+    }
+    if after.merged_from.len() > before.merged_from.len() {
+        let sources = after
+            .merged_from
+            .get(before.merged_from.len()..)
+            .unwrap_or_default();
+        events.push(DomainEvent::new(
+            "Merged",
+            after,
+            json!({"sources": sources}),
+        ));
     }
     if before.assigned_to != after.assigned_to {
         let change = json!({"from": before.assigned_to, "to": after.assigned_to});
@@ -332,6 +345,34 @@ mod tests {
         after.updated_at = Timestamp::now();
         assert!(audit_entries(Some(&before), &after).is_empty());
         assert!(ticket_events(Some(&before), &after).is_empty());
+    }
+
+    #[test]
+    fn a_merge_is_announced_by_its_target_with_the_new_sources_and_recorded_on_each() {
+        let mut target = summary(Status::Open);
+        target.merged_from = vec!["A".into()];
+        let mut after = target.clone();
+        after.merged_from.push("B".into());
+        after.version += 1;
+        let events = ticket_events(Some(&target), &after);
+        assert_eq!(kinds(&events), ["SupportTicket.Merged"]);
+        assert_eq!(events[0].detail["sources"], json!(["B"]));
+        let entries = audit_entries(Some(&target), &after);
+        assert_eq!(entries[0].field, "mergedFrom");
+
+        let source = summary(Status::Open);
+        let mut merged = source.clone();
+        merged.status = Status::Closed;
+        merged.merged_into = Some(target.id.clone());
+        let fields: Vec<String> = audit_entries(Some(&source), &merged)
+            .into_iter()
+            .map(|entry| entry.field)
+            .collect();
+        assert_eq!(fields, ["status", "mergedInto"]);
+        assert_eq!(
+            kinds(&ticket_events(Some(&source), &merged)),
+            ["SupportTicket.StatusChanged", "SupportTicket.Closed"]
+        );
     }
 
     #[test]

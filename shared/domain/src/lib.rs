@@ -3,11 +3,14 @@
 
 pub mod access;
 pub mod attachment;
+pub mod bulk;
 pub mod counts;
 pub mod create;
 pub mod edit;
 pub mod error;
 pub mod history;
+pub mod idempotency;
+pub mod merge;
 pub mod model;
 pub mod satisfaction;
 pub mod service;
@@ -58,6 +61,8 @@ pub(crate) mod testing {
             deleted_at: None,
             changed_by: None,
             satisfaction: None,
+            merged_into: None,
+            merged_from: Vec::new(),
             version: 3,
         }
     }

@@ -239,6 +239,13 @@ pub struct TicketSummary {
     /// The client's rating, once given (tickets stored before ratings existed have none).
     #[serde(default)]
     pub satisfaction: Option<Satisfaction>,
+    /// Set once the ticket was merged into another (then it is closed for good); absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
+    /// The tickets merged into this one, oldest merge first; absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
     /// Bumped on every change; also sent as the `ETag`.
     pub version: u64,
 }

@@ -56,6 +56,11 @@ impl NewRating {
         let Some(rating) = rating else {
             return Err(DomainError::validation("rating", "is required"));
         };
+        if let Some(into) = &ticket.merged_into {
+            return Err(DomainError::Conflict(format!(
+                "the ticket was merged into {into}: rate that one"
+            )));
+        }
         if !matches!(ticket.status, Status::Resolved | Status::Closed) {
             return Err(DomainError::Conflict(
                 "a ticket is rated once it is resolved or closed".into(),
@@ -141,6 +146,12 @@ mod tests {
         assert!(matches!(
             rate("good", None).apply(&ticket, &other, now, 7),
             Err(DomainError::Forbidden(_))
+        ));
+        let mut merged = summary(Status::Closed);
+        merged.merged_into = Some(crate::model::new_id());
+        assert!(matches!(
+            rate("good", None).apply(&merged, &owner(&merged), now, 7),
+            Err(DomainError::Conflict(_))
         ));
     }
 

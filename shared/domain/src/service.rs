@@ -1,5 +1,8 @@
 //! Use cases that span the ports: changing a stored ticket safely under concurrent writers.
 
+use std::borrow::Borrow;
+use std::future::Future;
+
 use crate::access::Caller;
 use crate::attachment::{object_key, parse_object_key, NewUpload, UploadRules};
 use crate::edit::TicketEdit;
@@ -14,11 +17,12 @@ use crate::store::{
 use crate::thread::NewMessage;
 
 /// How often a change is re-applied after losing a race with another writer.
-const MAX_ATTEMPTS: u32 = 10;
+pub(crate) const MAX_ATTEMPTS: u32 = 10;
 
 /// Reads the ticket, applies `change` for `caller`, and saves it (its next version, stamped with
-/// the caller and the time) conditionally on the version read. Losing a race re-reads and re-applies the change, so concurrent changes to different
-/// fields are all kept; with `expected_version` (`If-Match`) a race is a 412 instead.
+/// the caller and the time) conditionally on the version read. Losing a race re-reads and
+/// re-applies the change, so concurrent changes to different fields are all kept; with
+/// `expected_version` (`If-Match`) a race is a 412 instead.
 ///
 /// `change` returns `None` when it changes nothing: nothing is written and the ticket is
 /// returned as it is.
@@ -33,25 +37,62 @@ where
     S: TicketReader + TicketWriter,
     F: Fn(&TicketSummary, Timestamp) -> Result<Option<TicketSummary>, DomainError>,
 {
+    let read = || store.get_ticket(id);
+    let (ticket, after) = modify(store, caller, expected_version, read, change).await?;
+    Ok(match after {
+        Some(summary) => Ticket { summary, ..ticket },
+        None => ticket,
+    })
+}
+
+/// `modify_ticket` on the ticket's own fields only (one read of two small items, whatever the
+/// thread), answering them.
+pub async fn modify_summary<S, F>(
+    store: &S,
+    id: &str,
+    caller: &Caller,
+    expected_version: Option<u64>,
+    change: F,
+) -> Result<TicketSummary, DomainError>
+where
+    S: TicketReader + TicketWriter,
+    F: Fn(&TicketSummary, Timestamp) -> Result<Option<TicketSummary>, DomainError>,
+{
+    let read = || store.get_summary(id);
+    let (ticket, after) = modify(store, caller, expected_version, read, change).await?;
+    Ok(after.unwrap_or(ticket))
+}
+
+/// The loop of `modify_ticket`: the ticket as `read`, and what was saved (`None`: nothing).
+async fn modify<S, T, R, Fut, F>(
+    store: &S,
+    caller: &Caller,
+    expected_version: Option<u64>,
+    read: R,
+    change: F,
+) -> Result<(T, Option<TicketSummary>), DomainError>
+where
+    S: TicketWriter,
+    T: Borrow<TicketSummary>,
+    R: Fn() -> Fut,
+    Fut: Future<Output = Result<Option<T>, StoreError>>,
+    F: Fn(&TicketSummary, Timestamp) -> Result<Option<TicketSummary>, DomainError>,
+{
     for _ in 0..MAX_ATTEMPTS {
-        let ticket = caller.visible(store.get_ticket(id).await?)?;
+        let ticket = caller.visible(read().await?)?;
+        let before: &TicketSummary = ticket.borrow();
         if let Some(expected) = expected_version {
-            if expected != ticket.version {
+            if expected != before.version {
                 return Err(DomainError::PreconditionFailed { expected });
             }
         }
         let now = Timestamp::now();
-        let Some(after) = change(&ticket.summary, now)? else {
-            return Ok(ticket);
+        let Some(after) = change(before, now)? else {
+            return Ok((ticket, None));
         };
         let after = after.revised(&caller.id, now);
-        match store.save_ticket(&ticket.summary, &after).await {
-            Ok(()) => {
-                return Ok(Ticket {
-                    summary: after,
-                    ..ticket
-                })
-            }
+        match store.save_ticket(before, &after).await {
+            Ok(()) => return Ok((ticket, Some(after))),
             Err(StoreError::VersionConflict) => match expected_version {
                 Some(expected) => return Err(DomainError::PreconditionFailed { expected }),
                 None => continue,

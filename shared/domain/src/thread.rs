@@ -69,6 +69,11 @@ impl NewMessage {
                 "must not contain control characters",
             ));
         }
+        if let Some(into) = &ticket.merged_into {
+            return Err(DomainError::Conflict(format!(
+                "the ticket was merged into {into}: write there"
+            )));
+        }
         if ticket.status == Status::Closed {
             return Err(DomainError::Conflict(
                 "the ticket is closed: it takes no more messages".into(),

@@ -1,6 +1,6 @@
 //! Changing a ticket: the `PATCH` command and the rules of who may change what, and when.
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::access::{forbid_for_client, Caller};
 use crate::error::DomainError;
@@ -20,6 +20,21 @@ impl<T> Patch<T> {
     pub fn is_present(&self) -> bool {
         !matches!(self, Patch::Absent)
     }
+
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Patch::Absent)
+    }
+}
+
+impl<T: Serialize> Serialize for Patch<T> {
+    /// `null` or the value; an absent field is left out by its struct
+    /// (`skip_serializing_if = "Patch::is_absent"`).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Patch::Value(value) => value.serialize(serializer),
+            Patch::Absent | Patch::Null => serializer.serialize_none(),
+        }
+    }
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
@@ -29,24 +44,24 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
 }
 
 /// The body of `PATCH /v2/support-tickets/{id}`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TicketPatch {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub title: Patch<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub description: Patch<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub status: Patch<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub priority: Patch<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub category: Patch<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub assigned_to: Patch<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub tags: Patch<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Patch::is_absent")]
     pub resolution: Patch<String>,
 }
 
@@ -192,9 +207,12 @@ impl TicketPatch {
                 ..after.clone()
             };
             if tags_only != *before {
-                return Err(DomainError::Conflict(
-                    "the ticket is closed: only its tags may change".into(),
-                ));
+                return Err(DomainError::Conflict(match &before.merged_into {
+                    Some(into) => {
+                        format!("the ticket was merged into {into}: only its tags may change")
+                    }
+                    None => "the ticket is closed: only its tags may change".into(),
+                }));
             }
         }
         Ok(())
@@ -223,6 +241,15 @@ mod tests {
 
     fn agent() -> Caller {
         Caller::new("agent-1", Role::Agent)
+    }
+
+    #[test]
+    fn a_patch_serialises_to_what_it_was_read_from() {
+        let p = patch(r#"{"tags": ["A"], "assignedTo": null}"#);
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            serde_json::json!({"assignedTo": null, "tags": ["A"]})
+        );
     }
 
     #[test]

@@ -50,10 +50,32 @@ impl DynamoStore {
         before: Option<&TicketSummary>,
         after: &TicketSummary,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        Facet::changes(before, after)
+        self.combined_counter_updates([(before, after)])
+    }
+
+    /// The counter updates of several changes written in one transaction, which may touch an
+    /// item only once: the changes to each counter item added up, what cancels out left out.
+    pub(crate) fn combined_counter_updates<'a>(
+        &self,
+        changes: impl IntoIterator<Item = (Option<&'a TicketSummary>, &'a TicketSummary)>,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut by_item: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+        for (before, after) in changes {
+            for (set, delta) in Facet::changes(before, after) {
+                let item = by_item.entry(counter_pk(&set, &after.id)).or_default();
+                for (facet, change) in delta {
+                    *item.entry(facet).or_insert(0) += change;
+                }
+            }
+        }
+        by_item
             .into_iter()
-            .map(|(set, delta)| {
-                let update = self.counter_update(counter_pk(&set, &after.id), &delta)?;
+            .filter_map(|(pk, mut delta)| {
+                delta.retain(|_, change| *change != 0);
+                (!delta.is_empty()).then_some((pk, delta))
+            })
+            .map(|(pk, delta)| {
+                let update = self.counter_update(pk, &delta)?;
                 Ok(TransactWriteItem::builder().update(update).build())
             })
             .collect()

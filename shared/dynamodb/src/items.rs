@@ -388,6 +388,8 @@ pub(crate) fn sample_ticket() -> TicketSummary {
         deleted_at: None,
         changed_by: None,
         satisfaction: None,
+        merged_into: None,
+        merged_from: Vec::new(),
         version: 1,
     }
 }

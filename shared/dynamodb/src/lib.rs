@@ -11,8 +11,10 @@ mod cursor;
 mod edit;
 mod error;
 mod history;
+mod idempotency;
 mod items;
 mod list;
+mod merge;
 mod retry;
 mod stream;
 pub use counters::Recount;
@@ -37,17 +39,19 @@ use aws_sdk_dynamodb::Client;
 use tickets_domain::store::{
     CreateOutcome, IdempotencyRecord, TicketCreator, TicketReader, TicketWriter,
 };
-use tickets_domain::{StoreError, Ticket, TicketBody, TicketSummary, Timestamp};
+use tickets_domain::{StoreError, Ticket, TicketBody, TicketSummary};
 use tickets_lambda::{SettingError, Settings};
 
 use crate::error::{internal, store_error};
 use crate::items::{
     attachment_item, body_item, description_message_item, from_item, key, message_item,
-    string_attr, ticket_pk, Item, Layout, BODY_SK, IDEMPOTENCY_SK, SK, TICKET_SK, TTL,
+    string_attr, ticket_pk, Item, Layout, BODY_SK, SK, TICKET_SK,
 };
 
-/// Transactions that collide with another one on the same item are retried this many times.
-const CONFLICT_RETRIES: u32 = 5;
+/// Transactions that collide with another one on the same item are retried this many times,
+/// after a growing random pause (at most about 5 s in all): changes of one client's tickets meet
+/// on its counter item, and a bulk change makes several at once.
+const CONFLICT_RETRIES: u32 = 10;
 
 /// The DynamoDB-backed store. Cheap to clone; build one per process and share it.
 #[derive(Clone, Debug)]
@@ -132,25 +136,6 @@ impl DynamoStore {
                 _ => return Err(store_error(err)),
             }
         }
-    }
-
-    async fn replayed(&self, key_pk: String) -> Result<CreateOutcome, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(key_pk, IDEMPOTENCY_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_error)?;
-        let item = output
-            .item
-            .ok_or_else(|| internal("idempotency record vanished"))?;
-        Ok(CreateOutcome::Replayed {
-            fingerprint: string_attr(&item, "fingerprint").unwrap_or_default(),
-            response: string_attr(&item, "response").unwrap_or_default(),
-        })
     }
 }
 
@@ -239,32 +224,12 @@ impl TicketCreator for DynamoStore {
         }
         writes.extend(self.counter_updates(None, &ticket.summary)?);
 
-        let idempotency_pk = idempotency.map(|record| format!("IDEMPOTENCY#{}", record.key));
-        if let (Some(record), Some(pk)) = (idempotency, &idempotency_pk) {
-            let epoch_seconds = |at: Timestamp| at.as_datetime().timestamp().to_string();
-            let mut item = key(pk.clone(), IDEMPOTENCY_SK);
-            item.insert(
-                "fingerprint".into(),
-                AttributeValue::S(record.fingerprint.clone()),
+        if let Some(record) = idempotency {
+            writes.push(
+                TransactWriteItem::builder()
+                    .put(self.idempotency_put(record)?)
+                    .build(),
             );
-            item.insert(
-                "response".into(),
-                AttributeValue::S(record.response.clone()),
-            );
-            item.insert(
-                TTL.into(),
-                AttributeValue::N(epoch_seconds(record.expires_at)),
-            );
-            // An expired record may linger until TTL removes it; it no longer counts.
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk) OR #expires < :now")
-                .expression_attribute_names("#expires", TTL)
-                .expression_attribute_values(":now", AttributeValue::N(epoch_seconds(record.at)))
-                .build()
-                .map_err(internal)?;
-            writes.push(TransactWriteItem::builder().put(put).build());
         }
 
         match self.transact(writes).await? {
@@ -276,9 +241,9 @@ impl TicketCreator for DynamoStore {
             {
                 Ok(CreateOutcome::Created)
             }
-            Transaction::ConditionFailed(codes) => match idempotency_pk {
-                Some(pk) if codes.last().is_some_and(|c| c == "ConditionalCheckFailed") => {
-                    self.replayed(pk).await
+            Transaction::ConditionFailed(codes) => match idempotency {
+                Some(record) if codes.last().is_some_and(|c| c == "ConditionalCheckFailed") => {
+                    self.replayed(&record.key).await
                 }
                 _ => Err(internal(format!("create condition failed: {codes:?}"))),
             },

@@ -288,6 +288,8 @@ fn lifecycle(
         deleted_at: None,
         changed_by: None,
         satisfaction: None,
+        merged_into: None,
+        merged_from: Vec::new(),
         version: 1,
     };
     heat.write(layout, indexes, counters, None, &ticket);

@@ -14,8 +14,9 @@ pub use files::{FileStore, PresignedUpload, StoredObject};
 pub use history::{HistoryPage, HistoryStore};
 pub use threads::{MessagePage, ThreadReader, ThreadWriter};
 pub use tickets::{
-    CreateOutcome, IdempotencyRecord, ListFilter, ListQuery, PageStart, Sort, SortField,
-    TicketCloser, TicketCreator, TicketLister, TicketPage, TicketReader, TicketWriter,
+    CreateOutcome, IdempotencyRecord, IdempotencyStore, ListFilter, ListQuery, PageStart,
+    Remembered, Sort, SortField, TicketCloser, TicketCreator, TicketLister, TicketMerger,
+    TicketPage, TicketReader, TicketWriter,
 };
 
 pub use crate::access::Scope;

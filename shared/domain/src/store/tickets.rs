@@ -6,11 +6,13 @@ use std::future::Future;
 use crate::access::Scope;
 use crate::counts::{CounterSet, Counts, Facet, Tally};
 use crate::error::StoreError;
+use crate::merge::Merge;
 use crate::model::{Category, Priority, Status, ThreadMessage, Ticket, TicketSummary, Timestamp};
 
-/// The result of an idempotent create.
+/// The result of an idempotent create (or merge).
 #[derive(Debug)]
 pub enum CreateOutcome {
+    /// Stored now.
     Created,
     /// The key was used before: the first request's fingerprint and its response body.
     Replayed {
@@ -31,6 +33,31 @@ pub struct IdempotencyRecord {
     pub at: Timestamp,
     /// When the key is forgotten.
     pub expires_at: Timestamp,
+}
+
+/// An answer remembered under an idempotency key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Remembered {
+    pub fingerprint: String,
+    pub response: String,
+}
+
+/// Answers remembered under idempotency keys, for requests whose record is not written in one
+/// transaction with their change, or that must be recognised before their preconditions are
+/// checked again (a merge's sources are closed once it committed).
+pub trait IdempotencyStore: Send + Sync {
+    /// The record under `key`, unless there is none or it expired by `now`.
+    fn recall(
+        &self,
+        key: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<Remembered>, StoreError>> + Send;
+
+    /// Stores `record` unless a live one is under its key already; answers that one then.
+    fn remember(
+        &self,
+        record: &IdempotencyRecord,
+    ) -> impl Future<Output = Result<Option<Remembered>, StoreError>> + Send;
 }
 
 pub trait TicketReader: Send + Sync {
@@ -64,6 +91,24 @@ pub trait TicketWriter: Send + Sync {
         before: &TicketSummary,
         after: &TicketSummary,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+pub trait TicketMerger: Send + Sync {
+    /// The listed fields of each ticket (not the description), in the order of `ids`; `None`
+    /// for an id with no ticket. One request for up to 100 ids.
+    fn get_summaries(
+        &self,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<Option<TicketSummary>>, StoreError>> + Send;
+
+    /// Stores a merge all or nothing: every ticket conditional on the version read, their
+    /// messages, the counters and `idempotency`'s record. `VersionConflict` when a ticket
+    /// changed since it was read; `Replayed` when the key's record exists already.
+    fn merge_tickets(
+        &self,
+        merge: &Merge,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> impl Future<Output = Result<CreateOutcome, StoreError>> + Send;
 }
 
 pub trait TicketLister: Send + Sync {

@@ -1,0 +1,125 @@
+//! Idempotency records: the first answer to a request, kept under the caller's key for a day
+//! (`IDEMPOTENCY#<key>`, removed by TTL; an expired record that lingers no longer counts).
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put};
+use tickets_domain::store::{CreateOutcome, IdempotencyRecord, IdempotencyStore, Remembered};
+use tickets_domain::{StoreError, Timestamp};
+
+use crate::error::{internal, store_error};
+use crate::items::{key, string_attr, Item, IDEMPOTENCY_SK, TTL};
+use crate::DynamoStore;
+
+fn record_pk(key: &str) -> String {
+    format!("IDEMPOTENCY#{key}")
+}
+
+/// A time as the table's TTL attribute holds it: whole seconds since the epoch.
+fn epoch_seconds(at: Timestamp) -> AttributeValue {
+    AttributeValue::N(at.as_datetime().timestamp().to_string())
+}
+
+impl DynamoStore {
+    /// The put of an idempotency record, unless a live one is under its key: for a transaction
+    /// that stores the record with the change it answers.
+    pub(crate) fn idempotency_put(&self, record: &IdempotencyRecord) -> Result<Put, StoreError> {
+        let mut item = key(record_pk(&record.key), IDEMPOTENCY_SK);
+        item.insert(
+            "fingerprint".into(),
+            AttributeValue::S(record.fingerprint.clone()),
+        );
+        item.insert(
+            "response".into(),
+            AttributeValue::S(record.response.clone()),
+        );
+        item.insert(TTL.into(), epoch_seconds(record.expires_at));
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #expires < :now")
+            .expression_attribute_names("#expires", TTL)
+            .expression_attribute_values(":now", epoch_seconds(record.at))
+            .build()
+            .map_err(internal)
+    }
+
+    /// The record under `key` as stored (live or not), read consistently.
+    async fn record(&self, key_text: &str) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(record_pk(key_text), IDEMPOTENCY_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(output.item)
+    }
+
+    /// After a transaction failed on its idempotency record's condition: the record that was
+    /// there.
+    pub(crate) async fn replayed(&self, key_text: &str) -> Result<CreateOutcome, StoreError> {
+        let item = self
+            .record(key_text)
+            .await?
+            .ok_or_else(|| internal("idempotency record vanished"))?;
+        let Remembered {
+            fingerprint,
+            response,
+        } = remembered(&item);
+        Ok(CreateOutcome::Replayed {
+            fingerprint,
+            response,
+        })
+    }
+}
+
+fn remembered(item: &Item) -> Remembered {
+    Remembered {
+        fingerprint: string_attr(item, "fingerprint").unwrap_or_default(),
+        response: string_attr(item, "response").unwrap_or_default(),
+    }
+}
+
+fn expired(item: &Item, now: Timestamp) -> bool {
+    let expires = match item.get(TTL) {
+        Some(AttributeValue::N(seconds)) => seconds.parse::<i64>().unwrap_or(0),
+        _ => 0,
+    };
+    expires < now.as_datetime().timestamp()
+}
+
+impl IdempotencyStore for DynamoStore {
+    async fn recall(&self, key: &str, now: Timestamp) -> Result<Option<Remembered>, StoreError> {
+        Ok(self
+            .record(key)
+            .await?
+            .filter(|item| !expired(item, now))
+            .map(|item| remembered(&item)))
+    }
+
+    async fn remember(&self, record: &IdempotencyRecord) -> Result<Option<Remembered>, StoreError> {
+        let put = self.idempotency_put(record)?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(put.item))
+            .condition_expression(put.condition_expression.unwrap_or_default())
+            .set_expression_attribute_names(put.expression_attribute_names)
+            .set_expression_attribute_values(put.expression_attribute_values)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(None),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                self.recall(&record.key, record.at).await
+            }
+            Err(err) => Err(store_error(err)),
+        }
+    }
+}
