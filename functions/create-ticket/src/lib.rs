@@ -3,13 +3,11 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
-use tickets_domain::create::{open_ticket, IdempotencyKey, Opened};
+use tickets_domain::create::{open_ticket, Opened};
 use tickets_domain::store::TicketCreator;
 use tickets_domain::{NewTicket, Timestamp, INITIAL_VERSION};
 use tickets_http::{request, respond, Api, ApiError, Reply};
 use tickets_lambda::metrics::{self, Metric};
-
-const IDEMPOTENCY_KEY_MAX: usize = 255;
 
 pub async fn handle<S: TicketCreator>(api: &Api<S>, req: Request) -> Result<Response<Body>, Error> {
     Ok(respond(&req, create_ticket(api, &req).await))
@@ -18,7 +16,7 @@ pub async fn handle<S: TicketCreator>(api: &Api<S>, req: Request) -> Result<Resp
 async fn create_ticket<S: TicketCreator>(api: &Api<S>, req: &Request) -> Result<Reply, ApiError> {
     let caller = api.auth.caller(req)?;
     let command: NewTicket = request::json_body(req)?;
-    let key = idempotency_key(req)?.map(|key| IdempotencyKey::of_caller(&caller, key));
+    let key = request::idempotency_key(req, &caller)?;
     let opened = open_ticket(
         &api.store,
         &caller,
@@ -38,21 +36,4 @@ async fn create_ticket<S: TicketCreator>(api: &Api<S>, req: &Request) -> Result<
         Opened::Replayed { answer } => answer,
     };
     Ok(Reply::raw(StatusCode::CREATED, answer).with_etag(INITIAL_VERSION))
-}
-
-fn idempotency_key(req: &Request) -> Result<Option<&str>, ApiError> {
-    let Some(key) = request::header(req, "idempotency-key") else {
-        return Ok(None);
-    };
-    let valid = !key.is_empty()
-        && key.len() <= IDEMPOTENCY_KEY_MAX
-        && key.bytes().all(|b| b.is_ascii_graphic());
-    if valid {
-        Ok(Some(key))
-    } else {
-        Err(ApiError::invalid_header(
-            "Idempotency-Key",
-            "must be 1 to 255 visible ASCII characters",
-        ))
-    }
 }

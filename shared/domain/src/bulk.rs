@@ -123,16 +123,15 @@ impl BulkOrder {
         S: TicketReader + TicketWriter,
     {
         let changes = &self.changes;
-        stream::iter(&self.targets)
+        // Owned items: a stream over borrowed ones makes its futures' lifetimes higher-ranked,
+        // which a `Send` handler future cannot prove.
+        stream::iter(self.targets.clone())
             .map(|(id, version)| async move {
-                let outcome = modify_summary(store, id, caller, *version, |ticket, now| {
+                let outcome = modify_summary(store, &id, caller, version, |ticket, now| {
                     changes.apply(ticket, caller, now)
                 })
                 .await;
-                BulkResult {
-                    id: id.clone(),
-                    outcome,
-                }
+                BulkResult { id, outcome }
             })
             .buffered(BULK_PARALLELISM)
             .collect()
@@ -142,14 +141,16 @@ impl BulkOrder {
 
 /// Changes the tickets of `request` for `caller` and answers `answer_for` their results. Under
 /// `key`, the answer is remembered: the same request again gets it back and changes nothing
-/// more, a different one under the key is refused (422). (Two identical requests at the same
-/// moment may both apply the changes; a change sets values, so the tickets end the same.)
+/// more, a different one under the key is refused (422). An answer in which storage failed for
+/// some ticket is not remembered, so that a retry under the key finishes the work. (Two
+/// identical requests at the same moment may both apply the changes; a change sets values, so
+/// the tickets end the same.)
 pub async fn bulk_update<S>(
     store: &S,
     caller: &Caller,
     request: &BulkPatch,
     key: Option<IdempotencyKey>,
-    answer_for: impl FnOnce(&[BulkResult]) -> String,
+    answer_for: impl FnOnce(Vec<BulkResult>) -> String,
 ) -> Result<String, DomainError>
 where
     S: TicketReader + TicketWriter + IdempotencyStore,
@@ -162,8 +163,11 @@ where
         }
     }
     let results = order.apply(store, caller).await;
-    let answer = answer_for(&results);
-    if let Some(key) = key {
+    let unfinished = results
+        .iter()
+        .any(|result| matches!(result.outcome, Err(DomainError::Store(_))));
+    let answer = answer_for(results);
+    if let Some(key) = key.filter(|_| !unfinished) {
         let record = key.record(&fingerprint, &answer, Timestamp::now());
         if let Some(first) = store.remember(&record).await? {
             // An identical request finished first: its answer stands for both.

@@ -6,7 +6,8 @@ use std::ops::RangeInclusive;
 
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
-use tickets_domain::{is_valid_id, FieldError};
+use tickets_domain::idempotency::IdempotencyKey;
+use tickets_domain::{is_valid_id, Caller, FieldError};
 
 use crate::error::ApiError;
 
@@ -116,6 +117,28 @@ pub fn if_match(req: &Request) -> Result<Option<u64>, ApiError> {
     version.parse().map(Some).map_err(|_| {
         ApiError::invalid_header("If-Match", "must be the ticket's version, e.g. \"3\"")
     })
+}
+
+/// The longest `Idempotency-Key` kept.
+const IDEMPOTENCY_KEY_MAX: usize = 255;
+
+/// `Idempotency-Key`, when present, as the key of `caller`'s request: 1 to 255 visible ASCII
+/// characters (400 otherwise).
+pub fn idempotency_key(req: &Request, caller: &Caller) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(key) = header(req, "idempotency-key") else {
+        return Ok(None);
+    };
+    let valid = !key.is_empty()
+        && key.len() <= IDEMPOTENCY_KEY_MAX
+        && key.bytes().all(|b| b.is_ascii_graphic());
+    if valid {
+        Ok(Some(IdempotencyKey::of_caller(caller, key)))
+    } else {
+        Err(ApiError::invalid_header(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        ))
+    }
 }
 
 /// The query string, read strictly: each parameter at most once and one of those the route
