@@ -12,8 +12,9 @@ Some fixtures change that data (delete-ticket soft-deletes the ticket, delete-at
 removes the attachment and its object). So that no test depends on the order they run in, each
 invocation test starts and ends on the seeded data: the `seeded` fixture restores the ticket
 through the API when it is soft-deleted and runs the seed step again, which puts back what is
-missing and changes nothing else. What the seed does not undo (a higher priority, more thread
-messages, more attachments declared, the old resolved ticket closed) is what no assertion here
+missing and changes nothing else. What the seed does not undo (the printer tickets merged, a
+higher priority, more thread messages, more attachments declared, the old resolved ticket
+closed) is what no assertion here
 depends on; the one-way step, the auto-close, is asserted for both states it can find (the old
 ticket still resolved: this run closes it; already closed by an earlier run or the relay's
 schedule: nothing to close).
@@ -40,6 +41,8 @@ TICKET = "01JD6ZKQ8C4W3M5T7N9P1R3S5V"
 FIRST_MESSAGE = "01JD6ZKQ8C4W3M5T7N9P1R3S5W"
 ATTACHMENT = "01JD6ZKQ8D6X8Z0B2D4F6H8K0M"
 RESOLVED_TICKET = "01JD6ZKQ8E8Z0B2D4F6H8K0M2P"
+DUPLICATE_TARGET = "01JD6ZKQ8F0A2C4E6G8J0M2P4R"
+DUPLICATE = "01JD6ZKQ8G1B3D5F7H9K1N3Q5S"
 CLIENT = "client-1"
 ADMIN = "admin-1"
 OPENED_AT = "2026-11-24T10:00:00.000Z"
@@ -189,6 +192,25 @@ def test_rate_ticket(api_url, seeded):
     assert ticket["status"] in ("resolved", "closed")
     assert (ticket["satisfaction"]["rating"], ticket["satisfaction"]["comment"]) == ("good", "Solved quickly.")
     assert answer.headers["etag"] == f'"{ticket["version"]}"'
+
+
+def test_merge_tickets(api_url, seeded):
+    # The first run merges the seeded duplicate; every later run, under the fixture's
+    # Idempotency-Key, gets that answer again.
+    answer = invoke_http(api_url, "merge-tickets")
+    assert answer.status == 200, answer
+    target = answer.body["data"]
+    assert (target["_id"], target["mergedFrom"]) == (DUPLICATE_TARGET, [DUPLICATE])
+    assert answer.headers["etag"] == f'"{target["version"]}"'
+    assert invoke_http(api_url, "merge-tickets").body == answer.body
+
+
+def test_bulk_update_tickets(api_url, seeded):
+    answer = invoke_http(api_url, "bulk-update-tickets")
+    assert answer.status == 200, answer
+    (line,) = answer.body["data"]
+    assert (line["_id"], line["status"]) == (TICKET, 200)
+    assert isinstance(line["version"], int)
 
 
 def test_delete_ticket(api_url, admin, seeded):

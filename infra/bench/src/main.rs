@@ -4,8 +4,9 @@
 //! binary is measured, nothing to register: a new function is in the next run. The fixtures'
 //! placeholder ids are swapped for real ones on every invocation (a seeded ticket for the
 //! fixture ticket id, an attachment created by an earlier invocation for the fixture attachment
-//! id, fresh values for request, event and message ids). `ORDER_LAST` is the only list to keep:
-//! functions that consume what another one produced run after it.
+//! id, fresh values for request, event and message ids). `ORDER_LAST` and `CONSUMES_TICKETS`
+//! are the only lists to keep: functions that consume what another one produced run after it,
+//! and functions that use a ticket up per invocation get spare ones.
 //!
 //! One run:
 //! 1. creates one ticket through `create-ticket` and clones it into `BENCH_TICKETS` tickets;
@@ -48,6 +49,11 @@ const ORDER_LAST: &[&str] = &[
     "restore-ticket",
 ];
 
+/// Functions whose every invocation uses a ticket up (a merge closes its source): each gets a
+/// spare ticket of its own per invocation, seeded just before it is measured, after every other
+/// function's warm loop (so that those see the table at its seeded size).
+const CONSUMES_TICKETS: &[&str] = &["merge-tickets"];
+
 /// The pause before each cold start.
 const COLD_SETTLE: Duration = Duration::from_millis(100);
 
@@ -82,6 +88,9 @@ const COST_TICKETS: usize = 4;
 
 /// The fixtures' placeholder ids.
 const FIXTURE_TICKET: &str = "01JD6ZKQ8C4W3M5T7N9P1R3S5V";
+/// The merge fixture's target (a seeded ticket, as `FIXTURE_TICKET`) and source (a spare one).
+const FIXTURE_TARGET_TICKET: &str = "01JD6ZKQ8F0A2C4E6G8J0M2P4R";
+const FIXTURE_SOURCE_TICKET: &str = "01JD6ZKQ8G1B3D5F7H9K1N3Q5S";
 const FIXTURE_ATTACHMENT: &str = "01JD6ZKQ8D6X8Z0B2D4F6H8K0M";
 /// Request, event, message and schedule ids: each invocation gets its own.
 const FIXTURE_UNIQUE: &[&str] = &[
@@ -89,6 +98,8 @@ const FIXTURE_UNIQUE: &[&str] = &[
     "c4ca4238a0b923820dcc509a6f75849b",
     "059f36b4-87a3-44ab-83d2-661975830a7d",
     "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    // The merge fixture's Idempotency-Key: every invocation a new merge.
+    "7e2f4c1a-5b3d-4e8f-9a6c-0d1b2c3e4f50",
 ];
 
 pub struct Settings {
@@ -212,6 +223,8 @@ pub struct Pools {
     created: usize,
     /// The ticket that the last event was given.
     last_ticket: String,
+    /// Tickets for the functions that use one up (`CONSUMES_TICKETS`), one per invocation.
+    spare: Vec<String>,
 }
 
 impl Pools {
@@ -230,7 +243,13 @@ impl Pools {
         } else if !self.tickets.is_empty() {
             let ticket = &self.tickets[n % self.tickets.len()];
             self.last_ticket.clone_from(ticket);
-            event = event.replace(FIXTURE_TICKET, ticket);
+            event = event
+                .replace(FIXTURE_TICKET, ticket)
+                .replace(FIXTURE_TARGET_TICKET, ticket);
+        }
+        if event.contains(FIXTURE_SOURCE_TICKET) {
+            let spare = self.spare.pop().unwrap_or_default();
+            event = event.replace(FIXTURE_SOURCE_TICKET, &spare);
         }
         self.unique += 1;
         for id in FIXTURE_UNIQUE {
@@ -940,6 +959,7 @@ fn main() {
         unique: 0,
         created: 0,
         last_ticket: String::new(),
+        spare: Vec::new(),
     };
 
     // 1. The ticket to clone, through create-ticket itself; then the table at the first size.
@@ -972,6 +992,9 @@ fn main() {
 
     // 2. Cost per operation at the first size.
     let fresh = tokio.block_on(seeder.add(COST_TICKETS)).expect("seed");
+    pools.spare = tokio
+        .block_on(seeder.add(CONSUMES_TICKETS.len()))
+        .expect("seed");
     let cost_small = cost_phase(&h, &mut pools, &functions, fresh);
 
     // 3. The floors.
@@ -986,7 +1009,11 @@ fn main() {
 
     // 4. Every function: cold starts first (in order), then the warm loops (in order).
     let mut results: Vec<Measured> = functions.iter().map(|_| Measured::default()).collect();
+    let consumes = |f: &Function| CONSUMES_TICKETS.contains(&f.name.as_str());
     for (f, m) in functions.iter().zip(results.iter_mut()) {
+        if consumes(f) {
+            continue;
+        }
         eprintln!("cold: {}", f.name);
         cold_starts(&h, &mut pools, f, m);
     }
@@ -999,9 +1026,23 @@ fn main() {
         tokio.block_on(seed::floor_sample(&sdk, &table, ticket, &mut floor, true));
     };
     for (f, m) in functions.iter().zip(results.iter_mut()) {
+        if consumes(f) {
+            continue;
+        }
         eprintln!("warm: {}", f.name);
         let beside = (f.name == FLOOR_FUNCTION).then_some(&mut sample as &mut dyn FnMut(&str));
         warm_loop(&h, &mut pools, f, m, beside);
+    }
+    for (f, m) in functions.iter().zip(results.iter_mut()) {
+        if !consumes(f) {
+            continue;
+        }
+        let spares = settings.cold + settings.warm;
+        pools.spare = tokio.block_on(seeder.add(spares)).expect("seed");
+        pools.created += spares;
+        eprintln!("cold and warm: {} ({spares} spare tickets)", f.name);
+        cold_starts(&h, &mut pools, f, m);
+        warm_loop(&h, &mut pools, f, m, None);
     }
     if sampled == 0 {
         floor = tokio.block_on(seed::storage_floor(
@@ -1024,6 +1065,9 @@ fn main() {
         settings.tickets_large, seed_large
     );
     let fresh = tokio.block_on(seeder.add(COST_TICKETS)).expect("seed");
+    pools.spare = tokio
+        .block_on(seeder.add(CONSUMES_TICKETS.len()))
+        .expect("seed");
     let cost_large = cost_phase(&h, &mut pools, &functions, fresh);
 
     // 6. The report.

@@ -9,7 +9,9 @@
 //!   `available`, with its object under the key that `events/on-attachment-uploaded.json`
 //!   names;
 //! - a ticket of `client-1` resolved 30 days ago, for `events/close-resolved-tickets.json` to
-//!   close (the first run of that function closes it, the relay's schedule included).
+//!   close (the first run of that function closes it, the relay's schedule included);
+//! - two open tickets of `client-1` about the same printer, for `events/merge-tickets.json` to
+//!   merge (its `Idempotency-Key` makes every later run answer the first merge again).
 //!
 //! The HTTP fixtures call as `admin-1`; `create-ticket` and `ingest-tickets` open their own
 //! tickets for `client-1`.
@@ -47,6 +49,10 @@ const FIRST_MESSAGE_ID: &str = "01JD6ZKQ8C4W3M5T7N9P1R3S5W";
 /// The ticket that was resolved long ago.
 const RESOLVED_TICKET_ID: &str = "01JD6ZKQ8E8Z0B2D4F6H8K0M2P";
 
+/// Two tickets about one problem: the second is merged into the first.
+const DUPLICATE_TARGET_ID: &str = "01JD6ZKQ8F0A2C4E6G8J0M2P4R";
+const DUPLICATE_ID: &str = "01JD6ZKQ8G1B3D5F7H9K1N3Q5S";
+
 const CLIENT: &str = "client-1";
 const AGENT: &str = "agent-1";
 /// When the fixture ticket was opened (`createdAt` in the stream record).
@@ -76,6 +82,7 @@ async fn main() -> Result<(), Failure> {
     created.extend(fixture_ticket_and_attachment(&store).await?);
     created.extend(attachment_object(&files, &s3, bucket).await?);
     created.extend(resolved_ticket(&store).await?);
+    created.extend(duplicate_tickets(&store).await?);
 
     let table = store.table();
     if created.is_empty() {
@@ -236,6 +243,33 @@ async fn resolved_ticket(store: &DynamoStore) -> Result<Vec<String>, Failure> {
     Ok(created)
 }
 
+/// The two printer tickets, each created when missing (a merged one stays merged).
+async fn duplicate_tickets(store: &DynamoStore) -> Result<Vec<String>, Failure> {
+    let client = Caller::new(CLIENT, Role::Client);
+    let mut created = Vec::new();
+    for (id, title) in [
+        (DUPLICATE_TARGET_ID, "The printer is offline"),
+        (DUPLICATE_ID, "Printer offline again"),
+    ] {
+        if store.get_summary(id).await?.is_some() {
+            continue;
+        }
+        let mut ticket = NewTicket {
+            title: Some(title.into()),
+            description: Some("The office printer shows as offline on every laptop.".into()),
+            priority: Some("medium".into()),
+            category: Some("technical".into()),
+            ..NewTicket::default()
+        }
+        .into_ticket(&client, timestamp(OPENED_AT))
+        .expect("the printer tickets are valid");
+        ticket.summary.id = id.into();
+        store.create_ticket(&ticket, None).await?;
+        created.push(format!("ticket {id}"));
+    }
+    Ok(created)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +307,8 @@ mod tests {
             ATTACHMENT_ID,
             FIRST_MESSAGE_ID,
             RESOLVED_TICKET_ID,
+            DUPLICATE_TARGET_ID,
+            DUPLICATE_ID,
         ] {
             assert!(tickets_domain::is_valid_id(ids), "{ids}");
         }
