@@ -8,7 +8,9 @@ of `cargo lambda watch`.
 - the ingestion queue PREFIX-ingest -> ingest-tickets as SQS batches; only the messages the
   function did not report as failed are deleted, the others come back and, after 3 receives,
   go to the dead-letter queue as the redrive policy says;
-- the hourly schedule -> close-resolved-tickets, every SCHEDULE_SECONDS (default 60) locally.
+- the hourly schedule -> close-resolved-tickets, every SCHEDULE_SECONDS (default 60) locally;
+- the one-minute schedule -> check-sla, every SLA_CHECK_SECONDS (default 15) locally, so that a
+  person can watch a one-minute target warn and breach.
 
 Usage: python infra/relay.py MOTO_ENDPOINT API_URL PREFIX
 Traffic stays on loopback; the loops are paced and stop with the process.
@@ -54,8 +56,12 @@ class Relay:
         # The last sequence number handled per shard. A fresh iterator is taken on every poll,
         # after that number: the local server then drops the records before it (as consumed).
         self.handled: dict[str, str] = {}
-        self.schedule_seconds = float(os.environ.get("SCHEDULE_SECONDS", "60"))
-        self.next_schedule = time.monotonic() + self.schedule_seconds
+        # Each scheduled function: its period and when it runs next.
+        self.schedules = {
+            "close-resolved-tickets": float(os.environ.get("SCHEDULE_SECONDS", "60")),
+            "check-sla": float(os.environ.get("SLA_CHECK_SECONDS", "15")),
+        }
+        self.next_run = {name: time.monotonic() + period for name, period in self.schedules.items()}
 
     def invoke(self, function: str, event: dict) -> dict | None:
         """The function's answer, or None when it failed."""
@@ -169,22 +175,22 @@ class Relay:
     # -- the schedule ------------------------------------------------------------------------
 
     def tick(self) -> bool:
-        if time.monotonic() < self.next_schedule:
-            return False
-        self.next_schedule = time.monotonic() + self.schedule_seconds
-        event = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": "123456789012",
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "region": REGION,
-            "resources": [f"arn:aws:events:{REGION}:123456789012:rule/close-resolved-tickets"],
-            "detail": {},
-        }
-        self.invoke("close-resolved-tickets", event)
-        return True
+        due = [name for name, at in self.next_run.items() if time.monotonic() >= at]
+        for name in due:
+            self.next_run[name] = time.monotonic() + self.schedules[name]
+            event = {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": "123456789012",
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "region": REGION,
+                "resources": [f"arn:aws:events:{REGION}:123456789012:rule/{name}"],
+                "detail": {},
+            }
+            self.invoke(name, event)
+        return bool(due)
 
     def run(self) -> None:
         """Each trigger in a thread of its own, as AWS runs them side by side: a slow upload

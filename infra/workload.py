@@ -10,7 +10,8 @@ The desk: 20 agents, 10,000 tickets a month. Each ticket, as replayed here throu
 - the agent resolves it, and the client reads their list once;
 - the stream consumer (run by the relay) writes its history and events on the way.
 Closing by automation is left out of the replay (it needs days to pass); its hourly query is
-added as 720 runs a month of what one empty run costs (docs/COST.md).
+added as 720 runs a month of what one empty run costs (docs/COST.md). So is the service-level
+job's minute: 43,200 runs a month of one empty index query (half a read unit) each.
 
 The functions reach DynamoDB, S3 and EventBridge through the counting proxy
 (`infra/local_proxy.py --bill`), which prices every request from the real items. The replay's
@@ -184,7 +185,9 @@ def main() -> None:
     units["invocations"] = api_calls + args.tickets + writes
     month = {k: v * scale for k, v in units.items()}
     bill_month = price(month)
-    bill_month["Lambda"] += 720 * (PRICES["lambda_request"] + 0.125 * LAMBDA_MS / 1000 * PRICES["lambda_arm64_gb_second"])
+    scheduled_runs = 720 + 43_200
+    bill_month["Lambda"] += scheduled_runs * (PRICES["lambda_request"] + 0.125 * LAMBDA_MS / 1000 * PRICES["lambda_arm64_gb_second"])
+    bill_month["DynamoDB reads"] += 43_200 * 0.5 * PRICES["dynamodb_read_request_unit"]
     total = sum(bill_month.values())
 
     n = naive(args.moto, args.prefix, tickets, desk.calls)

@@ -14,8 +14,10 @@ moto_port=${WORKLOAD_MOTO_PORT:-5111}
 proxy_port=${WORKLOAD_PROXY_PORT:-5112}
 api_port=${WORKLOAD_API_PORT:-9111}
 prefix=tickets-workload
-# The replay adds the hourly auto-close itself (docs/COST.md); the relay leaves it alone.
-export SCHEDULE_SECONDS=3600
+# The replay adds the hourly auto-close and the service-level job's minutes itself (docs/COST.md);
+# the relay leaves them alone. The functions keep the service-level policies a minute, as
+# deployed (the local default is 0).
+export SCHEDULE_SECONDS=3600 SLA_CHECK_SECONDS=3600 SLA_CACHE_SECONDS=60
 
 echo "==> building the functions"
 cargo build --workspace --bins --locked --quiet

@@ -352,6 +352,45 @@ def test_close_resolved_tickets(api_url, admin, seeded):
     assert last["type"] == "system" and last["message"].startswith("Closed automatically")
 
 
+def sla_policies(caller: Api):
+    response = caller.session.get(f"{caller.url}/v2/sla-policies", timeout=30)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def test_get_sla_policies(api_url, admin, seeded):
+    answer = invoke_http(api_url, "get-sla-policies")
+    assert answer.status == 200, answer
+    stored = answer.body["data"]
+    assert isinstance(stored["policies"], list)
+    assert answer.headers["etag"] == f'"{stored["version"]}"'
+    assert stored == sla_policies(admin).json()["data"]
+
+
+def test_put_sla_policies(api_url, admin, seeded):
+    # The fixture's policy measures only tickets tagged `fixture-sla`; what was stored before
+    # is put back afterwards, so that other tests find the desk as they left it.
+    before = sla_policies(admin).json()["data"]
+    answer = invoke_http(api_url, "put-sla-policies")
+    try:
+        assert answer.status == 200, answer
+        stored = answer.body["data"]
+        assert [p["name"] for p in stored["policies"]] == ["Fixture"]
+        assert (stored["version"], stored["updatedBy"]) == (before["version"] + 1, ADMIN)
+        assert answer.headers["etag"] == f'"{stored["version"]}"'
+    finally:
+        document = {k: v for k, v in before.items() if k not in ("version", "updatedAt", "updatedBy")}
+        restored = admin.session.put(f"{admin.url}/v2/sla-policies", json=document, timeout=30)
+        assert restored.status_code == 200, restored.text
+
+
+def test_check_sla(api_url, seeded):
+    # Nothing of the seeded data is measured: a run finds nothing due and moves nothing.
+    answer = invoke(api_url, "check-sla")
+    assert set(answer) == {"moved", "skipped"}
+    assert TICKET not in answer["moved"]
+
+
 def test_ingest_tickets(api_url, admin, seeded):
     # Idempotent on the SQS message id: however often it is delivered, one ticket.
     for _ in range(2):

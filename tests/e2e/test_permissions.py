@@ -2,13 +2,16 @@
 
 The ticket belongs to `client`. Another client must never learn it exists (404, never 403),
 except on the staff-only routes, which refuse every client alike whatever the ticket (403).
-Expired and malformed local tokens are refused on every route (401)."""
+Expired and malformed local tokens are refused on every route (401). The service-level policies
+are the desk's, not a ticket's: staff read them, only admins write them (here the document
+already stored, written back as it is, so that no other test finds the desk changed)."""
 
 import time
 
 import pytest
 
 from .conftest import Api, forged
+from .test_sla import document, policies
 
 CALLERS = ["client", "other_client", "agent", "admin", "anonymous", "expired", "malformed"]
 
@@ -30,12 +33,14 @@ MATRIX = {
     "remove the owner's attachment": [200, 404, 200, 200, 401, 401, 401],
     "rate a resolved ticket": [200, 404, 403, 403, 401, 401, 401],
     "list by rating": [403, 403, 200, 200, 401, 401, 401],
+    "read the service-level policies": [403, 403, 200, 200, 401, 401, 401],
+    "write back the service-level policies": [403, 403, 403, 200, 401, 401, 401],
 }
 
 UPLOAD = {"filename": "notes.txt", "size": 5, "type": "text/plain"}
 
 
-def call(route: str, caller: Api, owner: Api, owner_id: str, ticket: dict):
+def call(route: str, caller: Api, owner: Api, owner_id: str, ticket: dict, admin: Api):
     path = f"/{ticket['_id']}"
     if route == "create for the owner":
         body = {"title": "t", "description": "d", "priority": "low", "category": "general", "client": owner_id}
@@ -65,6 +70,12 @@ def call(route: str, caller: Api, owner: Api, owner_id: str, ticket: dict):
         return caller.request("GET", params={"satisfaction": "bad"})
     if route == "history":
         return caller.request("GET", f"{path}/history")
+    if route == "read the service-level policies":
+        return policies(caller)
+    if route == "write back the service-level policies":
+        stored = policies(admin)
+        assert stored.status_code == 200, stored.text
+        return policies(caller, "PUT", json=document(stored.json()["data"]))
     if route == "declare an attachment":
         return caller.request("POST", f"{path}/attachments", json=UPLOAD)
     if route in ("download a pending attachment", "remove the owner's attachment"):
@@ -98,7 +109,7 @@ def test_each_caller_gets_the_right_answer_on_each_route(route, request, ids):
         if route == "rate a resolved ticket":
             resolve = {"status": "resolved", "resolution": "Fixed"}
             assert admin.request("PATCH", f"/{ticket['_id']}", json=resolve).status_code == 200
-        response = call(route, callers[name], owner, ids["client"], ticket)
+        response = call(route, callers[name], owner, ids["client"], ticket, admin)
         body = response.json()
         assert body["success"] is (response.status_code < 400), response.text
         if route == "bulk update" and response.status_code == 200:

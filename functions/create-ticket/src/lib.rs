@@ -23,7 +23,10 @@ async fn create_ticket<S: TicketCreator>(api: &Api<S>, req: &Request) -> Result<
         command,
         key,
         Timestamp::now(),
-        |ticket| Reply::created(ticket).body().to_owned(),
+        |ticket| {
+            let shown = ticket.clone().visible_to(&caller, Timestamp::now());
+            Reply::created(&shown).body().to_owned()
+        },
     )
     .await?;
     // A replay is the first answer again with its ETag: the ticket as it was created, at the

@@ -7,10 +7,12 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::Serialize;
 use tickets_domain::satisfaction::Rating;
+use tickets_domain::sla::ClockStatus;
 use tickets_domain::store::{
-    CounterSet, Counts, Facet, ListFilter, ListQuery, PageStart, Sort, SortField, TicketLister,
+    CounterSet, Counts, Facet, ListFilter, ListQuery, PageStart, SlaQueue, Sort, SortField,
+    TicketLister,
 };
-use tickets_domain::{Caller, Category, Priority, Status};
+use tickets_domain::{Caller, Category, Priority, Status, TicketSummary};
 use tickets_http::request::QueryParams;
 use tickets_http::{respond, Api, ApiError, Reply};
 
@@ -29,6 +31,7 @@ const PARAMETERS: &[&str] = &[
     "client",
     "assignedTo",
     "satisfaction",
+    "sla",
     "countByStatus",
     "sort",
 ];
@@ -77,7 +80,12 @@ async fn list_tickets<S: TicketLister>(api: &Api<S>, req: &Request) -> Result<Re
             .filter(|_| count_by_status)
             .map(StatusCounts),
     };
-    Ok(Reply::new(StatusCode::OK, &page.items, &extra))
+    let items: Vec<TicketSummary> = page
+        .items
+        .into_iter()
+        .map(|ticket| ticket.shown_to(&caller))
+        .collect();
+    Ok(Reply::new(StatusCode::OK, &items, &extra))
 }
 
 #[derive(Serialize)]
@@ -127,7 +135,7 @@ impl Display for SortParam {
     }
 }
 
-const SORTS: [SortParam; 4] = [
+const SORTS: [SortParam; 6] = [
     SortParam(
         "-createdAt",
         Sort {
@@ -156,6 +164,27 @@ const SORTS: [SortParam; 4] = [
             descending: false,
         },
     ),
+    SortParam(
+        "slaDueAt",
+        Sort {
+            field: SortField::SlaDueAt,
+            descending: false,
+        },
+    ),
+    SortParam(
+        "-slaDueAt",
+        Sort {
+            field: SortField::SlaDueAt,
+            descending: true,
+        },
+    ),
+];
+
+/// The service-level standings a list may ask for.
+const STANDINGS: [ClockStatus; 3] = [
+    ClockStatus::Breached,
+    ClockStatus::AtRisk,
+    ClockStatus::Active,
 ];
 
 /// Reads and checks every parameter. Bad values are 400; a client asking for other clients'
@@ -170,7 +199,7 @@ fn parse(mut p: QueryParams, caller: &Caller) -> Result<ListRequest, ApiError> {
     if (page - 1).saturating_mul(limit) > MAX_OFFSET {
         p.fail("page", "is too deep; follow nextCursor instead");
     }
-    let filter = ListFilter {
+    let mut filter = ListFilter {
         status: p.one_of("status", Status::ALL),
         category: p.one_of("category", Category::ALL),
         priority: p.one_of("priority", Priority::ALL),
@@ -179,17 +208,27 @@ fn parse(mut p: QueryParams, caller: &Caller) -> Result<ListRequest, ApiError> {
             .text("assignedTo", 128)
             .map(|a| if a == "me" { caller.id.clone() } else { a }),
         satisfaction: p.one_of("satisfaction", &Rating::ALL),
+        sla: p.one_of("sla", &STANDINGS).map(SlaQueue::Standing),
     };
     let client = p.text("client", 128);
-    let sort = p.one_of("sort", &SORTS).map_or_else(Sort::default, |s| s.1);
+    let sort = p.one_of("sort", &SORTS).map(|s| s.1);
+    // The service-level queue is read in due order, and due order lists the queue only.
+    let sort = match (sort, filter.sla) {
+        (Some(sort), None) if sort.field == SortField::SlaDueAt => {
+            filter.sla = Some(SlaQueue::Running);
+            sort
+        }
+        (Some(sort), Some(_)) if sort.field != SortField::SlaDueAt => {
+            p.fail("sort", "must be slaDueAt or -slaDueAt with sla");
+            sort
+        }
+        (None, Some(_)) => SORTS[4].1,
+        (sort, _) => sort.unwrap_or_default(),
+    };
     let count_by_status = p.one_of("countByStatus", &[true, false]).unwrap_or(false);
     p.finish()?;
 
-    let scope = caller.list_scope(
-        client,
-        filter.assigned_to.is_some(),
-        filter.satisfaction.is_some(),
-    )?;
+    let scope = caller.list_scope(client, &filter)?;
     let start = cursor.map_or(PageStart::Page(page), PageStart::Cursor);
     Ok(ListRequest {
         query: ListQuery {

@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 use crate::error::{DomainError, FieldError};
 use crate::model::{ThreadMessage, Ticket, TicketSummary, Timestamp};
+use crate::store::ListFilter;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -118,12 +119,12 @@ impl Caller {
     }
 
     /// Whose tickets a list covers: staff list everyone's (or one client's); a client lists
-    /// only its own, and may not ask for another client's or filter by assignee (403).
+    /// only its own, and may not ask for another client's or filter by assignee, rating or
+    /// service level (403).
     pub fn list_scope(
         &self,
         client: Option<String>,
-        by_assignee: bool,
-        by_satisfaction: bool,
+        filter: &ListFilter,
     ) -> Result<Scope, DomainError> {
         if self.role.is_staff() {
             return Ok(client.map_or(Scope::All, Scope::Client));
@@ -135,17 +136,17 @@ impl Caller {
                 "a client lists only its own tickets",
             ));
         }
-        if by_assignee {
-            denied.push(FieldError::new(
-                "assignedTo",
-                "a client may not filter by assignee",
-            ));
-        }
-        if by_satisfaction {
-            denied.push(FieldError::new(
-                "satisfaction",
-                "a client may not filter by rating",
-            ));
+        for (field, present, what) in [
+            ("assignedTo", filter.assigned_to.is_some(), "by assignee"),
+            ("satisfaction", filter.satisfaction.is_some(), "by rating"),
+            ("sla", filter.sla.is_some(), "by service level"),
+        ] {
+            if present {
+                denied.push(FieldError::new(
+                    field,
+                    format!("a client may not filter {what}"),
+                ));
+            }
         }
         if denied.is_empty() {
             Ok(Scope::Client(self.id.clone()))
@@ -197,6 +198,18 @@ impl Ticket {
     fn shown_to(mut self, caller: &Caller) -> Self {
         if !caller.is_staff() {
             self.threads.retain(|message| !message.internal);
+        }
+        self.summary = self.summary.shown_to(caller);
+        self
+    }
+}
+
+impl TicketSummary {
+    /// The ticket's fields as `caller` may see them: the service-level clocks are the desk's
+    /// own measure of itself, shown to staff only (as Zendesk and Freshdesk do).
+    pub fn shown_to(mut self, caller: &Caller) -> Self {
+        if !caller.is_staff() {
+            self.sla = None;
         }
         self
     }

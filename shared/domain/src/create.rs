@@ -140,6 +140,7 @@ impl NewTicket {
                 satisfaction: None,
                 merged_into: None,
                 merged_from: Vec::new(),
+                sla: None,
                 version: INITIAL_VERSION,
             },
             threads: vec![first_message],
@@ -240,7 +241,9 @@ pub async fn open_ticket<S: TicketCreator>(
     answer_for: impl FnOnce(&Ticket) -> String,
 ) -> Result<Opened, DomainError> {
     let fingerprint = command.fingerprint(caller);
-    let ticket = command.into_ticket(caller, now)?;
+    let mut ticket = command.into_ticket(caller, now)?;
+    let levels = store.service_levels().await?;
+    ticket.summary.sla = levels.track(None, &ticket.summary, None, now);
     let answer = answer_for(&ticket);
     let record = key.map(|key| key.record(&fingerprint, &answer, now));
     match store.create_ticket(&ticket, record.as_ref()).await? {

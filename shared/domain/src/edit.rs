@@ -16,6 +16,9 @@ pub enum Guard {
     /// `firstResponseAt` is still unset: of two concurrent first responses, one wins and the
     /// other is worked out again.
     NoFirstResponse,
+    /// Still at this version: the edit was worked out from the ticket's service-level clocks,
+    /// which any other change may have moved.
+    Version(u64),
 }
 
 /// A ticket before and after an in-place edit, and the guards the edit holds under.

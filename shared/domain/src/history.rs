@@ -5,9 +5,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::model::SYSTEM;
 use crate::model::{
     Attachment, AttachmentStatus, Status, ThreadMessage, TicketBody, TicketSummary, Timestamp,
 };
+use crate::sla::{Clock, ClockStatus, TargetKind};
 
 /// One field's change, as `GET /v2/support-tickets/{id}/history` shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,10 +61,12 @@ pub fn audit_entries(before: Option<&TicketSummary>, after: &TicketSummary) -> V
         at: after.updated_at,
     };
     let Some(before) = before else {
-        return vec![entry("ticket", Value::Null, json!("created"))];
+        let mut entries = vec![entry("ticket", Value::Null, json!("created"))];
+        entries.extend(sla_entries(None, after));
+        return entries;
     };
     let (old, new) = (fields(before), fields(after));
-    AUDITED
+    let mut entries: Vec<AuditEntry> = AUDITED
         .iter()
         .filter(|field| old.get(**field) != new.get(**field))
         .map(|field| {
@@ -71,7 +75,116 @@ pub fn audit_entries(before: Option<&TicketSummary>, after: &TicketSummary) -> V
             };
             entry(field, value(&old), value(&new))
         })
+        .collect();
+    entries.extend(sla_entries(Some(before), after));
+    entries
+}
+
+/// A clock that reached its warning or its due time in a change: `SlaWarning` when it went at
+/// risk (or straight past due), `SlaBreached` when it went past due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Moment {
+    Warning,
+    Breach,
+}
+
+impl Moment {
+    fn kind(self) -> &'static str {
+        match self {
+            Moment::Warning => "SlaWarning",
+            Moment::Breach => "SlaBreached",
+        }
+    }
+
+    fn status(self) -> ClockStatus {
+        match self {
+            Moment::Warning => ClockStatus::AtRisk,
+            Moment::Breach => ClockStatus::Breached,
+        }
+    }
+}
+
+/// The warnings and breaches of a change, clock by clock, with the clock as it now is.
+fn sla_moments<'a>(
+    before: Option<&TicketSummary>,
+    after: &'a TicketSummary,
+) -> Vec<(TargetKind, Moment, &'a Clock)> {
+    let Some(sla) = &after.sla else {
+        return Vec::new();
+    };
+    let was = before.and_then(|ticket| ticket.sla.as_ref());
+    let mut moments = Vec::new();
+    for (kind, clock) in sla.clocks() {
+        let Some(clock) = clock else { continue };
+        let old = was
+            .and_then(|sla| sla.clocks().into_iter().find(|(k, _)| *k == kind))
+            .and_then(|(_, clock)| clock.map(|clock| clock.status));
+        let late = |status: Option<ClockStatus>| {
+            matches!(status, Some(ClockStatus::AtRisk | ClockStatus::Breached))
+        };
+        if late(Some(clock.status)) && !late(old) {
+            moments.push((kind, Moment::Warning, clock));
+        }
+        if clock.status == ClockStatus::Breached && old != Some(ClockStatus::Breached) {
+            moments.push((kind, Moment::Breach, clock));
+        }
+    }
+    moments
+}
+
+/// One history entry per warning and breach (`sla.<target>`: the status before and after),
+/// written by `system` at the moment it happened.
+fn sla_entries(before: Option<&TicketSummary>, after: &TicketSummary) -> Vec<AuditEntry> {
+    sla_moments(before, after)
+        .into_iter()
+        .map(|(kind, moment, clock)| {
+            let old = match moment {
+                Moment::Warning => ClockStatus::Active,
+                Moment::Breach => ClockStatus::AtRisk,
+            };
+            let at = moment_at(moment, clock);
+            AuditEntry {
+                ticket_id: after.id.clone(),
+                version: after.version,
+                field: format!("sla.{kind}"),
+                old: json!(old),
+                new: json!(moment.status()),
+                by: Some(SYSTEM.into()),
+                at: at.unwrap_or(after.updated_at),
+            }
+        })
         .collect()
+}
+
+/// The `SlaWarning` and `SlaBreached` events of a change, by `system` at the moment itself.
+/// `dedupeKey` (ticket, target, due time) tells a redelivery from a new moment.
+fn sla_events(before: Option<&TicketSummary>, after: &TicketSummary) -> Vec<DomainEvent> {
+    sla_moments(before, after)
+        .into_iter()
+        .map(|(kind, moment, clock)| {
+            let due = clock.due_at.map(|due| due.to_string()).unwrap_or_default();
+            DomainEvent::new(
+                moment.kind(),
+                after,
+                json!({
+                    "target": kind,
+                    "policy": after.sla.as_ref().map(|sla| sla.policy.clone()),
+                    "dueAt": clock.due_at,
+                    "by": SYSTEM,
+                    "at": moment_at(moment, clock).unwrap_or(after.updated_at),
+                    "dedupeKey": format!("{}/{kind}/{due}", after.id),
+                }),
+            )
+        })
+        .collect()
+}
+
+/// When a warning or a breach happened: the warning time, the due time.
+fn moment_at(moment: Moment, clock: &Clock) -> Option<Timestamp> {
+    match moment {
+        Moment::Warning => clock.warn_at.or(clock.due_at),
+        Moment::Breach => clock.breached_at.or(clock.due_at),
+    }
 }
 
 /// An event for the event bus: `SupportTicket.<kind>` with a JSON detail.
@@ -104,13 +217,15 @@ impl DomainEvent {
 /// The events a change of the ticket's own fields announces.
 pub fn ticket_events(before: Option<&TicketSummary>, after: &TicketSummary) -> Vec<DomainEvent> {
     let Some(before) = before else {
-        return vec![DomainEvent::new(
+        let mut events = vec![DomainEvent::new(
             "Created",
             after,
             json!({"priority": after.priority, "category": after.category}),
         )];
+        events.extend(sla_events(None, after));
+        return events;
     };
-    let mut events = Vec::new();
+    let mut events = sla_events(Some(before), after);
     if before.deleted_at.is_none() && after.deleted_at.is_some() {
         events.push(DomainEvent::new("Deleted", after, json!({})));
     }
@@ -373,6 +488,80 @@ mod tests {
             kinds(&ticket_events(Some(&source), &merged)),
             ["SupportTicket.StatusChanged", "SupportTicket.Closed"]
         );
+    }
+
+    #[test]
+    fn a_clock_that_passes_its_moments_is_one_entry_and_one_event_each() {
+        use crate::sla::SlaDocument;
+        let policies = serde_json::from_value::<SlaDocument>(json!({
+            "policies": [{"name": "Fast", "targets": {"high": {"firstResponse": 10}}}]
+        }))
+        .unwrap()
+        .check()
+        .unwrap();
+        let mut ticket = summary(Status::Open);
+        ticket.priority = crate::model::Priority::High;
+        ticket.sla = policies.track(None, &ticket, None, ticket.created_at);
+        let sla = ticket.sla.clone().unwrap();
+        let at = |minutes: i64| {
+            let mut after = ticket.clone();
+            let now = Timestamp::from(
+                ticket.created_at.as_datetime() + chrono::Duration::minutes(minutes),
+            );
+            after.sla = Some(sla.at(now));
+            after
+        };
+        let (warned, breached) = (at(9), at(11));
+
+        assert_eq!(
+            kinds(&ticket_events(Some(&ticket), &warned)),
+            ["SupportTicket.SlaWarning"]
+        );
+        let events = ticket_events(Some(&warned), &breached);
+        assert_eq!(kinds(&events), ["SupportTicket.SlaBreached"]);
+        let due = breached
+            .sla
+            .as_ref()
+            .unwrap()
+            .first_response
+            .as_ref()
+            .unwrap()
+            .due_at;
+        assert_eq!(events[0].detail["target"], json!("firstResponse"));
+        assert_eq!(events[0].detail["dueAt"], json!(due));
+        assert_eq!(
+            events[0].detail["dedupeKey"],
+            json!(format!("{}/firstResponse/{}", ticket.id, due.unwrap()))
+        );
+        // Straight from active to breached (the job ran late): both, in order.
+        assert_eq!(
+            kinds(&ticket_events(Some(&ticket), &breached)),
+            ["SupportTicket.SlaWarning", "SupportTicket.SlaBreached"]
+        );
+        let entries = audit_entries(Some(&ticket), &breached);
+        let shown: Vec<(String, Value, Value, Option<String>)> = entries
+            .into_iter()
+            .map(|e| (e.field, e.old, e.new, e.by))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "sla.firstResponse".into(),
+                    json!("active"),
+                    json!("at_risk"),
+                    Some("system".into())
+                ),
+                (
+                    "sla.firstResponse".into(),
+                    json!("at_risk"),
+                    json!("breached"),
+                    Some("system".into())
+                ),
+            ]
+        );
+        // Nothing more once breached.
+        assert!(ticket_events(Some(&breached), &at(30)).is_empty());
     }
 
     #[test]

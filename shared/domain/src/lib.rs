@@ -14,6 +14,7 @@ pub mod merge;
 pub mod model;
 pub mod satisfaction;
 pub mod service;
+pub mod sla;
 pub mod store;
 pub mod thread;
 pub mod triggers;
@@ -63,6 +64,7 @@ pub(crate) mod testing {
             satisfaction: None,
             merged_into: None,
             merged_from: Vec::new(),
+            sla: None,
             version: 3,
         }
     }

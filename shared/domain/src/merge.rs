@@ -13,6 +13,7 @@ use crate::model::{
     is_valid_id, new_id, MessageType, Status, ThreadMessage, TicketSummary, Timestamp,
 };
 use crate::service::MAX_ATTEMPTS;
+use crate::sla::SlaPolicies;
 use crate::store::{CreateOutcome, IdempotencyStore, StoreError, TicketMerger, TicketReader};
 use crate::validation::{Checker, Lines};
 
@@ -123,6 +124,7 @@ impl MergeOrder {
         sources: Vec<Option<TicketSummary>>,
         caller: &Caller,
         now: Timestamp,
+        levels: &SlaPolicies,
     ) -> Result<Merge, DomainError> {
         let target = caller.visible(target)?;
         if target.is_deleted() {
@@ -184,6 +186,7 @@ impl MergeOrder {
             let mut after = before.clone();
             after.transition(Status::Closed, now)?;
             after.merged_into = Some(target.id.clone());
+            after.sla = levels.track(Some(&before), &after, None, now);
             sources.push(MergedTicket {
                 after: after.revised(&caller.id, now),
                 message: message(format!(
@@ -195,6 +198,7 @@ impl MergeOrder {
         }
         let mut after = target.clone();
         after.merged_from.extend(self.sources.iter().cloned());
+        after.sla = levels.track(Some(&target), &after, None, now);
         let mut text = format!(
             "Merged {} into this ticket: {}.",
             if self.sources.len() == 1 {
@@ -254,11 +258,12 @@ where
             return Ok(Merged::Replayed { answer });
         }
     }
+    let levels = store.service_levels().await?;
     for _ in 0..MAX_ATTEMPTS {
         let target = store.get_summary(target_id).await?;
         let sources = store.get_summaries(order.sources()).await?;
         let now = Timestamp::now();
-        let merge = order.plan(target, sources, caller, now)?;
+        let merge = order.plan(target, sources, caller, now, &levels)?;
         let answer = answer_for(&merge.target.after);
         let record = key
             .as_ref()
@@ -359,6 +364,7 @@ mod tests {
                 vec![Some(source.clone())],
                 &agent(),
                 now,
+                &SlaPolicies::none(),
             )
             .unwrap();
 
@@ -395,6 +401,7 @@ mod tests {
                 vec![source],
                 caller,
                 Timestamp::now(),
+                &SlaPolicies::none(),
             )
         };
         let conflict = |result: Result<Merge, DomainError>| {

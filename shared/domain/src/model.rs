@@ -68,7 +68,10 @@ impl<'de> Deserialize<'de> for Timestamp {
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+            ::serde::Serialize, ::serde::Deserialize,
+        )]
         pub enum $name {
             $(#[serde(rename = $wire)] $variant),+
         }
@@ -83,13 +86,13 @@ macro_rules! wire_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
+        impl ::std::str::FromStr for $name {
             type Err = ();
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -101,6 +104,8 @@ macro_rules! wire_enum {
         }
     };
 }
+
+pub(crate) use wire_enum;
 
 wire_enum!(
     /// Where a ticket is in its workflow. New tickets are `open`; `closed` is terminal.
@@ -246,6 +251,9 @@ pub struct TicketSummary {
     /// The tickets merged into this one, oldest merge first; absent when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
+    /// The service-level clocks, when a policy applies (staff see them; docs/API.md).
+    #[serde(default)]
+    pub sla: Option<crate::sla::Sla>,
     /// Bumped on every change; also sent as the `ETag`.
     pub version: u64,
 }
@@ -338,6 +346,9 @@ pub struct Ticket {
 
 /// How many thread messages a ticket embeds: 50 × 64 KiB stays far below 6 MB.
 pub const THREAD_WINDOW: usize = 50;
+
+/// The id automation acts under in histories and threads.
+pub const SYSTEM: &str = "system";
 
 /// The version every new ticket starts at.
 pub const INITIAL_VERSION: u64 = 1;

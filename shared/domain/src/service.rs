@@ -78,6 +78,7 @@ where
     Fut: Future<Output = Result<Option<T>, StoreError>>,
     F: Fn(&TicketSummary, Timestamp) -> Result<Option<TicketSummary>, DomainError>,
 {
+    let levels = store.service_levels().await?;
     for _ in 0..MAX_ATTEMPTS {
         let ticket = caller.visible(read().await?)?;
         let before: &TicketSummary = ticket.borrow();
@@ -87,9 +88,10 @@ where
             }
         }
         let now = Timestamp::now();
-        let Some(after) = change(before, now)? else {
+        let Some(mut after) = change(before, now)? else {
             return Ok((ticket, None));
         };
+        after.sla = levels.track(Some(before), &after, None, now);
         let after = after.revised(&caller.id, now);
         match store.save_ticket(before, &after).await {
             Ok(()) => return Ok((ticket, Some(after))),
@@ -147,9 +149,12 @@ pub async fn post_message<S>(
 where
     S: TicketReader + ThreadWriter,
 {
+    let levels = store.service_levels().await?;
     for _ in 0..MAX_ATTEMPTS {
         let ticket = caller.visible(store.get_summary(id).await?)?;
-        let posted = message.clone().post(&ticket, caller, Timestamp::now())?;
+        let posted = message
+            .clone()
+            .post(&ticket, caller, Timestamp::now(), &levels)?;
         match store.add_message(&posted).await {
             Ok(()) => return Ok(posted.message),
             Err(StoreError::VersionConflict) => continue,

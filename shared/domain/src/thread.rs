@@ -10,6 +10,7 @@ use crate::access::Caller;
 use crate::edit::{Guard, TicketEdit};
 use crate::error::{DomainError, FieldError};
 use crate::model::{new_id, MessageType, Status, ThreadMessage, TicketSummary, Timestamp};
+use crate::sla::{Message, SlaPolicies};
 
 /// A message may hold up to 64 KiB of UTF-8 after trimming.
 pub const MESSAGE_MAX_BYTES: usize = 64 * 1024;
@@ -42,6 +43,7 @@ impl NewMessage {
         ticket: &TicketSummary,
         caller: &Caller,
         now: Timestamp,
+        levels: &SlaPolicies,
     ) -> Result<PostedMessage, DomainError> {
         let internal = self.internal.unwrap_or(false);
         if internal && !caller.is_staff() {
@@ -103,6 +105,21 @@ impl NewMessage {
             edit.after.first_response_at = Some(now);
             edit = edit.guarded(Guard::NoFirstResponse);
         }
+        // A public message moves the response clocks: worked out from the clocks as read, so it
+        // holds only while nothing else moved them.
+        let said = match (internal, from_client) {
+            (true, _) => None,
+            (false, true) => Some(Message::FromClient(now)),
+            (false, false) => Some(Message::Answer(now)),
+        };
+        // An internal note moves no clock: the clocks stay as stored (the job writes what time
+        // alone brings).
+        if said.is_some() {
+            edit.after.sla = levels.track(Some(ticket), &edit.after, said, now);
+            if ticket.sla.is_some() || edit.after.sla.is_some() {
+                edit = edit.guarded(Guard::Version(ticket.version));
+            }
+        }
         let edit = edit.stamped(&caller.id, now);
         Ok(PostedMessage { message, edit })
     }
@@ -135,7 +152,9 @@ mod tests {
         for status in [Status::Pending, Status::Resolved] {
             let mut ticket = summary(status);
             ticket.resolved_at = Some(now);
-            let posted = say("still broken").post(&ticket, &client(), now).unwrap();
+            let posted = say("still broken")
+                .post(&ticket, &client(), now, &SlaPolicies::none())
+                .unwrap();
             let after = &posted.edit.after;
             assert_eq!((after.status, after.resolved_at), (Status::Open, None));
             assert!(posted.edit.guards.contains(&Guard::Status(status)));
@@ -143,7 +162,12 @@ mod tests {
             assert_eq!(posted.message.kind, MessageType::User);
         }
         let open = say("hello")
-            .post(&summary(Status::InProgress), &client(), now)
+            .post(
+                &summary(Status::InProgress),
+                &client(),
+                now,
+                &SlaPolicies::none(),
+            )
             .unwrap();
         assert!(open.edit.changes_nothing());
         assert_eq!(
@@ -160,10 +184,14 @@ mod tests {
             internal: Some(true),
             ..say("looks like a config issue")
         };
-        let posted = note.post(&ticket, &agent(), now).unwrap();
+        let posted = note
+            .post(&ticket, &agent(), now, &SlaPolicies::none())
+            .unwrap();
         assert!(posted.message.internal);
         assert_eq!(posted.edit.after.first_response_at, None);
-        let posted = say("We are on it").post(&ticket, &agent(), now).unwrap();
+        let posted = say("We are on it")
+            .post(&ticket, &agent(), now, &SlaPolicies::none())
+            .unwrap();
         assert_eq!(posted.edit.after.first_response_at, Some(now));
         assert_eq!(posted.message.kind, MessageType::Agent);
         assert_eq!(
@@ -173,7 +201,9 @@ mod tests {
 
         let mut answered = ticket.clone();
         answered.first_response_at = Some(now);
-        let again = say("again").post(&answered, &agent(), now).unwrap();
+        let again = say("again")
+            .post(&answered, &agent(), now, &SlaPolicies::none())
+            .unwrap();
         assert_eq!(again.edit.guards, [Guard::Writable]);
         assert!(again.edit.changes_nothing());
     }
@@ -185,7 +215,12 @@ mod tests {
             ..say("psst")
         };
         let err = note
-            .post(&summary(Status::Open), &client(), Timestamp::now())
+            .post(
+                &summary(Status::Open),
+                &client(),
+                Timestamp::now(),
+                &SlaPolicies::none(),
+            )
             .unwrap_err();
         assert!(matches!(err, DomainError::Forbidden(_)));
     }
@@ -201,17 +236,52 @@ mod tests {
             say("a\u{7}b"),
         ] {
             assert!(matches!(
-                bad.post(&open, &agent(), now),
+                bad.post(&open, &agent(), now, &SlaPolicies::none()),
                 Err(DomainError::Validation(_))
             ));
         }
         assert!(say(&"x".repeat(MESSAGE_MAX_BYTES))
-            .post(&open, &agent(), now)
+            .post(&open, &agent(), now, &SlaPolicies::none())
             .is_ok());
         let closed = summary(Status::Closed);
         assert!(matches!(
-            say("hi").post(&closed, &agent(), now),
+            say("hi").post(&closed, &agent(), now, &SlaPolicies::none()),
             Err(DomainError::Conflict(_))
         ));
+    }
+
+    #[test]
+    fn a_public_message_moves_the_clocks_under_the_version_it_read() {
+        let policies = serde_json::from_value::<crate::sla::SlaDocument>(serde_json::json!({
+            "policies": [{"name": "All", "targets": {"high": {"firstResponse": 60, "nextResponse": 30}}}]
+        }))
+        .unwrap()
+        .check()
+        .unwrap();
+        let mut ticket = summary(Status::Open);
+        ticket.sla = policies.track(None, &ticket, None, ticket.created_at);
+        let now = Timestamp::now();
+        let answered = say("On it")
+            .post(&ticket, &agent(), now, &policies)
+            .unwrap();
+        let sla = answered.edit.after.sla.as_ref().unwrap();
+        assert_eq!(
+            sla.first_response.as_ref().unwrap().status,
+            crate::sla::ClockStatus::Met
+        );
+        assert!(answered
+            .edit
+            .guards
+            .contains(&Guard::Version(ticket.version)));
+        assert_eq!(answered.edit.version_step(), 1);
+        // An internal note moves no clock and checks no version.
+        let note = NewMessage {
+            message: Some("psst".into()),
+            internal: Some(true),
+        }
+        .post(&ticket, &agent(), now, &policies)
+        .unwrap();
+        assert!(note.edit.changes_nothing());
+        assert!(!note.edit.guards.contains(&Guard::Version(ticket.version)));
     }
 }

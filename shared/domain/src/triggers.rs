@@ -9,8 +9,11 @@ use crate::error::DomainError;
 use crate::history::{
     attachment_events, audit_entries, description_change, message_event, ticket_events,
 };
-use crate::model::{new_id, MessageType, Status, ThreadMessage, Timestamp};
-use crate::store::{Change, EventPublisher, HistoryStore, StoreError, TicketCloser, TicketCreator};
+use crate::model::{new_id, MessageType, Status, ThreadMessage, TicketSummary, Timestamp};
+use crate::store::{
+    Change, ClockWatcher, EventPublisher, HistoryStore, StoreError, TicketCloser, TicketCreator,
+    TicketWriter,
+};
 
 /// Records one stored change: publishes its events, then stores its audit entries and marks
 /// it handled. A change already handled is skipped, so a redelivered record changes nothing.
@@ -63,8 +66,7 @@ where
     Ok(Some(events.len()))
 }
 
-/// The id automation acts under in histories and threads.
-pub const SYSTEM: &str = "system";
+pub use crate::model::SYSTEM;
 
 /// How many due tickets one run closes at most; the next run takes the rest.
 pub const CLOSE_BATCH: u32 = 200;
@@ -101,6 +103,47 @@ pub async fn close_resolved_tickets<S: TicketCloser>(
         let after = after.revised(SYSTEM, now);
         match store.save_with_message(&before, &after, &message).await {
             Ok(()) => report.closed.push(before.id),
+            Err(StoreError::VersionConflict) => report.skipped.push(before.id),
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(report)
+}
+
+/// How many tickets one run of the service-level job works forward at most; the next run (a
+/// minute later) takes the rest.
+pub const CLOCK_BATCH: u32 = 500;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClockReport {
+    /// Tickets whose clocks reached a warning or a due time, written.
+    pub moved: Vec<String>,
+    /// Changed by someone between the read and the write: that change worked the clocks
+    /// forward itself.
+    pub skipped: Vec<String>,
+}
+
+/// Works the clocks of every ticket with a warning or a due time not after `now` forward to
+/// `now`, and writes them. The ticket's version, `updatedAt` and `changedBy` stay (time moved;
+/// nobody changed the ticket), so an agent's `If-Match` still holds; the table's stream turns
+/// the write into history entries and `SlaWarning`/`SlaBreached` events.
+pub async fn check_clocks<S>(store: &S, now: Timestamp) -> Result<ClockReport, DomainError>
+where
+    S: ClockWatcher + TicketWriter,
+{
+    let mut report = ClockReport::default();
+    for before in store.clocks_due(now, CLOCK_BATCH).await? {
+        let Some(sla) = &before.sla else { continue };
+        let moved = sla.at(now);
+        if &moved == sla {
+            continue;
+        }
+        let after = TicketSummary {
+            sla: Some(moved),
+            ..before.clone()
+        };
+        match store.save_ticket(&before, &after).await {
+            Ok(()) => report.moved.push(before.id),
             Err(StoreError::VersionConflict) => report.skipped.push(before.id),
             Err(err) => return Err(err.into()),
         }

@@ -89,15 +89,20 @@ impl Checker {
 
     /// Tags: at most 20, each 1..=50 characters, stored lower-cased and unique, in given order.
     pub fn tags(&mut self, values: &[String]) -> Option<Vec<String>> {
+        self.tags_at("tags", values)
+    }
+
+    /// `tags` for a list of tags under another name (`field[i]` for each).
+    pub fn tags_at(&mut self, name: &str, values: &[String]) -> Option<Vec<String>> {
         if values.len() > TAGS_MAX {
-            self.fail("tags", format!("must hold at most {TAGS_MAX} tags"));
+            self.fail(name, format!("must hold at most {TAGS_MAX} tags"));
             return None;
         }
         let mut seen = BTreeSet::new();
         let mut tags = Vec::with_capacity(values.len());
         let before = self.errors.len();
         for (index, value) in values.iter().enumerate() {
-            let field = format!("tags[{index}]");
+            let field = format!("{name}[{index}]");
             if let Some(tag) = self.text(&field, value, TAG_MAX, Lines::Single) {
                 let tag = tag.to_lowercase();
                 if seen.insert(tag.clone()) {

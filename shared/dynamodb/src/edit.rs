@@ -107,6 +107,11 @@ impl Expression {
                 self.conditions
                     .push(format!("#{} = :expected", field::STATUS));
             }
+            Guard::Version(version) => {
+                self.name(field::VERSION);
+                self.value(":read", AttributeValue::N(version.to_string()));
+                self.conditions.push(format!("#{} = :read", field::VERSION));
+            }
             Guard::NoFirstResponse => {
                 let name = format!("#{}", field::FIRST_RESPONSE_AT);
                 self.name(field::FIRST_RESPONSE_AT);

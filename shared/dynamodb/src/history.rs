@@ -26,11 +26,23 @@ fn change_pk(change_id: &str) -> String {
 
 /// `V#<version, 10 digits>#<position, 2 digits>#<field>`: a ticket's history in the order it
 /// happened, and the fields of one change in the order the history lists them.
+///
+/// A service-level entry is `V#<version>#sla#<at>#sla.<target>#<status>`: after the version's
+/// other entries (a letter sorts after every digit), in the order the moments happened. The job that writes warnings and breaches
+/// leaves the version as it is, so a warning, and the breach a minute later, share the version
+/// of the change before them.
 fn audit_sk(entry: &AuditEntry, position: usize) -> String {
-    format!(
-        "{AUDIT_SK_PREFIX}{:010}#{position:02}#{}",
-        entry.version, entry.field
-    )
+    let version = entry.version;
+    match entry.new.as_str() {
+        Some(status) if entry.field.starts_with("sla.") => format!(
+            "{AUDIT_SK_PREFIX}{version:010}#sla#{}#{}#{status}",
+            entry.at, entry.field
+        ),
+        _ => format!(
+            "{AUDIT_SK_PREFIX}{version:010}#{position:02}#{}",
+            entry.field
+        ),
+    }
 }
 
 #[derive(Serialize)]

@@ -127,6 +127,36 @@ pub const BY_RESOLVED: ListIndex = ListIndex {
     sharded: true,
 };
 
+/// The agents' service-level queue: tickets whose clocks run, partitioned by their worst
+/// standing (`SLA#breached`, `SLA#at_risk`, `SLA#active`), soonest due time first
+/// (`sla-by-due`).
+pub const IDX_SLA: &str = "idxSla";
+pub const SORT_SLA_DUE: (&str, &str) = ("due", "idxSlaDue");
+pub const BY_SLA: ListIndex = ListIndex {
+    name: "sla",
+    key: IDX_SLA,
+    by_updated: false,
+    sharded: true,
+};
+
+/// The service-level job's index: tickets with a warning or due time ahead, by the next one
+/// (`sla-by-next`, keys only: the job reads the few due tickets themselves).
+pub const SLA_NEXT_INDEX: &str = "sla-by-next";
+pub const IDX_SLA_NEXT: &str = "idxSlaNext";
+pub const IDX_SLA_NEXT_AT: &str = "idxSlaNextAt";
+pub const CLOCKS_AHEAD: &str = "SLA";
+pub const BY_SLA_NEXT: ListIndex = ListIndex {
+    name: "sla-next",
+    key: IDX_SLA_NEXT,
+    by_updated: false,
+    sharded: true,
+};
+
+/// The `idxSla` value of a standing.
+pub fn sla_standing(status: tickets_domain::sla::ClockStatus) -> String {
+    format!("SLA#{status}")
+}
+
 /// The value every visible ticket has in `idxAll`.
 pub const ALL_TICKETS: &str = "TICKET";
 
@@ -202,6 +232,22 @@ impl Layout {
         ];
         if let Some(assignee) = &ticket.assigned_to {
             keys.push((BY_ASSIGNEE.key, assignee.clone()));
+        }
+        if let Some(sla) = &ticket.sla {
+            if let (Some(standing), Some(due)) = (sla.standing(), sla.due()) {
+                keys.push((
+                    IDX_SLA,
+                    self.partition(&BY_SLA, &sla_standing(standing), shard),
+                ));
+                keys.push((SORT_SLA_DUE.1, sort_value(&due, &ticket.id)));
+            }
+            if let Some(next) = sla.next_moment() {
+                keys.push((
+                    IDX_SLA_NEXT,
+                    self.partition(&BY_SLA_NEXT, CLOCKS_AHEAD, shard),
+                ));
+                keys.push((IDX_SLA_NEXT_AT, sort_value(&next, &ticket.id)));
+            }
         }
         if ticket.status == Status::Resolved {
             let resolved_at = ticket.resolved_at.unwrap_or(ticket.updated_at);
@@ -390,6 +436,7 @@ pub(crate) fn sample_ticket() -> TicketSummary {
         satisfaction: None,
         merged_into: None,
         merged_from: Vec::new(),
+        sla: None,
         version: 1,
     }
 }

@@ -16,6 +16,7 @@ mod items;
 mod list;
 mod merge;
 mod retry;
+mod sla;
 mod stream;
 pub use counters::Recount;
 pub use stream::change_from_stream;
@@ -59,15 +60,19 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     layout: Layout,
+    /// The service-level policies, kept for a while (shared by the clones of one store).
+    sla_cache: std::sync::Arc<sla::SlaCache>,
 }
 
 impl DynamoStore {
-    /// A store of the plain layout (one list shard).
+    /// A store of the plain layout (one list shard) that reads the service-level policies at
+    /// every change.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
             layout: Layout::default(),
+            sla_cache: sla::SlaCache::new(std::time::Duration::ZERO),
         }
     }
 
@@ -75,10 +80,20 @@ impl DynamoStore {
         Self { layout, ..self }
     }
 
+    /// Keeps the service-level policies it read for `ttl` (a new document then takes up to that
+    /// long to apply to changes handled by this process).
+    pub fn keeping_policies_for(self, ttl: std::time::Duration) -> Self {
+        Self {
+            sla_cache: sla::SlaCache::new(ttl),
+            ..self
+        }
+    }
+
     /// The client from the function's shared AWS configuration (region, credentials,
     /// timeouts and retries; see [`tickets_lambda::aws_config`]), the table from `TABLE_NAME`,
     /// the list shards from `LIST_SHARDS` (default 1; every function of a deployment has the
-    /// same).
+    /// same), how long the service-level policies are kept from `SLA_CACHE_SECONDS` (default
+    /// 60).
     pub fn from_config(
         config: &aws_config::SdkConfig,
         settings: &Settings,
@@ -87,7 +102,10 @@ impl DynamoStore {
         let what = format!("a whole number from 1 to {}", Layout::MAX_LIST_SHARDS);
         let layout = Layout::new(settings.parsed("LIST_SHARDS", 1, &what)?)
             .ok_or_else(|| SettingError::new("LIST_SHARDS", format!("must be {what}")))?;
-        Ok(Self::new(Client::new(config), table).with_layout(layout))
+        let keep: u64 = settings.parsed("SLA_CACHE_SECONDS", 60, "a whole number of seconds")?;
+        Ok(Self::new(Client::new(config), table)
+            .with_layout(layout)
+            .keeping_policies_for(std::time::Duration::from_secs(keep)))
     }
 
     pub fn client(&self) -> &Client {

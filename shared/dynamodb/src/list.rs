@@ -2,7 +2,8 @@
 //!
 //! The index is chosen from the scope and the most selective filter that has an index in the
 //! requested order (client, assignee, status; see `items::ListIndex`); any further filter, and
-//! category and priority always, is a `FilterExpression`. A page query evaluates at most
+//! category and priority always, is a `FilterExpression`. The service-level queue (`sla`) reads
+//! its own index, one partition per standing, soonest due first. A page query evaluates at most
 //! `limit + 1` items per partition, so the items read per page stay bounded whatever the table
 //! size. With combined filters a page may therefore hold fewer than `limit` tickets;
 //! `nextCursor` continues where it stopped.
@@ -25,8 +26,8 @@ use tickets_domain::{is_valid_id, StoreError, TicketSummary};
 use crate::cursor;
 use crate::error::store_error;
 use crate::items::{
-    field, from_item, string_attr, Item, ListIndex, ALL_TICKETS, BY_ALL, BY_ASSIGNEE, BY_CLIENT,
-    BY_STATUS, SORT_CREATED, SORT_UPDATED,
+    field, from_item, sla_standing, string_attr, Item, ListIndex, ALL_TICKETS, BY_ALL, BY_ASSIGNEE,
+    BY_CLIENT, BY_SLA, BY_STATUS, SORT_CREATED, SORT_SLA_DUE, SORT_UPDATED,
 };
 use crate::DynamoStore;
 
@@ -56,6 +57,7 @@ impl Plan {
         let (sort_name, sort_attr) = match query.sort.field {
             SortField::CreatedAt => SORT_CREATED,
             SortField::UpdatedAt => SORT_UPDATED,
+            SortField::SlaDueAt => SORT_SLA_DUE,
         };
         let has_sort =
             |index: &ListIndex| query.sort.field == SortField::CreatedAt || index.by_updated;
@@ -91,15 +93,29 @@ impl Plan {
                 filter.priority.map(|p| p.to_string()),
             ),
         ];
-        let chosen = dimensions
-            .iter()
-            .position(|(index, _, value)| value.is_some() && index.as_ref().is_some_and(has_sort));
-        let (index, value) = match chosen {
-            Some(position) => {
+        // The service-level queue has an index of its own, partitioned by standing: every
+        // other filter is a filter on it.
+        let chosen = dimensions.iter().position(|(index, _, value)| {
+            filter.sla.is_none() && value.is_some() && index.as_ref().is_some_and(has_sort)
+        });
+        let (index, partitions) = match (filter.sla, chosen) {
+            (Some(queue), _) => (
+                BY_SLA,
+                queue
+                    .standings()
+                    .into_iter()
+                    .flat_map(|standing| store.layout.partitions(&BY_SLA, &sla_standing(standing)))
+                    .collect(),
+            ),
+            (None, Some(position)) => {
                 let (index, _, value) = dimensions.remove(position);
-                (index.unwrap_or(BY_ALL), value.unwrap_or_default())
+                let index = index.unwrap_or(BY_ALL);
+                (
+                    index,
+                    store.layout.partitions(&index, &value.unwrap_or_default()),
+                )
             }
-            None => (BY_ALL, ALL_TICKETS.to_string()),
+            (None, None) => (BY_ALL, store.layout.partitions(&BY_ALL, ALL_TICKETS)),
         };
         let mut filters: Vec<(&'static str, &'static str, String)> = dimensions
             .into_iter()
@@ -114,7 +130,7 @@ impl Plan {
         Plan {
             index: format!("{}-by-{sort_name}", index.name),
             partition_attr: index.key,
-            partitions: store.layout.partitions(&index, &value),
+            partitions,
             sort_attr,
             descending: query.sort.descending,
             filters,

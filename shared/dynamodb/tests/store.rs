@@ -110,6 +110,7 @@ fn expected(
     matching.sort_by_key(|t| match sort.field {
         SortField::CreatedAt => (t.created_at, t.id.clone()),
         SortField::UpdatedAt => (t.updated_at, t.id.clone()),
+        SortField::SlaDueAt => unreachable!("these lists do not read the service-level queue"),
     });
     if sort.descending {
         matching.reverse();

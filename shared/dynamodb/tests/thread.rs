@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use tickets_domain::service::post_message;
+use tickets_domain::sla::SlaPolicies;
 use tickets_domain::store::{
     MessagePage, PageQuery, ThreadReader, ThreadWriter, TicketReader, TicketWriter,
 };
@@ -63,7 +64,7 @@ async fn messages_come_back_in_the_order_written_even_with_one_timestamp() {
     for n in 0..12 {
         let summary = store.get_summary(&ticket.id).await.unwrap().unwrap();
         let mut posted = say(&format!("message {n}"))
-            .post(&summary, &agent, same_time)
+            .post(&summary, &agent, same_time, &SlaPolicies::none())
             .unwrap();
         posted.message.timestamp = same_time;
         store.add_message(&posted).await.unwrap();
@@ -128,7 +129,12 @@ async fn a_failed_transaction_leaves_neither_the_message_nor_the_ticket_change()
     // The message is worked out against a pending ticket, which meanwhile got closed.
     let pending = set_status(&store, &ticket, Status::Pending).await;
     let posted = say("hello?")
-        .post(&pending.summary, &client, Timestamp::now())
+        .post(
+            &pending.summary,
+            &client,
+            Timestamp::now(),
+            &SlaPolicies::none(),
+        )
         .unwrap();
     assert_eq!(posted.edit.after.status, Status::Open, "it reopens");
     set_status(&store, &ticket, Status::Closed).await;

@@ -290,6 +290,7 @@ fn lifecycle(
         satisfaction: None,
         merged_into: None,
         merged_from: Vec::new(),
+        sla: None,
         version: 1,
     };
     heat.write(layout, indexes, counters, None, &ticket);

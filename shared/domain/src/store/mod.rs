@@ -5,6 +5,7 @@ mod attachments;
 mod events;
 mod files;
 mod history;
+mod sla;
 mod threads;
 mod tickets;
 
@@ -12,10 +13,11 @@ pub use attachments::{AttachmentReader, AttachmentWriter, UploadVerdict};
 pub use events::{Change, EventPublisher};
 pub use files::{FileStore, PresignedUpload, StoredObject};
 pub use history::{HistoryPage, HistoryStore};
+pub use sla::{ClockWatcher, ServiceLevels, SlaStore, StoredSla};
 pub use threads::{MessagePage, ThreadReader, ThreadWriter};
 pub use tickets::{
     CreateOutcome, IdempotencyRecord, IdempotencyStore, ListFilter, ListQuery, PageStart,
-    Remembered, Sort, SortField, TicketCloser, TicketCreator, TicketLister, TicketMerger,
+    Remembered, SlaQueue, Sort, SortField, TicketCloser, TicketCreator, TicketLister, TicketMerger,
     TicketPage, TicketReader, TicketWriter,
 };
 

@@ -26,7 +26,7 @@ pub struct MessagePage {
     pub next_cursor: Option<String>,
 }
 
-pub trait ThreadWriter: Send + Sync {
+pub trait ThreadWriter: super::ServiceLevels {
     /// Stores the message and applies its edit to the ticket, in one transaction.
     /// `VersionConflict` when a guard of the edit no longer holds (another status, closed,
     /// deleted, answered meanwhile).

@@ -8,6 +8,8 @@ use crate::counts::{CounterSet, Counts, Facet, Tally};
 use crate::error::StoreError;
 use crate::merge::Merge;
 use crate::model::{Category, Priority, Status, ThreadMessage, Ticket, TicketSummary, Timestamp};
+use crate::sla::ClockStatus;
+use crate::store::ServiceLevels;
 
 /// The result of an idempotent create (or merge).
 #[derive(Debug)]
@@ -75,7 +77,8 @@ pub trait TicketReader: Send + Sync {
     ) -> impl Future<Output = Result<Option<TicketSummary>, StoreError>> + Send;
 }
 
-pub trait TicketCreator: Send + Sync {
+/// Every port that changes tickets also answers the service levels they are measured by.
+pub trait TicketCreator: ServiceLevels {
     /// Stores a new ticket, its first message and attachments, all or nothing.
     fn create_ticket(
         &self,
@@ -84,7 +87,7 @@ pub trait TicketCreator: Send + Sync {
     ) -> impl Future<Output = Result<CreateOutcome, StoreError>> + Send;
 }
 
-pub trait TicketWriter: Send + Sync {
+pub trait TicketWriter: ServiceLevels {
     /// Replaces `before` with `after`, only if the stored version is still `before.version`.
     fn save_ticket(
         &self,
@@ -93,7 +96,7 @@ pub trait TicketWriter: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-pub trait TicketMerger: Send + Sync {
+pub trait TicketMerger: ServiceLevels {
     /// The listed fields of each ticket (not the description), in the order of `ids`; `None`
     /// for an id with no ticket. One request for up to 100 ids.
     fn get_summaries(
@@ -152,6 +155,31 @@ pub struct ListFilter {
     pub assigned_to: Option<String>,
     /// Staff only: the tickets rated so.
     pub satisfaction: Option<crate::model::Rating>,
+    /// Staff only: the service-level queue (tickets whose clocks run), in due order.
+    pub sla: Option<SlaQueue>,
+}
+
+/// Which tickets of the service-level queue a list holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlaQueue {
+    /// Every ticket with a running clock.
+    Running,
+    /// Those whose worst running clock stands so (`breached`, `at_risk` or `active`).
+    Standing(ClockStatus),
+}
+
+impl SlaQueue {
+    /// The standings a list of this queue reads, worst first.
+    pub fn standings(&self) -> Vec<ClockStatus> {
+        match self {
+            SlaQueue::Running => vec![
+                ClockStatus::Breached,
+                ClockStatus::AtRisk,
+                ClockStatus::Active,
+            ],
+            SlaQueue::Standing(status) => vec![*status],
+        }
+    }
 }
 
 impl ListFilter {
@@ -161,8 +189,8 @@ impl ListFilter {
     /// scope (docs/API.md).
     pub fn tally(&self, scope: &Scope) -> Option<(CounterSet, Tally)> {
         let in_scope = CounterSet::from(scope);
-        if self.satisfaction.is_some() {
-            // Ratings are not counted: a documented exception (docs/API.md).
+        if self.satisfaction.is_some() || self.sla.is_some() {
+            // Ratings and clocks are not counted: documented exceptions (docs/API.md).
             return None;
         }
         let cells = Tally::Cells {
@@ -210,6 +238,8 @@ impl ListFilter {
 pub enum SortField {
     CreatedAt,
     UpdatedAt,
+    /// The soonest due time of a ticket's running clocks (the service-level queue).
+    SlaDueAt,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,199 @@
+//! Service levels in the table: the policies document (one item), the checked policies a
+//! process keeps for a short while, and the tickets whose clocks fall due (the `sla-by-next`
+//! index).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures_util::future::try_join_all;
+use tickets_domain::sla::{SlaDocument, SlaPolicies};
+use tickets_domain::store::{ClockWatcher, ServiceLevels, SlaStore, StoredSla, TicketMerger};
+use tickets_domain::{StoreError, TicketSummary, Timestamp};
+
+use crate::error::{internal, store_error};
+use crate::items::{
+    key, string_attr, Item, BY_SLA_NEXT, CLOCKS_AHEAD, IDX_SLA_NEXT, IDX_SLA_NEXT_AT, PK,
+    SLA_NEXT_INDEX,
+};
+use crate::DynamoStore;
+
+const SLA_PK: &str = "SLA";
+const SLA_SK: &str = "POLICIES";
+
+/// The checked policies a process keeps, and until when (`SLA_CACHE_SECONDS`).
+#[derive(Debug, Default)]
+pub(crate) struct SlaCache {
+    ttl: Duration,
+    kept: Mutex<Option<(Instant, Arc<SlaPolicies>)>>,
+}
+
+impl SlaCache {
+    pub(crate) fn new(ttl: Duration) -> Arc<Self> {
+        Arc::new(SlaCache {
+            ttl,
+            kept: Mutex::default(),
+        })
+    }
+
+    fn fresh(&self) -> Option<Arc<SlaPolicies>> {
+        let kept = self
+            .kept
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        kept.as_ref()
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, policies)| policies.clone())
+    }
+
+    fn keep(&self, policies: Arc<SlaPolicies>) {
+        if !self.ttl.is_zero() {
+            let mut kept = self
+                .kept
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            *kept = Some((Instant::now(), policies));
+        }
+    }
+}
+
+fn number(item: &Item, name: &str) -> Option<u64> {
+    match item.get(name) {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+impl SlaStore for DynamoStore {
+    async fn get_sla(&self) -> Result<Option<StoredSla>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(SLA_PK.into(), SLA_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        let Some(item) = output.item else {
+            return Ok(None);
+        };
+        let document: SlaDocument =
+            serde_json::from_str(&string_attr(&item, "document").unwrap_or_default())
+                .map_err(internal)?;
+        Ok(Some(StoredSla {
+            document,
+            version: number(&item, "version").unwrap_or(0),
+            updated_at: string_attr(&item, "updatedAt").and_then(|at| at.parse().ok()),
+            updated_by: string_attr(&item, "updatedBy"),
+        }))
+    }
+
+    async fn put_sla(&self, stored: &StoredSla, previous: u64) -> Result<(), StoreError> {
+        let mut item = key(SLA_PK.into(), SLA_SK);
+        let document = serde_json::to_string(&stored.document).map_err(internal)?;
+        item.insert("document".into(), AttributeValue::S(document));
+        item.insert(
+            "version".into(),
+            AttributeValue::N(stored.version.to_string()),
+        );
+        if let Some(at) = stored.updated_at {
+            item.insert("updatedAt".into(), AttributeValue::S(at.to_string()));
+        }
+        if let Some(by) = &stored.updated_by {
+            item.insert("updatedBy".into(), AttributeValue::S(by.clone()));
+        }
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        request = if previous == 0 {
+            request.condition_expression("attribute_not_exists(pk)")
+        } else {
+            request
+                .condition_expression("version = :previous")
+                .expression_attribute_values(":previous", AttributeValue::N(previous.to_string()))
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::VersionConflict)
+            }
+            Err(err) => Err(store_error(err)),
+        }
+    }
+}
+
+impl ServiceLevels for DynamoStore {
+    /// The stored policies, checked; kept by the process for `SLA_CACHE_SECONDS`. A document
+    /// that no longer passes the rules (they tightened since it was written) measures nothing
+    /// until an admin writes it again, and says so in the log.
+    async fn service_levels(&self) -> Result<Arc<SlaPolicies>, StoreError> {
+        if let Some(policies) = self.sla_cache.fresh() {
+            return Ok(policies);
+        }
+        let policies = match self.get_sla().await? {
+            None => SlaPolicies::none(),
+            Some(stored) => stored.document.check().unwrap_or_else(|_| {
+                tracing::error!("the stored service-level policies break the rules: none apply");
+                SlaPolicies::none()
+            }),
+        };
+        let policies = Arc::new(policies);
+        self.sla_cache.keep(policies.clone());
+        Ok(policies)
+    }
+}
+
+impl ClockWatcher for DynamoStore {
+    async fn clocks_due(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<TicketSummary>, StoreError> {
+        // `<time>#<id>` up to any id at `now`: `~` sorts after every character of an id.
+        let upto = format!("{now}#~");
+        let reads = self
+            .layout
+            .partitions(&BY_SLA_NEXT, CLOCKS_AHEAD)
+            .into_iter()
+            .map(|partition| {
+                let request = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(SLA_NEXT_INDEX)
+                    .key_condition_expression("#next = :next AND #at <= :upto")
+                    .expression_attribute_names("#next", IDX_SLA_NEXT)
+                    .expression_attribute_names("#at", IDX_SLA_NEXT_AT)
+                    .expression_attribute_values(":next", AttributeValue::S(partition))
+                    .expression_attribute_values(":upto", AttributeValue::S(upto.clone()))
+                    .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+                async move { request.send().await.map_err(store_error) }
+            });
+        let mut due: Vec<Item> = try_join_all(reads)
+            .await?
+            .into_iter()
+            .flat_map(|output| output.items.unwrap_or_default())
+            .collect();
+        due.sort_by_key(|item| string_attr(item, IDX_SLA_NEXT_AT));
+        due.truncate(limit as usize);
+        let ids: Vec<String> = due
+            .iter()
+            .filter_map(|item| string_attr(item, PK))
+            .filter_map(|pk| pk.strip_prefix("TICKET#").map(str::to_owned))
+            .collect();
+        let mut tickets = Vec::with_capacity(ids.len());
+        // The index is eventually consistent: the tickets are read as they are now.
+        for chunk in ids.chunks(100) {
+            tickets.extend(self.get_summaries(chunk).await?.into_iter().flatten());
+        }
+        tickets.retain(|ticket| !ticket.is_deleted());
+        Ok(tickets)
+    }
+}
