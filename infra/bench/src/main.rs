@@ -9,7 +9,8 @@
 //! and functions that use a ticket up per invocation get spare ones.
 //!
 //! One run:
-//! 1. creates one ticket through `create-ticket` and clones it into `BENCH_TICKETS` tickets;
+//! 1. creates two tickets through `create-ticket`, one of them measured by a service-level policy
+//!    (year-long targets), and clones them into `BENCH_TICKETS` tickets, a tenth measured;
 //! 2. cost per operation at that size: each function once through the counting proxy
 //!    (`infra/local_proxy.py`), which records every DynamoDB and S3 request;
 //! 3. the floors: `bench-hello` under the same emulator, and the bare SDK `GetItem` in process;
@@ -70,6 +71,9 @@ const COST_QUERIES: &[(&str, &str)] = &[
     // the page, so that access is decided on the ticket as it is now.
     ("list-thread-messages", "limit=1"),
     ("list-thread-messages", "limit=1&cursor={nextCursor}"),
+    // The service-level queue: a page of the tenth of the table whose clocks run.
+    ("list-tickets", "sla=active"),
+    ("list-tickets", "sort=slaDueAt&limit=50"),
 ];
 
 /// The function that consumes the table's stream: the cost tables' "later" column.
@@ -576,6 +580,16 @@ fn warm_loop(
     h.stop(running);
 }
 
+/// A create-ticket fixture whose ticket carries `tags`.
+fn with_tags(fixture: &str, tags: &[&str]) -> String {
+    let mut event: Value = serde_json::from_str(fixture).expect("a JSON fixture");
+    let mut body: Value =
+        serde_json::from_str(event["body"].as_str().unwrap_or("{}")).expect("a JSON body");
+    body["tags"] = serde_json::json!(tags);
+    event["body"] = Value::String(body.to_string());
+    event.to_string()
+}
+
 fn first_line(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     text.chars().take(400).collect()
@@ -962,29 +976,52 @@ fn main() {
         spare: Vec::new(),
     };
 
-    // 1. The ticket to clone, through create-ticket itself; then the table at the first size.
+    // 1. The tickets to clone, through create-ticket itself: the fixture's, and one measured by
+    //    a service-level policy (a tenth of the table, for the queue's and the job's rows);
+    //    then the table at the first size.
+    tokio
+        .block_on(seed::measure_tagged(&sdk, &table))
+        .expect("store the service-level policy");
     let creator = functions
         .iter()
         .find(|f| f.name == "create-ticket")
         .expect("create-ticket is benchmarked");
+    let measured = Function {
+        fixture: with_tags(&creator.fixture, &[seed::SLA_TAG]),
+        name: creator.name.clone(),
+        binary: creator.binary.clone(),
+    };
     let mut running = h
         .start(&creator.name, &creator.binary, &settings.moto)
         .expect("start");
-    let first = h
-        .invoke(&mut running, pools.event(creator))
-        .expect("create");
+    let mut create = |function: &Function| {
+        let answer = h
+            .invoke(&mut running, pools.event(function))
+            .expect("create");
+        http_body(&answer.body)
+            .and_then(|b| b["data"]["_id"].as_str().map(str::to_string))
+            .unwrap_or_else(|| panic!("create-ticket answered {}", first_line(&answer.body)))
+    };
+    let template = create(creator);
+    let sla_template = create(&measured);
     h.stop(running);
-    let template = http_body(&first.body)
-        .and_then(|b| b["data"]["_id"].as_str().map(str::to_string))
-        .unwrap_or_else(|| panic!("create-ticket answered {}", first_line(&first.body)));
     let mut seeder = tokio
         .block_on(seed::Seeder::new(&sdk, &table, &template))
         .expect("read the template ticket");
+    let mut sla_seeder = tokio
+        .block_on(seed::Seeder::new(&sdk, &table, &sla_template))
+        .expect("read the measured template ticket");
     let t = Instant::now();
+    let measured_share = |count: usize| count / 10;
+    tokio
+        .block_on(sla_seeder.add(measured_share(settings.tickets).saturating_sub(1)))
+        .expect("seed");
     pools.tickets = vec![template.clone()];
     pools.tickets.extend(
         tokio
-            .block_on(seeder.add(settings.tickets.saturating_sub(1)))
+            .block_on(seeder.add(
+                (settings.tickets - measured_share(settings.tickets)).saturating_sub(1),
+            ))
             .expect("seed"),
     );
     let seed_small = t.elapsed();
@@ -1056,8 +1093,12 @@ fn main() {
     // 5. The larger table.
     let t = Instant::now();
     let now = settings.tickets + pools.created;
+    let growth = settings.tickets_large.saturating_sub(now);
     tokio
-        .block_on(seeder.add(settings.tickets_large.saturating_sub(now)))
+        .block_on(sla_seeder.add(measured_share(growth)))
+        .expect("seed");
+    tokio
+        .block_on(seeder.add(growth - measured_share(growth)))
         .expect("seed");
     let seed_large = t.elapsed();
     eprintln!(

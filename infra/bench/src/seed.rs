@@ -7,10 +7,38 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 
+use tickets_domain::store::Facet;
+use tickets_domain::TicketSummary;
+use tickets_dynamodb::layout::counter_pk;
+
 use crate::stats::Floor;
 
 type Item = HashMap<String, AttributeValue>;
 type Error = Box<dyn std::error::Error>;
+
+/// The tag of the tickets the bench measures by a service-level policy (`measure_tagged`).
+pub const SLA_TAG: &str = "bench-sla";
+
+/// Stores a service-level policy for the tickets tagged `SLA_TAG`: every target a year away, so
+/// that their clocks run through the whole run (the queue lists them; the job finds none due).
+pub async fn measure_tagged(client: &Client, table: &str) -> Result<(), Error> {
+    let year = 525_600;
+    let targets = serde_json::json!({"firstResponse": year, "nextResponse": year, "resolution": year});
+    let document = serde_json::json!({"policies": [{
+        "name": "Bench", "match": {"tags": [SLA_TAG]},
+        "targets": {"low": targets, "medium": targets, "high": targets, "urgent": targets}
+    }]});
+    client
+        .put_item()
+        .table_name(table)
+        .item("pk", s("SLA"))
+        .item("sk", s("POLICIES"))
+        .item("document", s(&document.to_string()))
+        .item("version", AttributeValue::N("1".into()))
+        .send()
+        .await?;
+    Ok(())
+}
 
 /// A DynamoDB client on the local endpoint, with the same timeouts and retries as the store.
 pub async fn client(endpoint: &str) -> Client {
@@ -28,7 +56,8 @@ pub struct Seeder<'a> {
     table: String,
     template_id: String,
     template: Vec<Item>,
-    /// Counter items and the facets the template counts in (the table was fresh).
+    /// The counter items a new ticket like the template counts in, and its facets there (the
+    /// domain's `Facet::changes` for a creation, at the template's overall shard).
     counters: Vec<(Item, Vec<String>)>,
 }
 
@@ -47,34 +76,18 @@ impl<'a> Seeder<'a> {
             .iter()
             .find(|item| item.get("sk") == Some(&s("TICKET")))
             .ok_or("the template ticket is missing")?;
-        let client_id = ticket
-            .get("client")
-            .and_then(|v| v.as_s().ok())
-            .ok_or("the template has no client")?
-            .clone();
-        let mut counters = vec![];
-        let mut pks = vec![format!("COUNTER#CLIENT#{client_id}")];
-        pks.extend((0..16).map(|shard| format!("COUNTER#ALL#{shard}")));
-        for pk in pks {
-            let key: Item = [("pk".to_string(), s(&pk)), ("sk".to_string(), s("COUNTER"))].into();
-            let item = client
-                .get_item()
-                .table_name(table)
-                .set_key(Some(key.clone()))
-                .consistent_read(true)
-                .send()
-                .await?
-                .item;
-            let facets: Vec<String> = item
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|(_, v)| v.as_n().is_ok_and(|n| n == "1"))
-                .map(|(k, _)| k)
-                .collect();
-            if !facets.is_empty() {
-                counters.push((key, facets));
-            }
-        }
+        let summary: TicketSummary = serde_dynamo::from_item(ticket.clone())?;
+        let counters = Facet::changes(None, &summary)
+            .into_iter()
+            .map(|(set, delta)| {
+                let key: Item = [
+                    ("pk".to_string(), s(&counter_pk(&set, template_id))),
+                    ("sk".to_string(), s("COUNTER")),
+                ]
+                .into();
+                (key, delta.into_keys().collect())
+            })
+            .collect();
         Ok(Self {
             client,
             table: table.to_string(),
