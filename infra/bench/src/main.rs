@@ -1019,9 +1019,9 @@ fn main() {
     pools.tickets = vec![template.clone()];
     pools.tickets.extend(
         tokio
-            .block_on(seeder.add(
-                (settings.tickets - measured_share(settings.tickets)).saturating_sub(1),
-            ))
+            .block_on(
+                seeder.add((settings.tickets - measured_share(settings.tickets)).saturating_sub(1)),
+            )
             .expect("seed"),
     );
     let seed_small = t.elapsed();

@@ -23,7 +23,8 @@ pub const SLA_TAG: &str = "bench-sla";
 /// that their clocks run through the whole run (the queue lists them; the job finds none due).
 pub async fn measure_tagged(client: &Client, table: &str) -> Result<(), Error> {
     let year = 525_600;
-    let targets = serde_json::json!({"firstResponse": year, "nextResponse": year, "resolution": year});
+    let targets =
+        serde_json::json!({"firstResponse": year, "nextResponse": year, "resolution": year});
     let document = serde_json::json!({"policies": [{
         "name": "Bench", "match": {"tags": [SLA_TAG]},
         "targets": {"low": targets, "medium": targets, "high": targets, "urgent": targets}
