@@ -187,6 +187,28 @@ fn moment_at(moment: Moment, clock: &Clock) -> Option<Timestamp> {
     }
 }
 
+/// Every detail type the desk announces, as webhooks subscribe to them.
+pub const EVENT_TYPES: &[&str] = &[
+    "SupportTicket.Created",
+    "SupportTicket.StatusChanged",
+    "SupportTicket.Resolved",
+    "SupportTicket.Closed",
+    "SupportTicket.Reopened",
+    "SupportTicket.Assigned",
+    "SupportTicket.Updated",
+    "SupportTicket.Deleted",
+    "SupportTicket.Restored",
+    "SupportTicket.SatisfactionRated",
+    "SupportTicket.Merged",
+    "SupportTicket.SlaWarning",
+    "SupportTicket.SlaBreached",
+    "SupportTicket.MessageAdded",
+    "SupportTicket.AttachmentAdded",
+    "SupportTicket.AttachmentAvailable",
+    "SupportTicket.AttachmentRejected",
+    "SupportTicket.AttachmentRemoved",
+];
+
 /// An event for the event bus: `SupportTicket.<kind>` with a JSON detail.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DomainEvent {
@@ -562,6 +584,38 @@ mod tests {
         );
         // Nothing more once breached.
         assert!(ticket_events(Some(&breached), &at(30)).is_empty());
+    }
+
+    #[test]
+    fn every_event_announced_is_a_listed_type() {
+        let open = summary(Status::Open);
+        let mut changed = open.clone();
+        changed.status = Status::Resolved;
+        changed.resolution = Some("done".into());
+        changed.assigned_to = Some("agent-9".into());
+        changed.title = "new".into();
+        changed.deleted_at = Some(Timestamp::now());
+        changed.merged_from = vec!["x".into()];
+        let mut events = ticket_events(None, &open);
+        events.extend(ticket_events(Some(&open), &changed));
+        events.extend(ticket_events(Some(&changed), &open));
+        let message = ThreadMessage {
+            id: "m".into(),
+            author: "a".into(),
+            message: "hi".into(),
+            timestamp: Timestamp::now(),
+            kind: crate::model::MessageType::Agent,
+            internal: false,
+        };
+        events.push(message_event(&open.id, &open.client, &message));
+        assert!(events.len() >= 8);
+        for event in &events {
+            assert!(
+                EVENT_TYPES.contains(&event.detail_type.as_str()),
+                "{} is not in EVENT_TYPES",
+                event.detail_type
+            );
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod thread;
 pub mod triggers;
 pub mod update;
 mod validation;
+pub mod webhook;
 mod workflow;
 
 pub use access::{Caller, Role};
