@@ -25,11 +25,21 @@ pub async fn handle<S>(deps: &Deps<S>, _event: LambdaEvent<Value>) -> Result<Che
 where
     S: ClockWatcher + TicketWriter,
 {
-    let ClockReport { moved, skipped } = check_clocks(&deps.store, (deps.clock)()).await?;
+    let ClockReport {
+        moved,
+        skipped,
+        failed,
+    } = check_clocks(&deps.store, (deps.clock)()).await?;
     tracing::info!(
         moved = moved.len(),
         skipped = skipped.len(),
+        failed = failed.len(),
         "service-level run"
     );
+    // The others are written; the failed ones make the run an error (its alarm), and the
+    // next run takes them again.
+    if !failed.is_empty() {
+        return Err(format!("{} tickets could not be written", failed.len()).into());
+    }
     Ok(Checked { moved, skipped })
 }

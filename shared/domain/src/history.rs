@@ -104,11 +104,13 @@ impl Moment {
     }
 }
 
-/// The warnings and breaches of a change, clock by clock, with the clock as it now is.
+/// The warnings and breaches of a change, clock by clock, with the clock as it now is and the
+/// status it had before: a moment is a mark (`warnedAt`, `breachedAt`) the change set, so each
+/// is announced once, whatever pauses, reopens or policy changes follow.
 fn sla_moments<'a>(
     before: Option<&TicketSummary>,
     after: &'a TicketSummary,
-) -> Vec<(TargetKind, Moment, &'a Clock)> {
+) -> Vec<(TargetKind, Moment, &'a Clock, ClockStatus)> {
     let Some(sla) = &after.sla else {
         return Vec::new();
     };
@@ -118,15 +120,24 @@ fn sla_moments<'a>(
         let Some(clock) = clock else { continue };
         let old = was
             .and_then(|sla| sla.clocks().into_iter().find(|(k, _)| *k == kind))
-            .and_then(|(_, clock)| clock.map(|clock| clock.status));
-        let late = |status: Option<ClockStatus>| {
-            matches!(status, Some(ClockStatus::AtRisk | ClockStatus::Breached))
+            .and_then(|(_, clock)| clock);
+        let old_status = old.map_or(ClockStatus::Active, |old| old.status);
+        let new_mark = |mark: fn(&Clock) -> Option<Timestamp>| {
+            mark(clock).is_some() && old.and_then(mark) != mark(clock)
         };
-        if late(Some(clock.status)) && !late(old) {
-            moments.push((kind, Moment::Warning, clock));
+        if new_mark(|c| c.warned_at) {
+            moments.push((kind, Moment::Warning, clock, old_status));
         }
-        if clock.status == ClockStatus::Breached && old != Some(ClockStatus::Breached) {
-            moments.push((kind, Moment::Breach, clock));
+        if new_mark(|c| c.breached_at) {
+            let from = if moments
+                .iter()
+                .any(|(k, m, _, _)| *k == kind && *m == Moment::Warning)
+            {
+                ClockStatus::AtRisk
+            } else {
+                old_status
+            };
+            moments.push((kind, Moment::Breach, clock, from));
         }
     }
     moments
@@ -137,11 +148,7 @@ fn sla_moments<'a>(
 fn sla_entries(before: Option<&TicketSummary>, after: &TicketSummary) -> Vec<AuditEntry> {
     sla_moments(before, after)
         .into_iter()
-        .map(|(kind, moment, clock)| {
-            let old = match moment {
-                Moment::Warning => ClockStatus::Active,
-                Moment::Breach => ClockStatus::AtRisk,
-            };
+        .map(|(kind, moment, clock, old)| {
             let at = moment_at(moment, clock);
             AuditEntry {
                 ticket_id: after.id.clone(),
@@ -161,7 +168,7 @@ fn sla_entries(before: Option<&TicketSummary>, after: &TicketSummary) -> Vec<Aud
 fn sla_events(before: Option<&TicketSummary>, after: &TicketSummary) -> Vec<DomainEvent> {
     sla_moments(before, after)
         .into_iter()
-        .map(|(kind, moment, clock)| {
+        .map(|(kind, moment, clock, _)| {
             let due = clock.due_at.map(|due| due.to_string()).unwrap_or_default();
             DomainEvent::new(
                 moment.kind(),
@@ -179,11 +186,11 @@ fn sla_events(before: Option<&TicketSummary>, after: &TicketSummary) -> Vec<Doma
         .collect()
 }
 
-/// When a warning or a breach happened: the warning time, the due time.
+/// When a warning or a breach happened.
 fn moment_at(moment: Moment, clock: &Clock) -> Option<Timestamp> {
     match moment {
-        Moment::Warning => clock.warn_at.or(clock.due_at),
-        Moment::Breach => clock.breached_at.or(clock.due_at),
+        Moment::Warning => clock.warned_at,
+        Moment::Breach => clock.breached_at,
     }
 }
 

@@ -252,18 +252,34 @@ where
 {
     let order = request.check(target_id, caller)?;
     let fingerprint = fingerprint(caller, &format!("merge {target_id}"), request);
-    if let Some(key) = &key {
-        if let Some(first) = store.recall(key.as_str(), Timestamp::now()).await? {
-            let answer = replay(&first.fingerprint, &fingerprint, first.response)?;
-            return Ok(Merged::Replayed { answer });
+    // The first answer under the key, if an identical request made one: looked for first, and
+    // again whenever the tickets read say the merge cannot be made or changed meanwhile (that
+    // identical request may just have made it).
+    let recalled = || async {
+        let Some(key) = &key else { return Ok(None) };
+        match store.recall(key.as_str(), Timestamp::now()).await? {
+            Some(first) => replay(&first.fingerprint, &fingerprint, first.response)
+                .map(|answer| Some(Merged::Replayed { answer })),
+            None => Ok(None),
         }
+    };
+    if let Some(replayed) = recalled().await? {
+        return Ok(replayed);
     }
     let levels = store.service_levels().await?;
     for _ in 0..MAX_ATTEMPTS {
         let target = store.get_summary(target_id).await?;
         let sources = store.get_summaries(order.sources()).await?;
         let now = Timestamp::now();
-        let merge = order.plan(target, sources, caller, now, &levels)?;
+        let merge = match order.plan(target, sources, caller, now, &levels) {
+            Ok(merge) => merge,
+            Err(refused) => {
+                return match recalled().await? {
+                    Some(replayed) => Ok(replayed),
+                    None => Err(refused),
+                }
+            }
+        };
         let answer = answer_for(&merge.target.after);
         let record = key
             .as_ref()
@@ -282,7 +298,11 @@ where
                 let answer = replay(&first, &fingerprint, response)?;
                 return Ok(Merged::Replayed { answer });
             }
-            Err(StoreError::VersionConflict) => continue,
+            Err(StoreError::VersionConflict) => {
+                if let Some(replayed) = recalled().await? {
+                    return Ok(replayed);
+                }
+            }
             Err(err) => return Err(err.into()),
         }
     }

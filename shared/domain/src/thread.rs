@@ -115,7 +115,14 @@ impl NewMessage {
         // An internal note moves no clock: the clocks stay as stored (the job writes what time
         // alone brings).
         if said.is_some() {
-            edit.after.sla = levels.track(Some(ticket), &edit.after, said, now);
+            let tracked = levels.track(Some(ticket), &edit.after, said, now);
+            // Time alone moving a clock is the service-level job's to write (it keeps the
+            // version): a message writes the clocks only when it moves them itself, or changes
+            // the ticket anyway.
+            let timed = ticket.sla.as_ref().map(|sla| sla.at(now));
+            if tracked != timed || edit.after != *ticket {
+                edit.after.sla = tracked;
+            }
             if ticket.sla.is_some() || edit.after.sla.is_some() {
                 edit = edit.guarded(Guard::Version(ticket.version));
             }

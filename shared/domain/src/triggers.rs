@@ -121,6 +121,9 @@ pub struct ClockReport {
     /// Changed by someone between the read and the write: that change worked the clocks
     /// forward itself.
     pub skipped: Vec<String>,
+    /// Could not be written (storage failed): the next run tries them again. One ticket's
+    /// failure holds no other back.
+    pub failed: Vec<String>,
 }
 
 /// Works the clocks of every ticket with a warning or a due time not after `now` forward to
@@ -145,7 +148,7 @@ where
         match store.save_ticket(&before, &after).await {
             Ok(()) => report.moved.push(before.id),
             Err(StoreError::VersionConflict) => report.skipped.push(before.id),
-            Err(err) => return Err(err.into()),
+            Err(_) => report.failed.push(before.id),
         }
     }
     Ok(report)

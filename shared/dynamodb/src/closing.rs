@@ -8,7 +8,7 @@ use tickets_domain::{StoreError, ThreadMessage, TicketSummary, Timestamp};
 
 use crate::error::{internal, store_error};
 use crate::items::{
-    from_item, message_item, string_attr, Item, BY_RESOLVED, IDX_RESOLVED, IDX_RESOLVED_AT,
+    from_item, message_item, string_attr, Item, ListIndex, BY_RESOLVED, IDX_RESOLVED_AT,
     RESOLVED_INDEX, RESOLVED_TICKETS,
 };
 use crate::{DynamoStore, Transaction};
@@ -19,32 +19,16 @@ impl TicketCloser for DynamoStore {
         cutoff: Timestamp,
         limit: u32,
     ) -> Result<Vec<TicketSummary>, StoreError> {
-        // Every shard's longest-resolved tickets, and of those the longest-resolved overall.
-        let reads = self
-            .layout
-            .partitions(&BY_RESOLVED, RESOLVED_TICKETS)
-            .into_iter()
-            .map(|partition| {
-                let request = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(RESOLVED_INDEX)
-                    .key_condition_expression("#resolved = :resolved AND #resolvedAt < :cutoff")
-                    .expression_attribute_names("#resolved", IDX_RESOLVED)
-                    .expression_attribute_names("#resolvedAt", IDX_RESOLVED_AT)
-                    .expression_attribute_values(":resolved", AttributeValue::S(partition))
-                    .expression_attribute_values(":cutoff", AttributeValue::S(cutoff.to_string()))
-                    .limit(limit as i32);
-                async move { request.send().await.map_err(store_error) }
-            });
-        let mut items: Vec<Item> = try_join_all(reads)
-            .await?
-            .into_iter()
-            .flat_map(|output| output.items.unwrap_or_default())
-            .collect();
-        items.sort_by_key(|item| string_attr(item, IDX_RESOLVED_AT));
-        items.truncate(limit as usize);
+        let items = self
+            .due_items(
+                RESOLVED_INDEX,
+                &BY_RESOLVED,
+                RESOLVED_TICKETS,
+                IDX_RESOLVED_AT,
+                &cutoff.to_string(),
+                limit,
+            )
+            .await?;
         items.into_iter().map(from_item).collect()
     }
 
@@ -76,5 +60,48 @@ impl TicketCloser for DynamoStore {
             Transaction::Committed => Ok(()),
             Transaction::ConditionFailed(_) => self.unless_already(after).await,
         }
+    }
+}
+
+impl DynamoStore {
+    /// What has come due on a sharded time index (auto-close's, the service-level job's): from
+    /// each partition of `family` holding `value`, the items whose sort value (`sort`) is below
+    /// `bound`, and of those the `limit` that sort first. One `Query` per shard, sent together;
+    /// each reads at most `limit` items, whatever the table holds.
+    pub(crate) async fn due_items(
+        &self,
+        index: &str,
+        family: &ListIndex,
+        value: &str,
+        sort: &str,
+        bound: &str,
+        limit: u32,
+    ) -> Result<Vec<Item>, StoreError> {
+        let reads = self
+            .layout
+            .partitions(family, value)
+            .into_iter()
+            .map(|partition| {
+                let request = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(index)
+                    .key_condition_expression("#part = :part AND #sort < :bound")
+                    .expression_attribute_names("#part", family.key)
+                    .expression_attribute_names("#sort", sort)
+                    .expression_attribute_values(":part", AttributeValue::S(partition))
+                    .expression_attribute_values(":bound", AttributeValue::S(bound.to_owned()))
+                    .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+                async move { request.send().await.map_err(store_error) }
+            });
+        let mut items: Vec<Item> = try_join_all(reads)
+            .await?
+            .into_iter()
+            .flat_map(|output| output.items.unwrap_or_default())
+            .collect();
+        items.sort_by_key(|item| string_attr(item, sort));
+        items.truncate(limit as usize);
+        Ok(items)
     }
 }

@@ -11,7 +11,19 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem,
 use tickets_domain::{Guard, Status, StoreError, TicketEdit};
 
 use crate::error::internal;
-use crate::items::{field, key, ticket_pk, Layout, BY_ALL, TICKET_SK};
+use crate::items::{
+    field, key, ticket_pk, Layout, BY_ALL, IDX_SLA, IDX_SLA_NEXT, IDX_SLA_NEXT_AT, SORT_SLA_DUE,
+    TICKET_SK,
+};
+
+/// The ticket item's service-level attributes: the clocks and the index keys derived from them.
+const CLOCK_ATTRIBUTES: [&str; 5] = [
+    "sla",
+    IDX_SLA,
+    SORT_SLA_DUE.1,
+    IDX_SLA_NEXT,
+    IDX_SLA_NEXT_AT,
+];
 
 /// The write that applies `edit` to its ticket item in `table`, in a transaction.
 pub(crate) fn edit_write(
@@ -47,18 +59,32 @@ fn edit_update(table: &str, layout: &Layout, edit: &TicketEdit) -> Result<Update
         layout.ticket_item(&edit.after)?.into_iter().collect();
     let mut expression = Expression::default();
 
+    // The clocks, and the index keys derived from them, are written whole whenever the edit
+    // moves them: the service-level job may have rewritten them since `before` was read (it
+    // keeps the version), so a difference from `before` says nothing of the stored item.
+    let clocks_moved = edit.after.sla != edit.before.sla;
+    let forced = |attribute: &str| clocks_moved && CLOCK_ATTRIBUTES.contains(&attribute);
+
     expression.sets.push("#version = #version + :step".into());
     expression.name(field::VERSION);
     expression.value(":step", AttributeValue::N(edit.version_step().to_string()));
     for (attribute, value) in &after {
-        if attribute != field::VERSION && before.get(attribute) != Some(value) {
+        if attribute != field::VERSION
+            && (forced(attribute) || before.get(attribute) != Some(value))
+        {
             expression.sets.push(format!("#{attribute} = :{attribute}"));
             expression.name(attribute);
             expression.value(&format!(":{attribute}"), value.clone());
         }
     }
-    let mut removed: Vec<&String> = before.keys().filter(|a| !after.contains_key(*a)).collect();
+    let mut removed: Vec<&str> = before
+        .keys()
+        .map(String::as_str)
+        .chain(CLOCK_ATTRIBUTES.into_iter().filter(|a| forced(a)))
+        .filter(|a| !after.contains_key(*a))
+        .collect();
     removed.sort();
+    removed.dedup();
     for attribute in removed {
         expression.removes.push(format!("#{attribute}"));
         expression.name(attribute);

@@ -1,7 +1,7 @@
 //! Idempotency records: the first answer to a request, kept under the caller's key for a day
 //! (`IDEMPOTENCY#<key>`, removed by TTL; an expired record that lingers no longer counts).
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use tickets_domain::store::{CreateOutcome, IdempotencyRecord, IdempotencyStore, Remembered};
 use tickets_domain::{StoreError, Timestamp};
 
@@ -42,6 +42,37 @@ impl DynamoStore {
             .map_err(internal)
     }
 
+    /// Appends the put of `record`, when there is one, as the last write of a transaction.
+    pub(crate) fn end_with_record(
+        &self,
+        writes: &mut Vec<TransactWriteItem>,
+        record: Option<&IdempotencyRecord>,
+    ) -> Result<(), StoreError> {
+        if let Some(record) = record {
+            writes.push(
+                TransactWriteItem::builder()
+                    .put(self.idempotency_put(record)?)
+                    .build(),
+            );
+        }
+        Ok(())
+    }
+
+    /// After a transaction ended by `end_with_record` failed on a condition (`codes`, one per
+    /// write): the first request's answer when it was the record's condition that failed.
+    pub(crate) async fn replay_if_taken(
+        &self,
+        record: Option<&IdempotencyRecord>,
+        codes: &[String],
+    ) -> Result<Option<CreateOutcome>, StoreError> {
+        match record {
+            Some(record) if codes.last().is_some_and(|c| c == "ConditionalCheckFailed") => {
+                self.replayed(&record.key).await.map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// The record under `key` as stored (live or not), read consistently.
     async fn record(&self, key_text: &str) -> Result<Option<Item>, StoreError> {
         let output = self
@@ -58,7 +89,7 @@ impl DynamoStore {
 
     /// After a transaction failed on its idempotency record's condition: the record that was
     /// there.
-    pub(crate) async fn replayed(&self, key_text: &str) -> Result<CreateOutcome, StoreError> {
+    async fn replayed(&self, key_text: &str) -> Result<CreateOutcome, StoreError> {
         let item = self
             .record(key_text)
             .await?

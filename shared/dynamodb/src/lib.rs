@@ -242,14 +242,7 @@ impl TicketCreator for DynamoStore {
         }
         writes.extend(self.counter_updates(None, &ticket.summary)?);
 
-        if let Some(record) = idempotency {
-            writes.push(
-                TransactWriteItem::builder()
-                    .put(self.idempotency_put(record)?)
-                    .build(),
-            );
-        }
-
+        self.end_with_record(&mut writes, idempotency)?;
         match self.transact(writes).await? {
             Transaction::Committed => Ok(CreateOutcome::Created),
             // The id is new: if it exists, it is this very create, committed by an attempt
@@ -259,12 +252,10 @@ impl TicketCreator for DynamoStore {
             {
                 Ok(CreateOutcome::Created)
             }
-            Transaction::ConditionFailed(codes) => match idempotency {
-                Some(record) if codes.last().is_some_and(|c| c == "ConditionalCheckFailed") => {
-                    self.replayed(&record.key).await
-                }
-                _ => Err(internal(format!("create condition failed: {codes:?}"))),
-            },
+            Transaction::ConditionFailed(codes) => self
+                .replay_if_taken(idempotency, &codes)
+                .await?
+                .ok_or_else(|| internal(format!("create condition failed: {codes:?}"))),
         }
     }
 }

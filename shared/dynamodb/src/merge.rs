@@ -63,25 +63,18 @@ impl TicketMerger for DynamoStore {
                     .map(|ticket| (Some(&ticket.before), &ticket.after)),
             )?,
         );
-        if let Some(record) = idempotency {
-            writes.push(
-                TransactWriteItem::builder()
-                    .put(self.idempotency_put(record)?)
-                    .build(),
-            );
-        }
+        self.end_with_record(&mut writes, idempotency)?;
         match self.transact(writes).await? {
             Transaction::Committed => Ok(CreateOutcome::Created),
-            Transaction::ConditionFailed(codes) => match idempotency {
-                Some(record) if codes.last().is_some_and(|c| c == "ConditionalCheckFailed") => {
-                    self.replayed(&record.key).await
+            Transaction::ConditionFailed(codes) => {
+                if let Some(replayed) = self.replay_if_taken(idempotency, &codes).await? {
+                    return Ok(replayed);
                 }
                 // Committed by an attempt whose answer was lost, or a ticket changed meanwhile.
-                _ => self
-                    .unless_already(&merge.target.after)
+                self.unless_already(&merge.target.after)
                     .await
-                    .map(|()| CreateOutcome::Created),
-            },
+                    .map(|()| CreateOutcome::Created)
+            }
         }
     }
 }

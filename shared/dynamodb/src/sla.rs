@@ -6,15 +6,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use futures_util::future::try_join_all;
 use tickets_domain::sla::{SlaDocument, SlaPolicies};
 use tickets_domain::store::{ClockWatcher, ServiceLevels, SlaStore, StoredSla, TicketMerger};
 use tickets_domain::{StoreError, TicketSummary, Timestamp};
 
 use crate::error::{internal, store_error};
 use crate::items::{
-    key, string_attr, Item, BY_SLA_NEXT, CLOCKS_AHEAD, IDX_SLA_NEXT, IDX_SLA_NEXT_AT, PK,
-    SLA_NEXT_INDEX,
+    key, string_attr, Item, BY_SLA_NEXT, CLOCKS_AHEAD, IDX_SLA_NEXT_AT, PK, SLA_NEXT_INDEX,
 };
 use crate::DynamoStore;
 
@@ -131,8 +129,8 @@ impl SlaStore for DynamoStore {
 
 impl ServiceLevels for DynamoStore {
     /// The stored policies, checked; kept by the process for `SLA_CACHE_SECONDS`. A document
-    /// that no longer passes the rules (they tightened since it was written) measures nothing
-    /// until an admin writes it again, and says so in the log.
+    /// that no longer passes the rules (they tightened since it was written) freezes every
+    /// ticket's clocks as they are until an admin writes it again, and says so in the log.
     async fn service_levels(&self) -> Result<Arc<SlaPolicies>, StoreError> {
         if let Some(policies) = self.sla_cache.fresh() {
             return Ok(policies);
@@ -140,8 +138,8 @@ impl ServiceLevels for DynamoStore {
         let policies = match self.get_sla().await? {
             None => SlaPolicies::none(),
             Some(stored) => stored.document.check().unwrap_or_else(|_| {
-                tracing::error!("the stored service-level policies break the rules: none apply");
-                SlaPolicies::none()
+                tracing::error!("the stored service-level policies break the rules: clocks frozen");
+                SlaPolicies::frozen()
             }),
         };
         let policies = Arc::new(policies);
@@ -157,32 +155,16 @@ impl ClockWatcher for DynamoStore {
         limit: u32,
     ) -> Result<Vec<TicketSummary>, StoreError> {
         // `<time>#<id>` up to any id at `now`: `~` sorts after every character of an id.
-        let upto = format!("{now}#~");
-        let reads = self
-            .layout
-            .partitions(&BY_SLA_NEXT, CLOCKS_AHEAD)
-            .into_iter()
-            .map(|partition| {
-                let request = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(SLA_NEXT_INDEX)
-                    .key_condition_expression("#next = :next AND #at <= :upto")
-                    .expression_attribute_names("#next", IDX_SLA_NEXT)
-                    .expression_attribute_names("#at", IDX_SLA_NEXT_AT)
-                    .expression_attribute_values(":next", AttributeValue::S(partition))
-                    .expression_attribute_values(":upto", AttributeValue::S(upto.clone()))
-                    .limit(i32::try_from(limit).unwrap_or(i32::MAX));
-                async move { request.send().await.map_err(store_error) }
-            });
-        let mut due: Vec<Item> = try_join_all(reads)
-            .await?
-            .into_iter()
-            .flat_map(|output| output.items.unwrap_or_default())
-            .collect();
-        due.sort_by_key(|item| string_attr(item, IDX_SLA_NEXT_AT));
-        due.truncate(limit as usize);
+        let due = self
+            .due_items(
+                SLA_NEXT_INDEX,
+                &BY_SLA_NEXT,
+                CLOCKS_AHEAD,
+                IDX_SLA_NEXT_AT,
+                &format!("{now}#~"),
+                limit,
+            )
+            .await?;
         let ids: Vec<String> = due
             .iter()
             .filter_map(|item| string_attr(item, PK))

@@ -224,6 +224,16 @@ pub async fn seed_ticket(store: &DynamoStore, client: &str, title: &str) -> tick
     ticket
 }
 
+/// Fails unless every counter equals what a recount of the tickets finds.
+pub async fn assert_counters_exact(store: &DynamoStore) {
+    let report = store.recount_counters().await.expect("a recount");
+    assert_eq!(
+        (report.corrected_items, report.corrected_facets),
+        (0, 0),
+        "counters drifted from the tickets: {report:?}"
+    );
+}
+
 /// Every item in the store's table (a test's way to prove a request wrote nothing).
 pub async fn all_items(store: &DynamoStore) -> Vec<crate::items::Item> {
     let mut items = Vec::new();

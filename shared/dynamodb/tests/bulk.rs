@@ -9,7 +9,7 @@ use tickets_domain::service::modify_ticket;
 use tickets_domain::store::TicketReader;
 use tickets_domain::{Caller, DomainError, Priority, Role, TicketPatch};
 use tickets_dynamodb::testing::{
-    fresh_store, fresh_store_behind, local_client, seed_ticket, FaultProxy,
+    assert_counters_exact, fresh_store, fresh_store_behind, local_client, seed_ticket, FaultProxy,
 };
 use tickets_dynamodb::DynamoStore;
 
@@ -34,15 +34,6 @@ async fn change(store: &DynamoStore, id: &str, patch: serde_json::Value) {
     })
     .await
     .unwrap();
-}
-
-async fn assert_counters_exact(store: &DynamoStore) {
-    let report = store.recount_counters().await.unwrap();
-    assert_eq!(
-        (report.corrected_items, report.corrected_facets),
-        (0, 0),
-        "counters drifted from the tickets: {report:?}"
-    );
 }
 
 #[tokio::test]

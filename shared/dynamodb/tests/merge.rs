@@ -8,7 +8,9 @@ use tickets_domain::service::modify_ticket;
 use tickets_domain::store::PageQuery;
 use tickets_domain::store::{ThreadReader, TicketReader};
 use tickets_domain::{Caller, DomainError, MessageType, Role, Status, TicketPatch, TicketSummary};
-use tickets_dynamodb::testing::{all_items, fresh_store, seed_messages, seed_ticket};
+use tickets_dynamodb::testing::{
+    all_items, assert_counters_exact, fresh_store, seed_messages, seed_ticket,
+};
 use tickets_dynamodb::DynamoStore;
 
 fn agent() -> Caller {
@@ -48,16 +50,6 @@ async fn change(store: &DynamoStore, id: &str, patch: serde_json::Value) {
 
 async fn summary(store: &DynamoStore, id: &str) -> TicketSummary {
     store.get_summary(id).await.unwrap().unwrap()
-}
-
-/// The counters are what a recount of the tickets finds.
-async fn assert_counters_exact(store: &DynamoStore) {
-    let report = store.recount_counters().await.unwrap();
-    assert_eq!(
-        (report.corrected_items, report.corrected_facets),
-        (0, 0),
-        "counters drifted from the tickets: {report:?}"
-    );
 }
 
 #[tokio::test]
@@ -245,5 +237,23 @@ async fn after_a_random_mix_of_merges_counters_equal_a_recount() {
         "the mix merged {merged} times and refused {}",
         refused.len()
     );
+    assert_counters_exact(&store).await;
+}
+
+#[tokio::test]
+async fn two_identical_merges_at_once_under_one_key_both_answer_the_one_merge() {
+    let (store, _) = fresh_store().await;
+    let target = seed_ticket(&store, "client-1", "Target").await.summary.id;
+    let a = seed_ticket(&store, "client-1", "A").await.summary.id;
+    let b = seed_ticket(&store, "client-1", "B").await.summary.id;
+    let sources = [a.as_str(), b.as_str()];
+    let (first, second) = tokio::join!(
+        merge(&store, &target, &sources, Some("same")),
+        merge(&store, &target, &sources, Some("same"))
+    );
+    let answer = |merged: Merged| match merged {
+        Merged::Done { answer, .. } | Merged::Replayed { answer } => answer,
+    };
+    assert_eq!(answer(first.unwrap()), answer(second.unwrap()));
     assert_counters_exact(&store).await;
 }

@@ -47,10 +47,14 @@ pub struct Clock {
     pub status: ClockStatus,
     /// When the target falls (or fell) due; absent while paused.
     pub due_at: Option<Timestamp>,
-    /// When the clock passed its due time while running.
+    /// When the clock passed its due time (it stays breached from then on, through pauses,
+    /// reopens and policy changes).
     pub breached_at: Option<Timestamp>,
-    /// When the warning falls (the policies' share of the target); absent once stopped.
+    /// When the warning falls (the policies' share of the target); absent while paused.
     pub warn_at: Option<Timestamp>,
+    /// When the clock passed its warning time (announced once, like the breach).
+    #[serde(default)]
+    pub warned_at: Option<Timestamp>,
     /// When the current run began; absent while paused or stopped.
     pub running_since: Option<Timestamp>,
     /// Time counted before `running_since`, in seconds (what a pause keeps).
@@ -76,65 +80,92 @@ pub enum Message {
     Answer(Timestamp),
 }
 
+/// What a clock has passed, kept from one change to the next: its warning and its breach are
+/// announced once each, whatever pauses, reopens or policy changes come after.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Marks {
+    warned_at: Option<Timestamp>,
+    breached_at: Option<Timestamp>,
+}
+
+impl Marks {
+    fn of(clock: Option<&Clock>) -> Marks {
+        clock.map_or_else(Marks::default, |clock| Marks {
+            warned_at: clock.warned_at,
+            breached_at: clock.breached_at,
+        })
+    }
+}
+
 impl Clock {
-    /// A clock running since `start` with `counted` already behind it, for `target` minutes.
+    /// A clock running since `start` with `counted` already behind it, for `target` minutes,
+    /// with what it passed before; its status is for [`Clock::at`] to say.
     fn running(
         hours: Hours<'_>,
         start: Timestamp,
         counted: Duration,
         target: u32,
         warn_percent: u8,
-        now: Timestamp,
-        breached_at: Option<Timestamp>,
+        marks: Marks,
     ) -> Clock {
         let target = Duration::minutes(i64::from(target));
         let warn = target * i32::from(warn_percent) / 100;
-        let due_at = hours.add(start, target - counted);
-        let warn_at = hours.add(start, warn - counted);
-        let mut clock = Clock {
+        Clock {
             status: ClockStatus::Active,
-            due_at: Some(due_at),
-            breached_at,
-            warn_at: Some(warn_at),
+            due_at: Some(hours.add(start, target - counted)),
+            breached_at: marks.breached_at,
+            warn_at: Some(hours.add(start, warn - counted)),
+            warned_at: marks.warned_at,
             running_since: Some(start),
             counted_seconds: counted.num_seconds(),
-        };
-        clock.status = clock.status_at(now);
-        if clock.status == ClockStatus::Breached && clock.breached_at.is_none() {
-            clock.breached_at = clock.due_at;
         }
-        clock
     }
 
-    /// The clock stopped at `at`: met when that was before its due time.
+    /// The clock stopped at `at`: met when that was before its due time and it never breached;
+    /// a warning time it passed on the way is marked too.
     fn stopped(mut self, hours: Hours<'_>, at: Timestamp) -> Clock {
+        self.mark(at);
         if let Some(since) = self.running_since.take() {
             self.counted_seconds += hours.between(since, at).num_seconds();
         }
-        let late = self.due_at.is_some_and(|due| at > due);
-        self.status = if late || self.breached_at.is_some() {
+        self.status = if self.breached_at.is_some() {
             ClockStatus::Breached
         } else {
             ClockStatus::Met
         };
-        if self.status == ClockStatus::Breached && self.breached_at.is_none() {
-            self.breached_at = self.due_at;
-        }
-        self.warn_at = None;
         self
     }
 
     /// The clock paused at `at`: what it counted is kept, its due time waits.
     fn paused(mut self, hours: Hours<'_>, at: Timestamp) -> Clock {
+        self.mark(at);
         if let Some(since) = self.running_since.take() {
             self.counted_seconds += hours.between(since, at).num_seconds();
         }
-        if self.breached_at.is_none() {
-            self.status = ClockStatus::Paused;
-        }
+        self.status = if self.breached_at.is_some() {
+            ClockStatus::Breached
+        } else {
+            ClockStatus::Paused
+        };
         self.due_at = None;
         self.warn_at = None;
         self
+    }
+
+    /// Marks the warning and the due time a running clock has passed by `now`.
+    fn mark(&mut self, now: Timestamp) {
+        if !self.is_running() {
+            return;
+        }
+        if let Some(due) = self.due_at.filter(|due| now >= *due) {
+            self.breached_at.get_or_insert(due);
+        }
+        if let Some(warn) = self.warn_at.filter(|warn| now >= *warn) {
+            self.warned_at.get_or_insert(warn);
+        }
+        if self.breached_at.is_some() && self.warned_at.is_none() {
+            self.warned_at = self.warn_at.or(self.due_at);
+        }
     }
 
     fn is_running(&self) -> bool {
@@ -145,23 +176,18 @@ impl Clock {
         matches!(self.status, ClockStatus::Met | ClockStatus::Breached) && !self.is_running()
     }
 
-    /// What a running clock's status is at `now`; a paused or stopped one keeps its own.
-    fn status_at(&self, now: Timestamp) -> ClockStatus {
-        if !self.is_running() {
-            return self.status;
-        }
-        match (self.due_at, self.warn_at) {
-            (Some(due), _) if now >= due => ClockStatus::Breached,
-            (_, Some(warn)) if now >= warn => ClockStatus::AtRisk,
-            _ => ClockStatus::Active,
-        }
-    }
-
-    /// The clock as time has moved on to `now`, without any change to the ticket.
+    /// The clock as time has moved on to `now`, without any change to the ticket: a running
+    /// clock is `breached` once it passed its due time, `at_risk` once it passed its warning.
     fn at(mut self, now: Timestamp) -> Clock {
-        self.status = self.status_at(now);
-        if self.status == ClockStatus::Breached && self.breached_at.is_none() {
-            self.breached_at = self.due_at;
+        if self.is_running() {
+            self.mark(now);
+            self.status = if self.breached_at.is_some() {
+                ClockStatus::Breached
+            } else if self.warned_at.is_some() {
+                ClockStatus::AtRisk
+            } else {
+                ClockStatus::Active
+            };
         }
         self
     }
@@ -246,6 +272,9 @@ impl SlaPolicies {
         message: Option<Message>,
         now: Timestamp,
     ) -> Option<Sla> {
+        if self.is_frozen() {
+            return before.and_then(|ticket| ticket.sla.clone());
+        }
         let policy = self.policy_for(after)?;
         let targets = policy.targets(after.priority);
         let hours = self.hours(policy);
@@ -257,21 +286,19 @@ impl SlaPolicies {
         // First response: from creation to the first public agent message.
         let first_response = targets.first_response.map(|target| {
             let previous = was.and_then(|sla| sla.first_response.as_ref());
-            let breached_at = previous.and_then(|c| c.breached_at);
             let clock = Clock::running(
                 hours,
                 after.created_at,
                 Duration::zero(),
                 target,
                 percent,
-                now,
-                breached_at,
+                Marks::of(previous),
             );
             match (after.first_response_at, previous) {
                 (_, Some(previous)) if previous.is_stopped() => previous.clone(),
                 (Some(answered), _) => clock.stopped(hours, answered),
                 (None, _) if done => clock.stopped(hours, done_at),
-                (None, _) => clock,
+                (None, _) => clock.at(now),
             }
         });
 
@@ -292,47 +319,37 @@ impl SlaPolicies {
             let Some(since) = waiting else {
                 return previous;
             };
-            let breached_at = previous
-                .as_ref()
-                .filter(|c| c.is_running())
-                .and_then(|c| c.breached_at);
-            let clock = Clock::running(
-                hours,
-                since,
-                Duration::zero(),
-                target,
-                percent,
-                now,
-                breached_at,
-            );
+            // A new wait starts with nothing passed; a running one keeps what it passed.
+            let marks = Marks::of(previous.as_ref().filter(|c| c.is_running()));
+            let clock = Clock::running(hours, since, Duration::zero(), target, percent, marks);
             Some(match message {
                 Some(Message::Answer(at)) => clock.stopped(hours, at),
                 _ if done => clock.stopped(hours, done_at),
-                _ => clock,
+                _ => clock.at(now),
             })
         });
 
         // Resolution: runs while the ticket is worked, paused while pending, stopped when done.
         let resolution = targets.resolution.map(|target| {
             let previous = was.and_then(|sla| sla.resolution.clone());
-            let (counted, since, breached_at) = match &previous {
-                None => (Duration::zero(), Some(after.created_at), None),
+            let (counted, since) = match &previous {
+                None => (Duration::zero(), Some(after.created_at)),
                 Some(clock) => (
                     Duration::seconds(clock.counted_seconds),
                     clock.running_since,
-                    clock.breached_at,
                 ),
             };
             // A paused or stopped clock runs again from now: a reopen, or the end of a pause.
             let since = since.unwrap_or(now);
-            let clock = Clock::running(hours, since, counted, target, percent, now, breached_at);
+            let marks = Marks::of(previous.as_ref());
+            let clock = Clock::running(hours, since, counted, target, percent, marks);
             match after.status {
                 Status::Pending => clock.paused(hours, now),
                 Status::Resolved | Status::Closed => match previous {
                     Some(previous) if previous.is_stopped() => previous,
                     _ => clock.stopped(hours, done_at),
                 },
-                Status::Open | Status::InProgress => clock,
+                Status::Open | Status::InProgress => clock.at(now),
             }
         });
 
@@ -599,5 +616,54 @@ mod tests {
         assert_eq!(sla.standing(), None);
         assert_eq!(sla.next_moment(), None);
         assert_eq!(sla.due(), None);
+    }
+
+    #[test]
+    fn a_clock_stopped_in_the_past_is_judged_when_it_stopped() {
+        // A ticket opened before any policy, answered ten minutes in, changed two hours later.
+        let mut ticket = summary(Status::Open);
+        ticket.priority = Priority::High;
+        ticket.created_at = at("2030-01-07T10:00:00Z");
+        ticket.first_response_at = Some(at("2030-01-07T10:10:00Z"));
+        let later = at("2030-01-07T12:00:00Z");
+        let changed = change(&ticket, later, None, |t| t.title = "Renamed".into());
+        let first = clock(&changed, TargetKind::FirstResponse);
+        assert_eq!((first.status, first.breached_at), (ClockStatus::Met, None));
+    }
+
+    #[test]
+    fn a_warning_and_a_breach_are_marked_once_through_pauses_and_reopens() {
+        let ticket = created();
+        // The resolution warns at 13:12 (80 % of 240 minutes).
+        let warned_at = at("2030-01-07T13:20:00Z");
+        let warned = change(&ticket, warned_at, None, |t| t.title = "x".into());
+        let mark = clock(&warned, TargetKind::Resolution).warned_at;
+        assert_eq!(mark, Some(at("2030-01-07T13:12:00Z")));
+        let pending = change(&warned, warned_at, None, |t| t.status = Status::Pending);
+        let resumed_at = at("2030-01-07T15:00:00Z");
+        let resumed = change(&pending, resumed_at, None, |t| t.status = Status::Open);
+        let again = clock(&resumed, TargetKind::Resolution);
+        assert_eq!((again.status, again.warned_at), (ClockStatus::AtRisk, mark));
+
+        // Breached, then a policy with a longer target: it stays breached.
+        let breached = change(&resumed, at("2030-01-08T12:00:00Z"), None, |_| {});
+        let done = clock(&breached, TargetKind::Resolution);
+        assert_eq!(done.status, ClockStatus::Breached);
+        let generous = serde_json::from_value::<SlaDocument>(serde_json::json!({
+            "policies": [{"name": "Standard", "targets": {"high": {"resolution": 100000}}}]
+        }))
+        .unwrap()
+        .check()
+        .unwrap();
+        let mut renamed = breached.clone();
+        renamed.title = "y".into();
+        let sla = generous
+            .track(Some(&breached), &renamed, None, at("2030-01-08T12:01:00Z"))
+            .unwrap();
+        let kept = sla.resolution.unwrap();
+        assert_eq!(
+            (kept.status, kept.breached_at),
+            (ClockStatus::Breached, done.breached_at)
+        );
     }
 }

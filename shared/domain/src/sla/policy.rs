@@ -128,6 +128,7 @@ pub struct SlaPolicies {
     schedule: Option<Schedule>,
     warn_at_percent: u8,
     policies: Vec<Policy>,
+    frozen: bool,
 }
 
 impl SlaPolicies {
@@ -137,6 +138,20 @@ impl SlaPolicies {
             warn_at_percent: WARN_AT_PERCENT,
             ..SlaPolicies::default()
         }
+    }
+
+    /// Policies that cannot be read (a stored document the rules no longer accept): changes
+    /// leave every ticket's clocks as they are, rather than dropping what they counted, until
+    /// an admin writes a document again.
+    pub fn frozen() -> Self {
+        SlaPolicies {
+            frozen: true,
+            ..SlaPolicies::none()
+        }
+    }
+
+    pub fn is_frozen(&self) -> bool {
+        self.frozen
     }
 
     pub fn is_empty(&self) -> bool {
@@ -205,11 +220,32 @@ impl SlaDocument {
                 policies.push(policy);
             }
         }
+        if let Some(schedule) = &schedule {
+            let year = u64::from(schedule.weekly_open_minutes()) * 52;
+            for (index, policy) in given.iter().enumerate() {
+                let business = policy.business_hours == Some(true);
+                for (priority, targets) in policy.targets.iter().flatten().filter(|_| business) {
+                    for (name, minutes) in [
+                        ("firstResponse", targets.first_response),
+                        ("nextResponse", targets.next_response),
+                        ("resolution", targets.resolution),
+                    ] {
+                        if minutes.is_some_and(|minutes| minutes > 0 && minutes as u64 > year) {
+                            check.fail(
+                                &format!("policies[{index}].targets.{priority}.{name}"),
+                                "needs more than a year of the schedule's open time",
+                            );
+                        }
+                    }
+                }
+            }
+        }
         check.finish()?;
         Ok(SlaPolicies {
             schedule,
             warn_at_percent,
             policies,
+            frozen: false,
         })
     }
 }
@@ -520,6 +556,15 @@ mod tests {
         let night = serde_json::json!({"schedule": {"timeZone": "UTC",
             "hours": {"fri": [["22:00", "24:00"]], "sat": [["00:00", "06:00"]]}}});
         assert!(document(night).check().is_ok());
+        // Eight open hours a week cannot hold a year-long target.
+        assert_eq!(
+            refused(serde_json::json!({
+                "schedule": {"timeZone": "UTC", "hours": {"fri": [["22:00", "24:00"]], "sat": [["00:00", "06:00"]]}},
+                "policies": [{"name": "Night", "businessHours": true,
+                              "targets": {"low": {"resolution": 525600, "firstResponse": 60}}}]
+            })),
+            ["policies[0].targets.low.resolution"]
+        );
     }
 
     #[test]

@@ -59,6 +59,25 @@ impl Schedule {
         self.zone
     }
 
+    /// The open stretches from local `date` on, day after day (at most `days` days), as
+    /// instants in order and never overlapping: where the clocks pass a time twice (fall back),
+    /// an interval that ends at it and the next that starts at it would otherwise share an hour.
+    fn stretches(
+        &self,
+        date: NaiveDate,
+        days: u32,
+    ) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + '_ {
+        let mut floor: Option<DateTime<Utc>> = None;
+        std::iter::successors(Some(date), |date| date.succ_opt())
+            .take(days as usize)
+            .flat_map(move |date| self.spans(date))
+            .filter_map(move |(start, end)| {
+                let start = floor.map_or(start, |floor| start.max(floor));
+                floor = Some(floor.map_or(end, |floor| floor.max(end)));
+                (start < end).then_some((start, end))
+            })
+    }
+
     /// The open stretches of local `date`, as instants, in order.
     fn spans(&self, date: NaiveDate) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
         if self.holidays.contains(&date) {
@@ -111,24 +130,22 @@ impl Schedule {
             return start;
         }
         let mut left = open;
-        // The day before too: its stretches end no later than this day's midnight, but a zone's
-        // odd days are cheaper to look at than to reason about.
-        let mut date = self.local_date(start).pred_opt().unwrap_or(NaiveDate::MIN);
-        for _ in 0..HORIZON_DAYS {
-            for (from, to) in self.spans(date) {
-                if to <= start {
-                    continue;
-                }
-                let from = from.max(start);
-                let here = to - from;
-                if left <= here {
-                    return from + left;
-                }
-                left -= here;
+        // From the day before: its stretches end no later than this day's midnight, but a
+        // zone's odd days are cheaper to look at than to reason about.
+        let first = self.local_date(start).pred_opt().unwrap_or(NaiveDate::MIN);
+        for (from, to) in self.stretches(first, HORIZON_DAYS) {
+            if to <= start {
+                continue;
             }
-            date = date.succ_opt().unwrap_or(date);
+            let from = from.max(start);
+            let here = to - from;
+            if left <= here {
+                return from + left;
+            }
+            left -= here;
         }
-        // Only a schedule without open time gets here (the policies' rules refuse one).
+        // Only a schedule without open time gets here (the policies' rules refuse one, and
+        // any target longer than a year of the schedule's open time).
         start + open
     }
 
@@ -138,21 +155,28 @@ impl Schedule {
         if to <= from {
             return total;
         }
-        let mut date = self.local_date(from).pred_opt().unwrap_or(NaiveDate::MIN);
+        let first = self.local_date(from).pred_opt().unwrap_or(NaiveDate::MIN);
         let last = self.local_date(to).succ_opt().unwrap_or(NaiveDate::MAX);
-        while date <= last {
-            for (start, end) in self.spans(date) {
-                let overlap = end.min(to) - start.max(from);
-                if overlap > Duration::zero() {
-                    total += overlap;
-                }
+        let days = u32::try_from((last - first).num_days() + 1).unwrap_or(u32::MAX);
+        for (start, end) in self.stretches(first, days) {
+            if start >= to {
+                break;
             }
-            date = match date.succ_opt() {
-                Some(next) => next,
-                None => break,
-            };
+            let overlap = end.min(to) - start.max(from);
+            if overlap > Duration::zero() {
+                total += overlap;
+            }
         }
         total
+    }
+
+    /// The open minutes of a week without holidays.
+    pub fn weekly_open_minutes(&self) -> u32 {
+        self.week
+            .iter()
+            .flatten()
+            .map(|interval| u32::from(interval.end - interval.start))
+            .sum()
     }
 }
 
@@ -321,6 +345,17 @@ mod tests {
             hours.add(at("2026-03-08T06:00:00Z"), Duration::minutes(90)),
             at("2026-03-08T07:30:00Z")
         );
+    }
+
+    #[test]
+    fn a_repeated_hour_between_two_intervals_counts_once() {
+        // Havana falls back at 01:00 to 00:00 (1 November 2026): midnight to one happens twice.
+        let havana = always(chrono_tz::America::Havana);
+        let hours = Hours::Business(&havana);
+        let start = at("2026-10-31T12:00:00Z");
+        let end = at("2026-11-02T12:00:00Z");
+        assert_eq!(hours.between(start, end), Duration::hours(48));
+        assert_eq!(hours.add(start, Duration::hours(48)), end);
     }
 
     fn any_instant() -> impl Strategy<Value = Timestamp> {
