@@ -178,7 +178,7 @@ def test_time_alone_warns_and_breaches_once_without_moving_the_version(fast, cli
     met = read(agent, answered["_id"]).json()["data"]
     assert met["firstResponseAt"] is not None and met["version"] == 2
     clock = met["sla"]["firstResponse"]
-    assert (clock["status"], clock["breachedAt"], clock["runningSince"], clock["warnAt"]) == ("met", None, None, None)
+    assert (clock["status"], clock["breachedAt"], clock["runningSince"], clock["warnedAt"]) == ("met", None, None, None)
     assert clock["countedSeconds"] < 60
 
     # Time alone: one warning and one breach of the first response, each on the bus and in the
