@@ -92,6 +92,8 @@ const COST_TICKETS: usize = 4;
 
 /// The fixtures' placeholder ids.
 const FIXTURE_TICKET: &str = "01JD6ZKQ8C4W3M5T7N9P1R3S5V";
+/// The rating fixture's ticket: resolved, of the fixture's client (a resolved clone each time).
+const FIXTURE_RESOLVED_TICKET: &str = "01JD6ZKQ8E8Z0B2D4F6H8K0M2P";
 /// The merge fixture's target (a seeded ticket, as `FIXTURE_TICKET`) and source (a spare one).
 const FIXTURE_TARGET_TICKET: &str = "01JD6ZKQ8F0A2C4E6G8J0M2P4R";
 const FIXTURE_SOURCE_TICKET: &str = "01JD6ZKQ8G1B3D5F7H9K1N3Q5S";
@@ -229,6 +231,8 @@ pub struct Pools {
     last_ticket: String,
     /// Tickets for the functions that use one up (`CONSUMES_TICKETS`), one per invocation.
     spare: Vec<String>,
+    /// Resolved tickets, one per rating.
+    resolved: Vec<String>,
 }
 
 impl Pools {
@@ -250,6 +254,11 @@ impl Pools {
             event = event
                 .replace(FIXTURE_TICKET, ticket)
                 .replace(FIXTURE_TARGET_TICKET, ticket);
+        }
+        if event.contains(FIXTURE_RESOLVED_TICKET) {
+            let resolved = self.resolved.pop().unwrap_or_default();
+            self.last_ticket.clone_from(&resolved);
+            event = event.replace(FIXTURE_RESOLVED_TICKET, &resolved);
         }
         if event.contains(FIXTURE_SOURCE_TICKET) {
             let spare = self.spare.pop().unwrap_or_default();
@@ -974,6 +983,7 @@ fn main() {
         created: 0,
         last_ticket: String::new(),
         spare: Vec::new(),
+        resolved: Vec::new(),
     };
 
     // 1. The tickets to clone, through create-ticket itself: the fixture's, and one measured by
@@ -1024,6 +1034,10 @@ fn main() {
             )
             .expect("seed"),
     );
+    // Ratings need resolved tickets of the fixture's client: one each, for every invocation.
+    pools.resolved = tokio
+        .block_on(seeder.add_resolved(settings.cold + settings.warm + 2))
+        .expect("seed resolved tickets");
     let seed_small = t.elapsed();
     eprintln!("seeded {} tickets in {:.1?}", settings.tickets, seed_small);
 

@@ -149,6 +149,46 @@ impl<'a> Seeder<'a> {
         Ok(ids)
     }
 
+    /// Adds `count` tickets like the template, resolved (laid out by the store's own
+    /// `Layout::ticket_item`, index keys included); their ids. Their counters are left as they
+    /// are: the rows that use them do not read counts.
+    pub async fn add_resolved(&mut self, count: usize) -> Result<Vec<String>, Error> {
+        let ticket = self
+            .template
+            .iter()
+            .find(|item| item.get("sk") == Some(&s("TICKET")))
+            .ok_or("the template ticket is missing")?;
+        let template: TicketSummary = serde_dynamo::from_item(ticket.clone())?;
+        let now = tickets_domain::Timestamp::now();
+        let mut ids = Vec::with_capacity(count);
+        let mut batch = Vec::with_capacity(25);
+        for _ in 0..count {
+            let id = ulid::Ulid::new().to_string();
+            let resolved = TicketSummary {
+                id: id.clone(),
+                status: tickets_domain::Status::Resolved,
+                resolution: Some("Solved by the bench".into()),
+                resolved_at: Some(now),
+                version: template.version + 1,
+                ..template.clone()
+            };
+            let item = tickets_dynamodb::layout::Layout::default().ticket_item(&resolved)?;
+            batch.push(
+                WriteRequest::builder()
+                    .put_request(PutRequest::builder().set_item(Some(item)).build()?)
+                    .build(),
+            );
+            if batch.len() == 25 {
+                self.write(std::mem::take(&mut batch)).await?;
+            }
+            ids.push(id);
+        }
+        if !batch.is_empty() {
+            self.write(batch).await?;
+        }
+        Ok(ids)
+    }
+
     async fn write(&self, mut requests: Vec<WriteRequest>) -> Result<(), Error> {
         while !requests.is_empty() {
             let output = self
