@@ -4,6 +4,7 @@ function, which store in the local DynamoDB). infra/test.sh starts both and sets
 import gzip
 import json
 import os
+import random
 import sys
 import time
 import uuid
@@ -157,3 +158,38 @@ def admin(api_url, ids) -> Api:
 @pytest.fixture
 def anonymous(api_url) -> Api:
     return Api(api_url, None)
+
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def unknown_id() -> str:
+    """A well-formed ticket id that names no ticket."""
+    return random.choice("01234567") + "".join(random.choice(CROCKFORD) for _ in range(25))
+
+
+def error(response, status: int, code: str) -> dict:
+    """The error envelope of `response`, which must have `status` and `code`."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["success"] is False
+    assert body["code"] == code, response.text
+    return body
+
+
+@pytest.fixture(scope="module")
+def event_log():
+    """The domain events the local bus delivered, as test_events.py reads them."""
+    import boto3
+
+    from .test_events import EventLog
+
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=moto_endpoint(),
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    return EventLog(sqs)
+

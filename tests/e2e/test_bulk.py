@@ -7,23 +7,9 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from .conftest import Api, eventually
+from .conftest import Api, error, eventually, unknown_id
 
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CHANGES = {"priority": "urgent", "assignedTo": "me"}
-
-
-def unknown_id() -> str:
-    """A well-formed ticket id that names no ticket."""
-    return random.choice("01234567") + "".join(random.choice(CROCKFORD) for _ in range(25))
-
-
-def error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["success"] is False
-    assert body["code"] == code, response.text
-    return body
 
 
 def alone(caller: Api) -> Api:

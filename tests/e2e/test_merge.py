@@ -3,30 +3,11 @@ sources are closed with `mergedInto` and keep their messages and files, which th
 reads through the target's `mergedFrom`; a refused merge changes nothing; a repeated one with its
 `Idempotency-Key` answers the first answer again; a merged ticket takes only tag changes."""
 
-import random
 import time
 
-import boto3
-import pytest
 import requests
 
-from .conftest import Api, eventually, moto_endpoint
-from .test_events import EventLog
-
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def unknown_id() -> str:
-    """A well-formed ticket id that names no ticket."""
-    return random.choice("01234567") + "".join(random.choice(CROCKFORD) for _ in range(25))
-
-
-def error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["success"] is False
-    assert body["code"] == code, response.text
-    return body
+from .conftest import Api, error, eventually, unknown_id
 
 
 def merge(caller: Api, target: str, sources: list[str], key: str | None = None, **fields):
@@ -79,18 +60,6 @@ def closed(agent: Api, ticket_id: str) -> None:
     for change in ({"status": "resolved", "resolution": "Done."}, {"status": "closed"}):
         response = agent.request("PATCH", f"/{ticket_id}", json=change)
         assert response.status_code == 200, response.text
-
-
-@pytest.fixture(scope="module")
-def event_log():
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=moto_endpoint(),
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    return EventLog(sqs)
 
 
 def test_a_merge_closes_the_sources_into_the_target_and_their_client_still_reads_all_of_them(

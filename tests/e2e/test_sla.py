@@ -12,11 +12,10 @@ import time
 import uuid
 from datetime import datetime, timedelta
 
-import boto3
 import pytest
 import requests
 
-from .conftest import Api, moto_endpoint, signed_in
+from .conftest import Api, error, signed_in
 from .test_events import EventLog
 
 POLICIES = "/v2/sla-policies"
@@ -56,14 +55,6 @@ def policies(caller: Api, method: str = "GET", **kwargs) -> requests.Response:
 def document(stored: dict) -> dict:
     """The document of a stored answer: what a `PUT` writes back."""
     return {name: value for name, value in stored.items() if name not in STORED}
-
-
-def error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["success"] is False
-    assert body["code"] == code, response.text
-    return body
 
 
 def at(text: str) -> datetime:
@@ -140,18 +131,6 @@ def fast(desk_admin) -> dict:
     yield stored
     restored = policies(admin, "PUT", json=document(before.json()["data"]))
     assert restored.status_code == 200, restored.text
-
-
-@pytest.fixture(scope="module")
-def event_log():
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=moto_endpoint(),
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    return EventLog(sqs)
 
 
 def test_time_alone_warns_and_breaches_once_without_moving_the_version(fast, client, agent, ids, event_log):
