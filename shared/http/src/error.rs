@@ -106,7 +106,7 @@ impl From<DomainError> for ApiError {
             DomainError::PreconditionFailed { expected } => Self::new(
                 StatusCode::PRECONDITION_FAILED,
                 "PRECONDITION_FAILED",
-                format!("The ticket is no longer at version {expected}; read it again"),
+                format!("It is no longer at version {expected}; read it again"),
             ),
             DomainError::IdempotencyKeyReused => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -8,6 +8,7 @@ mod history;
 mod sla;
 mod threads;
 mod tickets;
+mod webhooks;
 
 pub use attachments::{AttachmentReader, AttachmentWriter, UploadVerdict};
 pub use events::{Change, EventPublisher};
@@ -19,6 +20,10 @@ pub use tickets::{
     CreateOutcome, IdempotencyRecord, IdempotencyStore, ListFilter, ListQuery, PageStart,
     Remembered, SlaQueue, Sort, SortField, TicketCloser, TicketCreator, TicketLister, TicketMerger,
     TicketPage, TicketReader, TicketWriter,
+};
+
+pub use webhooks::{
+    Courier, DeliveryPage, DeliveryQueue, HostResolver, StoredSubscription, WebhookStore,
 };
 
 pub use crate::access::Scope;

@@ -3,6 +3,8 @@
 //! reach, and when a failed delivery is tried again.
 
 pub mod address;
+pub mod delivery;
+pub mod manage;
 pub mod retry;
 pub mod signing;
 pub mod subscription;
