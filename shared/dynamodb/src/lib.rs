@@ -32,6 +32,7 @@ pub mod layout {
 pub mod testing;
 mod thread;
 mod upgrade;
+mod webhooks;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;

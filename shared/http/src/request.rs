@@ -86,22 +86,24 @@ pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .and_then(|value| value.to_str().ok())
 }
 
-/// The ticket id of the path. An id this service could not have issued names no ticket: 404.
-pub fn ticket_id(req: &Request) -> Result<String, ApiError> {
+/// The id in the path parameter `name`. An id this service could not have issued names
+/// nothing: 404.
+pub fn path_id(req: &Request, name: &str) -> Result<String, ApiError> {
     req.path_parameters_ref()
-        .and_then(|params| params.first("id"))
+        .and_then(|params| params.first(name))
         .filter(|id| is_valid_id(id))
         .map(str::to_owned)
         .ok_or_else(ApiError::not_found)
 }
 
-/// The attachment id of the path; like `ticket_id`, an impossible id is a 404.
+/// The ticket id of the path (`{id}`).
+pub fn ticket_id(req: &Request) -> Result<String, ApiError> {
+    path_id(req, "id")
+}
+
+/// The attachment id of the path (`{attachmentId}`).
 pub fn attachment_id(req: &Request) -> Result<String, ApiError> {
-    req.path_parameters_ref()
-        .and_then(|params| params.first("attachmentId"))
-        .filter(|id| is_valid_id(id))
-        .map(str::to_owned)
-        .ok_or_else(ApiError::not_found)
+    path_id(req, "attachmentId")
 }
 
 /// `If-Match: <version>` (quoted or not, weak or not), when present.

@@ -52,6 +52,12 @@ impl TestRequest {
         self
     }
 
+    /// Any path parameter (`{id}` of a webhook, `{deliveryId}`).
+    pub fn path(mut self, name: &str, value: &str) -> Self {
+        self.path_parameters.insert(name.into(), json!(value));
+        self
+    }
+
     pub fn attachment(mut self, id: &str) -> Self {
         self.path_parameters
             .insert("attachmentId".into(), json!(id));

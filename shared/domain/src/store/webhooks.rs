@@ -100,6 +100,14 @@ pub trait DeliveryQueue: Send + Sync {
         &self,
         orders: &[DeliveryOrder],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Holds back a received order (by its receipt) for `pause`: it comes back then, to be
+    /// tried again.
+    fn postpone(
+        &self,
+        receipt: &str,
+        pause: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The addresses a host name stands for now.

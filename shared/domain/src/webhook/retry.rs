@@ -49,6 +49,12 @@ impl RetrySchedule {
     }
 }
 
+/// A number in `[0, 1)` from the operating system's random source, to spread a pause (`0.5`,
+/// no spread, if the source fails).
+pub fn jitter() -> f64 {
+    getrandom::u32().map_or(0.5, |n| f64::from(n) / (f64::from(u32::MAX) + 1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
