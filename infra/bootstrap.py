@@ -9,8 +9,11 @@ Usage: python infra/bootstrap.py ENDPOINT PREFIX [--function-env FILE]
 Names: table PREFIX, bucket PREFIX-attachments, bus PREFIX-events, queues PREFIX-ingest (with
 PREFIX-ingest-dlq after 3 receives), PREFIX-uploads (the bucket's ObjectCreated notifications,
 relayed to on-attachment-uploaded), PREFIX-events-log (a rule's copy of every domain event, for
-tests and for people to look at) and PREFIX-stream-failures (stream records given up on); the user
-pool PREFIX-users with its groups and app client (infra/identity.py).
+tests and for people to look at), PREFIX-stream-failures (stream records given up on),
+PREFIX-webhook-events (a rule's copy of every ticket event, fanned out by deliver-webhooks) and
+PREFIX-webhook-deliveries (one message per delivery, retried by its visibility), both with
+PREFIX-webhooks-dlq; the user pool PREFIX-users with its groups and app client
+(infra/identity.py).
 """
 
 import json
@@ -108,13 +111,19 @@ def create_bucket(s3, name: str, uploads_arn: str) -> None:
     )
 
 
-def create_bus(events, name: str, log_arn: str) -> None:
+def create_bus(events, name: str, log_arn: str, webhooks_arn: str) -> None:
     if not any(b["Name"] == name for b in events.list_event_buses()["EventBuses"]):
         events.create_event_bus(Name=name)
     events.put_rule(
         Name=f"{name}-all", EventBusName=name, EventPattern=json.dumps({"source": ["support-tickets"]})
     )
     events.put_targets(Rule=f"{name}-all", EventBusName=name, Targets=[{"Id": "log", "Arn": log_arn}])
+    # The template's rule: ticket events only (not the desk's own notices about webhooks).
+    ticket_events = {"source": ["support-tickets"], "detail-type": [{"prefix": "SupportTicket."}]}
+    events.put_rule(Name=f"{name}-webhooks", EventBusName=name, EventPattern=json.dumps(ticket_events))
+    events.put_targets(
+        Rule=f"{name}-webhooks", EventBusName=name, Targets=[{"Id": "webhooks", "Arn": webhooks_arn}]
+    )
 
 
 def main() -> None:
@@ -134,8 +143,19 @@ def main() -> None:
     # Nobody consumes the events log: it keeps the last ten minutes of events.
     _, log_arn = queue(aws["sqs"], f"{prefix}-events-log", MessageRetentionPeriod="600")
     create_bucket(aws["s3"], f"{prefix}-attachments", uploads_arn)
-    create_bus(aws["events"], f"{prefix}-events", log_arn)
+    _, webhooks_dlq_arn = queue(aws["sqs"], f"{prefix}-webhooks-dlq")
+    # More receives than the local retry schedule has attempts: the function decides when a
+    # delivery is given up; the dead-letter queue takes only what keeps crashing it.
+    webhooks_redrive = json.dumps({"deadLetterTargetArn": webhooks_dlq_arn, "maxReceiveCount": "10"})
+    _, webhook_events_arn = queue(
+        aws["sqs"], f"{prefix}-webhook-events", VisibilityTimeout="10", RedrivePolicy=webhooks_redrive
+    )
+    deliveries_url, _ = queue(
+        aws["sqs"], f"{prefix}-webhook-deliveries", VisibilityTimeout="10", RedrivePolicy=webhooks_redrive
+    )
+    create_bus(aws["events"], f"{prefix}-events", log_arn, webhook_events_arn)
     settings = identity.function_env(endpoint, prefix)
+    settings["WEBHOOK_QUEUE_URL"] = deliveries_url
     if function_env:
         with open(function_env, "a") as env:
             for name, value in settings.items():

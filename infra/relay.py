@@ -8,6 +8,8 @@ of `cargo lambda watch`.
 - the ingestion queue PREFIX-ingest -> ingest-tickets as SQS batches; only the messages the
   function did not report as failed are deleted, the others come back and, after 3 receives,
   go to the dead-letter queue as the redrive policy says;
+- the webhook queues PREFIX-webhook-events and PREFIX-webhook-deliveries -> deliver-webhooks,
+  the same way (a failed delivery's message was hidden by the function until its retry);
 - the hourly schedule -> close-resolved-tickets, every SCHEDULE_SECONDS (default 60) locally;
 - the one-minute schedule -> check-sla, every SLA_CHECK_SECONDS (default 15) locally, so that a
   person can watch a one-minute target warn and breach.
@@ -50,7 +52,7 @@ class Relay:
         self.prefix = prefix
         self.queues = {
             name: self.sqs.get_queue_url(QueueName=f"{prefix}-{name}")["QueueUrl"]
-            for name in ("ingest", "uploads", "stream-failures")
+            for name in ("ingest", "uploads", "stream-failures", "webhook-events", "webhook-deliveries")
         }
         self.stream_arn = self.dynamodb.describe_table(TableName=prefix)["Table"]["LatestStreamArn"]
         # The last sequence number handled per shard. A fresh iterator is taken on every poll,
@@ -139,8 +141,10 @@ class Relay:
             self.sqs.delete_message(QueueUrl=self.queues["uploads"], ReceiptHandle=message["ReceiptHandle"])
         return bool(messages)
 
-    def poll_ingest(self) -> bool:
-        url = self.queues["ingest"]
+    def poll_queue(self, queue: str, function: str) -> bool:
+        """One SQS batch of `queue` to `function`; the messages it did not report failed are
+        deleted, as Lambda's event source mapping does."""
+        url = self.queues[queue]
         arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         messages = self.sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]
@@ -163,7 +167,7 @@ class Relay:
                 for m in messages
             ]
         }
-        answer = self.invoke("ingest-tickets", event)
+        answer = self.invoke(function, event)
         if answer is None:
             return True
         failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
@@ -171,6 +175,15 @@ class Relay:
             if m["MessageId"] not in failed:
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
         return True
+
+    def poll_ingest(self) -> bool:
+        return self.poll_queue("ingest", "ingest-tickets")
+
+    def poll_webhook_events(self) -> bool:
+        return self.poll_queue("webhook-events", "deliver-webhooks")
+
+    def poll_webhook_deliveries(self) -> bool:
+        return self.poll_queue("webhook-deliveries", "deliver-webhooks")
 
     # -- the schedule ------------------------------------------------------------------------
 
@@ -196,7 +209,14 @@ class Relay:
         """Each trigger in a thread of its own, as AWS runs them side by side: a slow upload
         check never holds the stream back."""
         log(f"relaying for '{self.prefix}' to {self.api_url}")
-        triggers = [self.poll_stream, self.poll_uploads, self.poll_ingest, self.tick]
+        triggers = [
+            self.poll_stream,
+            self.poll_uploads,
+            self.poll_ingest,
+            self.poll_webhook_events,
+            self.poll_webhook_deliveries,
+            self.tick,
+        ]
         for trigger in triggers:
             threading.Thread(target=self.keep_polling, args=(trigger,), daemon=True).start()
         threading.Event().wait()
