@@ -49,9 +49,15 @@ OBJECTS_ARN = {
 S3_ACTIONS = {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}
 # The only resource events:PutEvents may name: the tickets bus.
 BUS_ARN = {"Fn::GetAtt": ["TicketsEventBus", "Arn"]}
+# The only queue a function may write to: the webhook deliveries queue (sending an order,
+# hiding a failed one until its retry). Queues that trigger functions need no statement.
+DELIVERIES_ARN = {"Fn::GetAtt": ["WebhookDeliveriesQueue", "Arn"]}
+SQS_ACTIONS = {"sqs:SendMessage", "sqs:ChangeMessageVisibility"}
 
 # What turns on the functions' own token verification (local runs only).
 LOCAL_JWKS = "LOCAL_JWKS"
+# What lets webhook deliveries reach this machine (local runs only).
+LOCAL_LOOPBACK = "WEBHOOK_ALLOW_LOOPBACK"
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,6 +308,18 @@ def test_local_token_verification_appears_nowhere_in_template(template: dict, te
     assert api["Properties"]["Auth"]["DefaultAuthorizer"], "the HTTP API has no default authorizer"
 
 
+def test_webhooks_reach_this_machine_only_in_local_runs(template: dict, template_text: str) -> None:
+    """Loopback receivers (and plain http to them) are for the local stack: a deployed function
+    that allowed them would let a subscription reach the account's own network."""
+    assert LOCAL_LOOPBACK not in template_text, f"template.yaml mentions {LOCAL_LOOPBACK}"
+    environments = [template.get("Globals", {}).get("Function", {})]
+    environments += [function["Properties"] for function in functions_of(template).values()]
+    for properties in environments:
+        assert LOCAL_LOOPBACK not in properties.get("Environment", {}).get("Variables", {})
+    stack = (ROOT / "infra" / "stack.sh").read_text()
+    assert f"{LOCAL_LOOPBACK}=true" in stack, "the local stack no longer allows loopback receivers"
+
+
 # --------------------------------------------------------------------------------------------
 # 5. The routes are the ones served locally
 
@@ -513,6 +531,13 @@ def test_function_policies_name_only_the_table_and_its_indexes(template: dict) -
                     continue
                 if "events:PutEvents" in actions:
                     problems.append(f"{logical_id}: events:PutEvents on {resource!r}")
+                    continue
+                if resource == DELIVERIES_ARN:
+                    if set(actions) - SQS_ACTIONS:
+                        problems.append(f"{logical_id}: {actions} granted on the deliveries queue")
+                    continue
+                if set(actions) & SQS_ACTIONS:
+                    problems.append(f"{logical_id}: SQS actions on {resource!r}")
                     continue
                 if resource == OBJECTS_ARN:
                     # Objects take only the object actions; nothing bucket-wide.
