@@ -572,8 +572,12 @@ def test_no_wildcard_or_scan_permissions_anywhere(template: dict, template_text:
                     re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action)
                     or action in S3_ACTIONS
                     or action == "events:PutEvents"
+                    or action in SQS_ACTIONS
                 ):
-                    problems.append(f"{logical_id}: an action outside DynamoDB and the object actions: {action!r}")
+                    problems.append(
+                        f"{logical_id}: an action outside DynamoDB, the object actions and the "
+                        f"deliveries queue's: {action!r}"
+                    )
             for resource in as_list(statement.get("Resource", [])):
                 if resource == "*" or (isinstance(resource, str) and resource.endswith(":*")):
                     problems.append(f"{logical_id}: wildcard resource {resource!r}")
