@@ -254,7 +254,11 @@ fn check_url(check: &mut Checker, text: &str, reach: Reach) -> Option<String> {
     let loopback = match url.host() {
         Some(url::Host::Ipv4(v4)) => v4.is_loopback(),
         Some(url::Host::Ipv6(v6)) => v6.is_loopback(),
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        // `localhost`, its subdomains (RFC 6761) and their fully qualified forms.
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
         None => false,
     };
     let scheme_ok =
