@@ -4,13 +4,15 @@ The ticket belongs to `client`. Another client must never learn it exists (404, 
 except on the staff-only routes, which refuse every client alike whatever the ticket (403).
 Expired and malformed local tokens are refused on every route (401). The service-level policies
 are the desk's, not a ticket's: staff read them, only admins write them (here the document
-already stored, written back as it is, so that no other test finds the desk changed)."""
+already stored, written back as it is, so that no other test finds the desk changed). Webhooks
+are the admins' alone: everyone else is refused alike (403), whatever the webhook; each one
+made here is paused at once (it receives nothing) and removed after the call."""
 
 import time
 
 import pytest
 
-from .conftest import Api, forged
+from .conftest import Api, forged, unknown_id
 from .test_sla import document, policies
 
 CALLERS = ["client", "other_client", "agent", "admin", "anonymous", "expired", "malformed"]
@@ -35,12 +37,58 @@ MATRIX = {
     "list by rating": [403, 403, 200, 200, 401, 401, 401],
     "read the service-level policies": [403, 403, 200, 200, 401, 401, 401],
     "write back the service-level policies": [403, 403, 403, 200, 401, 401, 401],
+    "register a webhook": [403, 403, 403, 201, 401, 401, 401],
+    "list webhooks": [403, 403, 403, 200, 401, 401, 401],
+    "read a webhook": [403, 403, 403, 200, 401, 401, 401],
+    "change a webhook": [403, 403, 403, 200, 401, 401, 401],
+    "remove a webhook": [403, 403, 403, 200, 401, 401, 401],
+    "read a webhook's deliveries": [403, 403, 403, 200, 401, 401, 401],
+    "send a delivery that does not exist again": [403, 403, 403, 404, 401, 401, 401],
 }
+
+WEBHOOKS = "/v2/webhooks"
+WEBHOOK = {"url": "http://127.0.0.1:9/permissions", "events": ["SupportTicket.Restored"]}
+
+
+def webhooks(caller: Api, path: str = "", method: str = "GET", **kwargs):
+    """`/v2/webhooks...`, beside the tickets' base path."""
+    return caller.session.request(method, f"{caller.url}{WEBHOOKS}{path}", timeout=30, **kwargs)
+
+
+def webhook_call(route: str, caller: Api, admin: Api):
+    """The webhook route's answer to `caller`, on a paused webhook made for it and removed after."""
+    if route == "register a webhook":
+        response = webhooks(caller, method="POST", json=WEBHOOK)
+        if response.status_code == 201:
+            webhooks(admin, f"/{response.json()['data']['_id']}", "DELETE")
+        return response
+    made = webhooks(admin, method="POST", json=WEBHOOK)
+    assert made.status_code == 201, made.text
+    path = f"/{made.json()['data']['_id']}"
+    assert webhooks(admin, path, "PATCH", json={"status": "paused"}).status_code == 200
+    try:
+        if route == "list webhooks":
+            return webhooks(caller)
+        if route == "read a webhook":
+            return webhooks(caller, path)
+        if route == "change a webhook":
+            return webhooks(caller, path, "PATCH", json={"description": "Changed"})
+        if route == "remove a webhook":
+            return webhooks(caller, path, "DELETE")
+        if route == "read a webhook's deliveries":
+            return webhooks(caller, f"{path}/deliveries")
+        if route == "send a delivery that does not exist again":
+            return webhooks(caller, f"{path}/deliveries/{unknown_id()}/retry", "POST")
+        raise AssertionError(route)
+    finally:
+        webhooks(admin, path, "DELETE")
 
 UPLOAD = {"filename": "notes.txt", "size": 5, "type": "text/plain"}
 
 
 def call(route: str, caller: Api, owner: Api, owner_id: str, ticket: dict, admin: Api):
+    if "webhook" in route or "delivery" in route:
+        return webhook_call(route, caller, admin)
     path = f"/{ticket['_id']}"
     if route == "create for the owner":
         body = {"title": "t", "description": "d", "priority": "low", "category": "general", "client": owner_id}
