@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
-from tests.e2e.conftest import BASE, signed_in
+from tests.e2e.conftest import BASE, eventually, signed_in
 
 ROLES = ("client", "agent", "admin")
 
@@ -40,6 +42,12 @@ TICKETS_PER_ROLE = 4
 
 # A file each role uploads, so the download route also answers its 302.
 UPLOAD = b"fuzz target\n"
+
+WEBHOOKS = "/v2/webhooks"
+# How many webhooks the `/v2/webhooks/{id}` routes are pointed at, each with a logged delivery.
+WEBHOOKS_SEEDED = 3
+# The event the fuzz webhooks receive: one the fixture causes, and the fuzzer rarely does.
+WEBHOOK_EVENT = "SupportTicket.Restored"
 
 # What the fuzz tests sent and got, per role: printed at the end of the session.
 STATS: dict[str, Counter] = defaultdict(Counter)
@@ -158,6 +166,104 @@ def fuzz_attachments(
             assert time.monotonic() < deadline, "the upload was not settled: is the relay running?"
             time.sleep(0.2)
     return attachments
+
+
+class Receiver:
+    """A webhook receiver on a loopback port (the local stack allows those, and only it:
+    `WEBHOOK_ALLOW_LOOPBACK`) that answers every delivery 204."""
+
+    def __init__(self):
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}{path}"
+
+
+class FuzzWebhooks:
+    """The admin's real webhooks for the routes with `/v2/webhooks/{id}`: `pairs`, (webhook id,
+    id of a delivery in its log), and `throwaway()`, a new webhook for a `DELETE` to remove
+    (so that the fuzzer's deletes leave the seeded ones to the other routes)."""
+
+    def __init__(self, api_url: str, receiver: Receiver):
+        self.url = f"{api_url}{WEBHOOKS}"
+        self.receiver = receiver
+        self.admin = session_of("admin")
+        self.pairs: list[tuple[str, str]] = []
+
+    def register(self, name: str) -> str | None:
+        body = {
+            "url": self.receiver.url(f"/fuzz/{RUN}/{name}"),
+            "events": [WEBHOOK_EVENT],
+            "description": f"Fuzz target {name}",
+        }
+        response = self.admin.post(self.url, json=body, timeout=30)
+        # 409 once the desk holds 50 webhooks (the fuzzer registers some of its own).
+        return response.json()["data"]["_id"] if response.status_code == 201 else None
+
+    def throwaway(self) -> str | None:
+        return self.register("throwaway")
+
+    def logged(self, webhook_id: str) -> list[str]:
+        response = self.admin.get(f"{self.url}/{webhook_id}/deliveries", timeout=30)
+        assert response.status_code == 200, response.text
+        return [delivery["_id"] for delivery in response.json()["data"]]
+
+
+@pytest.fixture(scope="session")
+def fuzz_webhooks(api_url: str):
+    """Real webhooks for the routes with `/v2/webhooks/{id}` (random ids would all be 404s), each
+    with one delivery in its log for `{deliveryId}`: the admin registers them for a receiver on
+    a loopback port, then deletes and restores a ticket, whose `Restored` event each of them
+    receives (the relay runs the fan-out and the deliveries). Only admins reach these routes;
+    the other roles are pointed at the same ids, and get their 403.
+
+    At the end every webhook the session added goes, those the fuzzer registered included: a
+    desk holds at most 50."""
+    admin = session_of("admin")
+    listed = admin.get(f"{api_url}{WEBHOOKS}", timeout=30)
+    assert listed.status_code == 200, listed.text
+    before = {webhook["_id"] for webhook in listed.json()["data"]}
+    receiver = Receiver()
+    webhooks = FuzzWebhooks(api_url, receiver)
+    seeded = [webhooks.register(f"seeded-{n}") for n in range(WEBHOOKS_SEEDED)]
+    assert None not in seeded, "the fuzz webhooks were not registered (at most 50 per desk)"
+
+    body = {
+        "title": "Fuzz target for the webhooks",
+        "description": "A ticket deleted and restored, so that each fuzz webhook logs a delivery.",
+        "priority": "low",
+        "category": "general",
+        "client": SUBJECTS["client"],
+    }
+    response = admin.post(f"{api_url}{BASE}", json=body, timeout=30)
+    assert response.status_code == 201, response.text
+    ticket_id = response.json()["data"]["_id"]
+    for method, path in (("DELETE", ""), ("POST", "/restore")):
+        response = admin.request(method, f"{api_url}{BASE}/{ticket_id}{path}", timeout=30)
+        assert response.status_code == 200, response.text
+    for webhook_id in seeded:
+        deliveries = eventually(lambda webhook_id=webhook_id: webhooks.logged(webhook_id))
+        assert deliveries, "no delivery was logged: is the relay running?"
+        webhooks.pairs.append((webhook_id, deliveries[0]))
+
+    yield webhooks
+
+    listed = admin.get(f"{api_url}{WEBHOOKS}", timeout=30)
+    if listed.status_code == 200:
+        for webhook in listed.json()["data"]:
+            if webhook["_id"] not in before:
+                admin.delete(f"{api_url}{WEBHOOKS}/{webhook['_id']}", timeout=30)
+    receiver.server.shutdown()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -9,8 +9,10 @@ operation (default 25), valid and invalid ones, and every answer must be documen
   body (`response_schema_conformance`) and headers (`response_headers_conformance`: `ETag` on
   ticket answers, `Location` and `Cache-Control` on the download's 302, `Retry-After` on 503s).
 
-Routes with `{id}` are pointed at real tickets of the role (see `fuzz_tickets`), and routes with
-`{attachmentId}` at real attachments of the role's tickets (see `fuzz_attachments`), except for
+Routes with `{id}` are pointed at real tickets of the role (see `fuzz_tickets`), routes with
+`{attachmentId}` at real attachments of the role's tickets (see `fuzz_attachments`), and the
+webhook routes' `{id}` and `{deliveryId}` at the admin's real webhooks and a delivery in their
+log (see `fuzz_webhooks`; an admin's `DELETE` at a webhook registered for it), except for
 generated ids that are not ids at all and one case in eight, which keep their random id and so
 test the 404 path.
 
@@ -35,7 +37,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from .conftest import STATS, TOKENS
+from .conftest import STATS, TOKENS, WEBHOOKS, FuzzWebhooks
 
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -76,6 +78,24 @@ def point_at_a_real_ticket(case, tickets: list[str], attachments: list[tuple[str
         case.path_parameters["id"] = tickets[pick % len(tickets)]
 
 
+def point_at_a_real_webhook(case, role: str, webhooks: FuzzWebhooks) -> None:
+    """Replaces a generated webhook id by one of the seeded webhooks, and a generated delivery
+    id by the delivery in that webhook's log. An admin's `DELETE` gets a webhook registered for
+    it instead, so that the seeded ones stay for the other routes (the other roles get a 403
+    whatever the id, and remove nothing)."""
+    pick = real_pick(case.path_parameters["id"])
+    if pick is None:
+        return
+    webhook_id, delivery_id = webhooks.pairs[pick % len(webhooks.pairs)]
+    if case.method.upper() == "DELETE" and role == "admin":
+        # None once the desk holds 50 webhooks: the random id stays, and answers 404.
+        webhook_id = webhooks.throwaway() or case.path_parameters["id"]
+    case.path_parameters["id"] = webhook_id
+    generated = case.path_parameters.get("deliveryId")
+    if generated is not None and real_pick(generated) is not None:
+        case.path_parameters["deliveryId"] = delivery_id
+
+
 def refused_by_local_router(response) -> bool:
     """Whether `cargo lambda watch` itself refused the request with its own 500, before any
     function ran, because it cannot put the request into an API Gateway event: a header value
@@ -112,8 +132,11 @@ def fuzz_test(role: str):
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    def test(case, api_url, fuzz_tickets, fuzz_attachments):
-        point_at_a_real_ticket(case, fuzz_tickets[role], fuzz_attachments[role])
+    def test(case, api_url, fuzz_tickets, fuzz_attachments, fuzz_webhooks):
+        if case.path.startswith(f"{WEBHOOKS}/"):
+            point_at_a_real_webhook(case, role, fuzz_webhooks)
+        else:
+            point_at_a_real_ticket(case, fuzz_tickets[role], fuzz_attachments[role])
         stats = STATS[role]
         stats["examples"] += 1
         response = case.call(base_url=api_url, timeout=30)

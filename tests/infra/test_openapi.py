@@ -5,7 +5,10 @@
   `cargo lambda watch` router;
 - its error codes are exactly the ones the HTTP crate can answer with;
 - the query parameters it lists are exactly the ones the list functions accept (any other
-  is a 400, so a parameter missing from either side is a bug in the other).
+  is a 400, so a parameter missing from either side is a bug in the other);
+- the event types it lists are exactly the ones the domain announces (`EVENT_TYPES`);
+- every example it gives (bodies, answers, parameters, schemas; the routes and what a webhook
+  receives) is valid against its schema.
 
 The running API is checked against it by tests/fuzz.
 """
@@ -28,6 +31,8 @@ CARGO_TOML = ROOT / "Cargo.toml"
 ERRORS_RS = ROOT / "shared" / "http" / "src" / "error.rs"
 LIST_TICKETS_RS = ROOT / "functions" / "list-tickets" / "src" / "lib.rs"
 LIST_MESSAGES_RS = ROOT / "functions" / "list-thread-messages" / "src" / "lib.rs"
+LIST_DELIVERIES_RS = ROOT / "functions" / "list-webhook-deliveries" / "src" / "lib.rs"
+HISTORY_RS = ROOT / "shared" / "domain" / "src" / "history.rs"
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -86,6 +91,53 @@ def query_parameters(spec: dict, method: str, path: str) -> set[str]:
 
 def rust_strings(text: str) -> set[str]:
     return set(re.findall(r'"([^"]+)"', text))
+
+
+def resolved(spec: dict, node: dict) -> dict:
+    """NODE, or what its local `$ref` (`#/components/...`) names."""
+    while "$ref" in node:
+        target = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def examples(spec: dict) -> list[tuple[str, dict, object]]:
+    """(where, schema, example) for every example of the spec: request and response bodies and
+    parameters of the routes and of what a webhook receives, and examples inside schemas."""
+    found = []
+    operations = [
+        (f"{method.upper()} {path}", item, op)
+        for section in ("paths", "webhooks")
+        for path, item in spec.get(section, {}).items()
+        for method, op in item.items()
+        if method in HTTP_METHODS
+    ]
+    for label, item, op in operations:
+        for parameter in item.get("parameters", []) + op.get("parameters", []):
+            parameter = resolved(spec, parameter)
+            if "example" in parameter:
+                found.append((f"{label} {parameter['name']}", parameter["schema"], parameter["example"]))
+        bodies = [("request", op.get("requestBody", {}))] + list(op.get("responses", {}).items())
+        for name, body in bodies:
+            for media, content in resolved(spec, body).get("content", {}).items():
+                if "example" in content:
+                    found.append((f"{label} {name} {media}", content["schema"], content["example"]))
+
+    def walk(where: str, schema: object) -> None:
+        if isinstance(schema, dict):
+            if "example" in schema and isinstance(schema.get("example"), (str, int, list, dict)):
+                found.append((where, {k: v for k, v in schema.items() if k != "example"}, schema["example"]))
+            for key, value in schema.items():
+                walk(f"{where}/{key}", value)
+        elif isinstance(schema, list):
+            for index, value in enumerate(schema):
+                walk(f"{where}/{index}", value)
+
+    for name, schema in spec["components"]["schemas"].items():
+        walk(f"#/components/schemas/{name}", schema)
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,3 +224,41 @@ def test_the_list_query_parameters_are_the_ones_the_functions_accept(spec: dict)
     assert query_parameters(
         spec, "GET", "/v2/support-tickets/{id}/threads"
     ) == rust_strings(messages[1])
+
+
+def test_the_deliveries_query_parameters_are_the_ones_the_function_accepts(spec: dict) -> None:
+    deliveries = re.search(
+        r"QueryParams::read\(req, &\[(.*?)\]\)", LIST_DELIVERIES_RS.read_text(encoding="utf-8")
+    )
+    assert deliveries, "QueryParams::read not found in functions/list-webhook-deliveries/src/lib.rs"
+    assert query_parameters(
+        spec, "GET", "/v2/webhooks/{id}/deliveries"
+    ) == rust_strings(deliveries[1])
+
+
+def test_the_event_types_are_the_ones_the_domain_announces(spec: dict) -> None:
+    listed = re.search(
+        r"pub const EVENT_TYPES: &\[&str\] = &\[(.*?)\];",
+        HISTORY_RS.read_text(encoding="utf-8"),
+        re.S,
+    )
+    assert listed, "EVENT_TYPES not found in shared/domain/src/history.rs"
+    documented = spec["components"]["schemas"]["EventType"]["enum"]
+    assert len(documented) == len(set(documented)), documented
+    assert set(documented) == rust_strings(listed[1])
+
+
+def test_every_example_is_valid_against_its_schema(spec: dict) -> None:
+    from jsonschema import Draft202012Validator
+
+    found = examples(spec)
+    assert found, "no examples found in docs/openapi.yaml"
+    problems = []
+    for where, schema, example in found:
+        # The schema sits beside the spec's components, so that its `#/components/...` refer there.
+        validator = Draft202012Validator({"components": spec["components"], "allOf": [schema]})
+        problems.extend(
+            f"{where}: {'/'.join(map(str, error.absolute_path))}: {error.message}"
+            for error in validator.iter_errors(example)
+        )
+    assert not problems, "examples that their schemas refuse:\n" + "\n".join(problems)

@@ -11,7 +11,10 @@
 //! - a ticket of `client-1` resolved 30 days ago, for `events/close-resolved-tickets.json` to
 //!   close (the first run of that function closes it, the relay's schedule included);
 //! - two open tickets of `client-1` about the same printer, for `events/merge-tickets.json` to
-//!   merge (its `Idempotency-Key` makes every later run answer the first merge again).
+//!   merge (its `Idempotency-Key` makes every later run answer the first merge again);
+//! - webhook `01JD6ZKQ8H2C4E6G8J0M2P4R6T` (paused: it receives nothing unless a test resumes
+//!   it) with a failed delivery `01JD6ZKQ8K4E6G8J0M2P4R6T8W` in its log, and webhook
+//!   `01JD6ZKQ8J3D5F7H9K1N3Q5S7V` for `events/delete-webhook.json` to remove.
 //!
 //! The HTTP fixtures call as `admin-1`; `create-ticket` and `ingest-tickets` open their own
 //! tickets for `client-1`.
@@ -31,8 +34,11 @@ use aws_sdk_s3::primitives::ByteStream;
 use chrono::TimeDelta;
 use tickets_domain::attachment::{download_route, object_key};
 use tickets_domain::store::{
-    AttachmentReader, AttachmentWriter, FileStore, TicketCreator, TicketReader, TicketWriter,
+    AttachmentReader, AttachmentWriter, FileStore, StoredSubscription, TicketCreator, TicketReader,
+    TicketWriter, WebhookStore,
 };
+use tickets_domain::webhook::delivery::{Answer, Attempt, DeliveryOrder, DeliveryStatus};
+use tickets_domain::webhook::{NewSubscription, Reach, WebhookStatus};
 use tickets_domain::{
     Attachment, AttachmentStatus, Caller, NewTicket, NewUpload, Patch, Role, Status, Ticket,
     TicketEdit, TicketPatch, TicketSummary, Timestamp, UploadRules,
@@ -53,7 +59,16 @@ const RESOLVED_TICKET_ID: &str = "01JD6ZKQ8E8Z0B2D4F6H8K0M2P";
 const DUPLICATE_TARGET_ID: &str = "01JD6ZKQ8F0A2C4E6G8J0M2P4R";
 const DUPLICATE_ID: &str = "01JD6ZKQ8G1B3D5F7H9K1N3Q5S";
 
+/// The webhook the fixtures read, change and send a delivery of again; the one they remove; the
+/// delivery in the first one's log.
+const WEBHOOK_ID: &str = "01JD6ZKQ8H2C4E6G8J0M2P4R6T";
+const SPARE_WEBHOOK_ID: &str = "01JD6ZKQ8J3D5F7H9K1N3Q5S7V";
+const DELIVERY_ID: &str = "01JD6ZKQ8K4E6G8J0M2P4R6T8W";
+/// Where the fixture webhooks point: a loopback port where nothing listens (they are paused).
+const WEBHOOK_URL: &str = "http://127.0.0.1:9/fixture";
+
 const CLIENT: &str = "client-1";
+const ADMIN: &str = "admin-1";
 const AGENT: &str = "agent-1";
 /// When the fixture ticket was opened (`createdAt` in the stream record).
 const OPENED_AT: &str = "2026-11-24T10:00:00.000Z";
@@ -83,6 +98,7 @@ async fn main() -> Result<(), Failure> {
     created.extend(attachment_object(&files, &s3, bucket).await?);
     created.extend(resolved_ticket(&store).await?);
     created.extend(duplicate_tickets(&store).await?);
+    created.extend(fixture_webhooks(&store).await?);
 
     let table = store.table();
     if created.is_empty() {
@@ -266,6 +282,58 @@ async fn duplicate_tickets(store: &DynamoStore) -> Result<Vec<String>, Failure> 
         ticket.summary.id = id.into();
         store.create_ticket(&ticket, None).await?;
         created.push(format!("ticket {id}"));
+    }
+    Ok(created)
+}
+
+/// The fixture webhooks, paused, and a failed delivery in the first one's log.
+async fn fixture_webhooks(store: &DynamoStore) -> Result<Vec<String>, Failure> {
+    let mut created = Vec::new();
+    for id in [WEBHOOK_ID, SPARE_WEBHOOK_ID] {
+        if store.subscription(id).await?.is_some() {
+            continue;
+        }
+        let body = NewSubscription {
+            url: Some(WEBHOOK_URL.into()),
+            events: Some(vec!["SupportTicket.Created".into()]),
+            description: Some("Fixture".into()),
+        };
+        let admin = Caller::new(ADMIN, Role::Admin);
+        let (mut subscription, signing) =
+            body.check(&admin, Reach { loopback: true }, timestamp(OPENED_AT))?;
+        subscription.id = id.into();
+        subscription.status = WebhookStatus::Paused;
+        let stored = StoredSubscription {
+            subscription,
+            signing,
+            last_success_at: None,
+        };
+        store.put_subscription(&stored, 0).await?;
+        created.push(format!("webhook {id}"));
+    }
+    if store.delivery(WEBHOOK_ID, DELIVERY_ID).await?.is_none() {
+        let order = DeliveryOrder {
+            subscription: WEBHOOK_ID.into(),
+            delivery: DELIVERY_ID.into(),
+            event_type: "SupportTicket.Created".into(),
+            timestamp: timestamp(OPENED_AT),
+            data: serde_json::json!({"ticketId": TICKET_ID, "client": CLIENT, "version": 1}),
+            manual: false,
+        };
+        let refused = Answer::Status {
+            code: 503,
+            excerpt: "Service Unavailable".into(),
+        };
+        let attempt = Attempt::new(
+            1,
+            timestamp(OPENED_AT),
+            refused,
+            std::time::Duration::from_millis(12),
+        );
+        store
+            .record_attempt(&order, &attempt, DeliveryStatus::Failed)
+            .await?;
+        created.push(format!("delivery {DELIVERY_ID}"));
     }
     Ok(created)
 }
