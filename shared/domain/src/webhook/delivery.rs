@@ -16,6 +16,9 @@ use super::subscription::{Signing, Subscription};
 
 /// The prefix of the event types a webhook may receive (the desk's ticket events).
 pub const TICKET_EVENTS: &str = "SupportTicket.";
+/// The members of an event's detail that people wrote (a resolution, a file's name): the bus
+/// carries them to the account's own services; a webhook, which leaves the account, does not.
+const FREE_TEXT: &[&str] = &["resolution", "filename"];
 /// What a failed answer keeps of the receiver's body: a short, cleaned excerpt, never more.
 pub const EXCERPT_MAX: usize = 200;
 
@@ -98,6 +101,10 @@ pub fn fan_out(event: &BusEvent, subscriptions: &[Subscription]) -> Vec<Delivery
                 .and_then(|at| serde_json::from_value(at.clone()).ok())
         })
         .unwrap_or_else(Timestamp::now);
+    let mut data = event.detail.clone();
+    if let Value::Object(members) = &mut data {
+        members.retain(|name, _| !FREE_TEXT.contains(&name.as_str()));
+    }
     subscriptions
         .iter()
         .filter(|subscription| subscription.wants(&event.detail_type))
@@ -106,7 +113,7 @@ pub fn fan_out(event: &BusEvent, subscriptions: &[Subscription]) -> Vec<Delivery
             delivery: delivery_id(&event.id, &subscription.id, timestamp),
             event_type: event.detail_type.clone(),
             timestamp,
-            data: event.detail.clone(),
+            data: data.clone(),
             manual: false,
         })
         .collect()
@@ -340,6 +347,27 @@ mod tests {
         assert_eq!(orders[0].timestamp.to_string(), "2026-11-30T10:00:00.000Z");
         // Other sources' events (the desk's own notices) go nowhere.
         assert!(fan_out(&event("SupportWebhook.Disabled"), &subscriptions).is_empty());
+    }
+
+    #[test]
+    fn what_people_wrote_stays_in_the_account() {
+        let resolved = BusEvent {
+            detail: json!({"ticketId": "01JT", "status": "resolved", "resolution": "Replaced the toner"}),
+            ..event("SupportTicket.Resolved")
+        };
+        let added = BusEvent {
+            detail: json!({"ticketId": "01JT", "attachmentId": "01JA", "filename": "payslip.pdf", "size": 10}),
+            ..event("SupportTicket.AttachmentAdded")
+        };
+        let to = [subscription("a", &["*"], WebhookStatus::Active)];
+        assert_eq!(
+            fan_out(&resolved, &to)[0].data,
+            json!({"ticketId": "01JT", "status": "resolved"})
+        );
+        assert_eq!(
+            fan_out(&added, &to)[0].data,
+            json!({"ticketId": "01JT", "attachmentId": "01JA", "size": 10})
+        );
     }
 
     #[test]
