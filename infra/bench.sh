@@ -50,6 +50,9 @@ export BENCH_MOTO="http://127.0.0.1:$moto_port" BENCH_PROXY="http://127.0.0.1:$p
 export BENCH_REPORT="${BENCH_REPORT:-$state/bench/report.md}"
 export TABLE_NAME=$prefix BUCKET_NAME=$prefix-attachments EVENT_BUS_NAME=$prefix-events
 export S3_FORCE_PATH_STYLE=true AUTO_CLOSE_AFTER_DAYS=4
+# The webhook functions: their queue, and the bench's receiver on loopback.
+export WEBHOOK_QUEUE_URL="http://127.0.0.1:$moto_port/123456789012/$prefix-webhooks"
+export WEBHOOK_ALLOW_LOOPBACK=true
 # What Lambda sets for the template's LoggingConfig (LogFormat: JSON).
 export AWS_LAMBDA_LOG_FORMAT=JSON AWS_LAMBDA_LOG_LEVEL=INFO
 # Active tracing: every invocation is sampled (the emulator says so) and each AWS call is sent

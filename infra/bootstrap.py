@@ -10,8 +10,8 @@ Names: table PREFIX, bucket PREFIX-attachments, bus PREFIX-events, queues PREFIX
 PREFIX-ingest-dlq after 3 receives), PREFIX-uploads (the bucket's ObjectCreated notifications,
 relayed to on-attachment-uploaded), PREFIX-events-log (a rule's copy of every domain event, for
 tests and for people to look at), PREFIX-stream-failures (stream records given up on),
-PREFIX-webhook-events (a rule's copy of every ticket event, fanned out by deliver-webhooks) and
-PREFIX-webhook-deliveries (one message per delivery, retried by its visibility), both with
+PREFIX-webhooks (a rule's copy of every ticket event, which deliver-webhooks fans out into
+one message per delivery on the same queue, each retried by its visibility) with
 PREFIX-webhooks-dlq; the user pool PREFIX-users with its groups and app client
 (infra/identity.py).
 """
@@ -146,16 +146,13 @@ def main() -> None:
     _, webhooks_dlq_arn = queue(aws["sqs"], f"{prefix}-webhooks-dlq")
     # More receives than the local retry schedule has attempts: the function decides when a
     # delivery is given up; the dead-letter queue takes only what keeps crashing it.
-    webhooks_redrive = json.dumps({"deadLetterTargetArn": webhooks_dlq_arn, "maxReceiveCount": "10"})
-    _, webhook_events_arn = queue(
-        aws["sqs"], f"{prefix}-webhook-events", VisibilityTimeout="10", RedrivePolicy=webhooks_redrive
+    webhooks_redrive = json.dumps({"deadLetterTargetArn": webhooks_dlq_arn, "maxReceiveCount": "12"})
+    webhooks_url, webhooks_arn = queue(
+        aws["sqs"], f"{prefix}-webhooks", VisibilityTimeout="10", RedrivePolicy=webhooks_redrive
     )
-    deliveries_url, _ = queue(
-        aws["sqs"], f"{prefix}-webhook-deliveries", VisibilityTimeout="10", RedrivePolicy=webhooks_redrive
-    )
-    create_bus(aws["events"], f"{prefix}-events", log_arn, webhook_events_arn)
+    create_bus(aws["events"], f"{prefix}-events", log_arn, webhooks_arn)
     settings = identity.function_env(endpoint, prefix)
-    settings["WEBHOOK_QUEUE_URL"] = deliveries_url
+    settings["WEBHOOK_QUEUE_URL"] = webhooks_url
     if function_env:
         with open(function_env, "a") as env:
             for name, value in settings.items():

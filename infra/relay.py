@@ -8,8 +8,9 @@ of `cargo lambda watch`.
 - the ingestion queue PREFIX-ingest -> ingest-tickets as SQS batches; only the messages the
   function did not report as failed are deleted, the others come back and, after 3 receives,
   go to the dead-letter queue as the redrive policy says;
-- the webhook queues PREFIX-webhook-events and PREFIX-webhook-deliveries -> deliver-webhooks,
-  the same way (a failed delivery's message was hidden by the function until its retry);
+- the webhook queue PREFIX-webhooks (ticket events, and the deliveries they fan out into) ->
+  deliver-webhooks, the same way (a failed delivery's message was hidden by the function until
+  its retry);
 - the hourly schedule -> close-resolved-tickets, every SCHEDULE_SECONDS (default 60) locally;
 - the one-minute schedule -> check-sla, every SLA_CHECK_SECONDS (default 15) locally, so that a
   person can watch a one-minute target warn and breach.
@@ -52,7 +53,7 @@ class Relay:
         self.prefix = prefix
         self.queues = {
             name: self.sqs.get_queue_url(QueueName=f"{prefix}-{name}")["QueueUrl"]
-            for name in ("ingest", "uploads", "stream-failures", "webhook-events", "webhook-deliveries")
+            for name in ("ingest", "uploads", "stream-failures", "webhooks")
         }
         self.stream_arn = self.dynamodb.describe_table(TableName=prefix)["Table"]["LatestStreamArn"]
         # The last sequence number handled per shard. A fresh iterator is taken on every poll,
@@ -179,11 +180,8 @@ class Relay:
     def poll_ingest(self) -> bool:
         return self.poll_queue("ingest", "ingest-tickets")
 
-    def poll_webhook_events(self) -> bool:
-        return self.poll_queue("webhook-events", "deliver-webhooks")
-
-    def poll_webhook_deliveries(self) -> bool:
-        return self.poll_queue("webhook-deliveries", "deliver-webhooks")
+    def poll_webhooks(self) -> bool:
+        return self.poll_queue("webhooks", "deliver-webhooks")
 
     # -- the schedule ------------------------------------------------------------------------
 
@@ -213,8 +211,7 @@ class Relay:
             self.poll_stream,
             self.poll_uploads,
             self.poll_ingest,
-            self.poll_webhook_events,
-            self.poll_webhook_deliveries,
+            self.poll_webhooks,
             self.tick,
         ]
         for trigger in triggers:

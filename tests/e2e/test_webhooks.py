@@ -1,7 +1,7 @@
 """Webhooks on the local stack: receivers on loopback ports (the run command allows them, and
 only it: `WEBHOOK_ALLOW_LOOPBACK`) subscribe to ticket events and get them signed by the
 Standard Webhooks specification, verified here with its Python library. Retries follow the
-local schedule (1, 2 and 4 s), through the deliveries queue's visibility.
+local schedule (1, 2 and 4 s), through the webhook queue's visibility.
 
 Each test registers its own subscriptions and removes them at the end; the events of other
 tests' tickets reach them too, so every check looks at this test's tickets only."""

@@ -61,7 +61,7 @@ def test_the_domain_modules_form_no_cycle() -> None:
 def test_the_domain_has_no_aws_lambda_or_http_dependency() -> None:
     manifest = tomllib.loads((DOMAIN / "Cargo.toml").read_text())
     dependencies = set(manifest.get("dependencies", {}))
-    forbidden = {d for d in dependencies if re.match(r"aws|lambda|tickets-(http|dynamodb|s3|events|lambda)|hyper|http", d)}
+    forbidden = {d for d in dependencies if re.match(r"aws|lambda|tickets-(http|dynamodb|s3|events|lambda|webhooks)|hyper|http|reqwest", d)}
     assert not forbidden, forbidden
 
 

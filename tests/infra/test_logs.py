@@ -13,7 +13,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Texts the end-to-end tests send as ticket descriptions and thread messages.
-BODIES = ["The selfie step fails every time", "It is INV-42", "Checking with billing", "Sent to support@"]
+BODIES = [
+    "The selfie step fails every time",
+    "It is INV-42",
+    "Checking with billing",
+    "Sent to support@",
+    # The webhook tests' message and note (never in a delivery, never in a log line).
+    "the secret word is pelican",
+    "customer is on the legacy plan",
+]
 
 
 @pytest.fixture(scope="module")
@@ -64,5 +72,6 @@ def test_functions_log_flat_json_with_the_powertools_keys(log_lines):
 def test_no_token_or_message_body_reaches_the_logs(log_lines):
     text = "\n".join(log_lines)
     assert not JWT.search(text), "a bearer token was logged"
+    assert "whsec_" not in text, "a webhook signing secret was logged"
     for body in BODIES:
         assert body not in text, f"a message body was logged: {body!r}"

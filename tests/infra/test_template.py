@@ -49,9 +49,9 @@ OBJECTS_ARN = {
 S3_ACTIONS = {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}
 # The only resource events:PutEvents may name: the tickets bus.
 BUS_ARN = {"Fn::GetAtt": ["TicketsEventBus", "Arn"]}
-# The only queue a function may write to: the webhook deliveries queue (sending an order,
-# hiding a failed one until its retry). Queues that trigger functions need no statement.
-DELIVERIES_ARN = {"Fn::GetAtt": ["WebhookDeliveriesQueue", "Arn"]}
+# The only queue a function may write to: the webhook queue (sending a delivery, hiding a
+# failed one until its retry). Queues that trigger functions need no statement.
+WEBHOOK_QUEUE_ARN = {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
 SQS_ACTIONS = {"sqs:SendMessage", "sqs:ChangeMessageVisibility"}
 
 # What turns on the functions' own token verification (local runs only).
@@ -532,9 +532,9 @@ def test_function_policies_name_only_the_table_and_its_indexes(template: dict) -
                 if "events:PutEvents" in actions:
                     problems.append(f"{logical_id}: events:PutEvents on {resource!r}")
                     continue
-                if resource == DELIVERIES_ARN:
+                if resource == WEBHOOK_QUEUE_ARN:
                     if set(actions) - SQS_ACTIONS:
-                        problems.append(f"{logical_id}: {actions} granted on the deliveries queue")
+                        problems.append(f"{logical_id}: {actions} granted on the webhook queue")
                     continue
                 if set(actions) & SQS_ACTIONS:
                     problems.append(f"{logical_id}: SQS actions on {resource!r}")
@@ -576,7 +576,7 @@ def test_no_wildcard_or_scan_permissions_anywhere(template: dict, template_text:
                 ):
                     problems.append(
                         f"{logical_id}: an action outside DynamoDB, the object actions and the "
-                        f"deliveries queue's: {action!r}"
+                        f"webhook queue's: {action!r}"
                     )
             for resource in as_list(statement.get("Resource", [])):
                 if resource == "*" or (isinstance(resource, str) and resource.endswith(":*")):

@@ -1,8 +1,8 @@
-//! SQS → webhooks. Two kinds of message arrive, each from its own queue:
+//! SQS → webhooks. Two kinds of message arrive, on one queue (one set of Lambda pollers):
 //!
-//! - a domain event (the bus's rule copies every ticket event to the events queue): it is
-//!   fanned out into one order per active subscription that wants it, queued on the
-//!   deliveries queue (the same event fanned out twice makes the same delivery ids);
+//! - a domain event (the bus's rule copies every ticket event to the queue): it is fanned out
+//!   into one order per active subscription that wants it, each a message of the same queue
+//!   (the same event fanned out twice makes the same delivery ids);
 //! - an order: one attempt to its receiver, signed, bounded by a timeout, logged. A failed
 //!   attempt hides its message for the schedule's next pause and reports it failed, so SQS
 //!   brings it back then (no function waits); the last failure of the schedule disables a

@@ -6,7 +6,7 @@ use tickets_webhooks::{settings, HttpCourier, SqsDeliveries};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let tickets_lambda::Init { settings, aws } = tickets_lambda::init()?;
-    let courier = HttpCourier::new(settings::reach(&settings), settings::timeout(&settings)?)?;
+    let courier = HttpCourier::new(settings::reach(&settings), settings::timeout(&settings)?);
     let deliverer = deliver_webhooks::Deliverer {
         store: DynamoStore::from_config(&aws, &settings)?,
         queue: SqsDeliveries::from_config(&aws, &settings)?,

@@ -1,5 +1,5 @@
 //! `POST /v2/webhooks/{id}/deliveries/{deliveryId}/retry`: sends a logged delivery once more
-//! (admins), with its `webhook-id`, through the deliveries queue; `202` with the delivery as
+//! (admins), with its `webhook-id`, through the webhook queue; `202` with the delivery as
 //! it stood. One attempt, logged like the others; the subscription must be active.
 
 use lambda_http::http::StatusCode;

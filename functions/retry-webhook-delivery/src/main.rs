@@ -6,7 +6,7 @@ use tickets_webhooks::SqsDeliveries;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let tickets_lambda::Init { settings, aws } = tickets_lambda::init()?;
-    // The deliveries queue stands where the attachment routes keep their files.
+    // The webhook queue stands where the attachment routes keep their files.
     let api = Api::with_files(
         DynamoStore::from_config(&aws, &settings)?,
         SqsDeliveries::from_config(&aws, &settings)?,

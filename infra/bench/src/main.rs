@@ -55,6 +55,14 @@ const ORDER_LAST: &[&str] = &[
 /// function's warm loop (so that those see the table at its seeded size).
 const CONSUMES_TICKETS: &[&str] = &["merge-tickets"];
 
+/// Functions whose every invocation uses a webhook up (`delete-webhook`): spare ones, seeded
+/// the same way.
+const CONSUMES_WEBHOOKS: &[&str] = &["delete-webhook"];
+
+/// A desk has at most 50 webhooks: those `create-webhook` made are removed (between measured
+/// invocations) once there are this many.
+const MADE_WEBHOOKS_KEPT: usize = 30;
+
 /// The pause before each cold start.
 const COLD_SETTLE: Duration = Duration::from_millis(100);
 
@@ -98,6 +106,11 @@ const FIXTURE_RESOLVED_TICKET: &str = "01JD6ZKQ8E8Z0B2D4F6H8K0M2P";
 const FIXTURE_TARGET_TICKET: &str = "01JD6ZKQ8F0A2C4E6G8J0M2P4R";
 const FIXTURE_SOURCE_TICKET: &str = "01JD6ZKQ8G1B3D5F7H9K1N3Q5S";
 const FIXTURE_ATTACHMENT: &str = "01JD6ZKQ8D6X8Z0B2D4F6H8K0M";
+/// The webhook the webhook fixtures name (seeded active, delivering to the bench's receiver),
+/// the delivery in its log, and the one `delete-webhook` removes (a spare one each time).
+const FIXTURE_WEBHOOK: &str = "01JD6ZKQ8H2C4E6G8J0M2P4R6T";
+const FIXTURE_DELIVERY: &str = "01JD6ZKQ8K4E6G8J0M2P4R6T8W";
+const FIXTURE_SPARE_WEBHOOK: &str = "01JD6ZKQ8J3D5F7H9K1N3Q5S7V";
 /// Request, event, message and schedule ids: each invocation gets its own.
 const FIXTURE_UNIQUE: &[&str] = &[
     "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
@@ -106,6 +119,8 @@ const FIXTURE_UNIQUE: &[&str] = &[
     "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
     // The merge fixture's Idempotency-Key: every invocation a new merge.
     "7e2f4c1a-5b3d-4e8f-9a6c-0d1b2c3e4f50",
+    // The delivery that deliver-webhooks' fixture attempts: every invocation a new one.
+    "01JD6ZKQ8M5F7H9K1N3Q5S7V9X",
 ];
 
 pub struct Settings {
@@ -153,6 +168,8 @@ impl Settings {
             "AWS_LAMBDA_LOG_FORMAT",
             "AWS_LAMBDA_LOG_LEVEL",
             "AWS_XRAY_DAEMON_ADDRESS",
+            "WEBHOOK_QUEUE_URL",
+            "WEBHOOK_ALLOW_LOOPBACK",
         ] {
             if let Some(value) = self::env().get(name) {
                 env.push((name.to_string(), value.to_string()));
@@ -220,7 +237,7 @@ fn discover(settings: &Settings) -> Vec<Function> {
 }
 
 /// Real ids for the fixtures: seeded tickets, attachments created during the run, counters.
-pub struct Pools {
+pub struct Pools<'a> {
     tickets: Vec<String>,
     attachments: Vec<(String, String)>,
     cursors: BTreeMap<String, usize>,
@@ -233,9 +250,14 @@ pub struct Pools {
     spare: Vec<String>,
     /// Resolved tickets, one per rating.
     resolved: Vec<String>,
+    /// Webhooks for the functions that remove one (`CONSUMES_WEBHOOKS`), one per invocation.
+    spare_webhooks: Vec<String>,
+    /// Webhooks `create-webhook` made, and what removes them.
+    made_webhooks: Vec<String>,
+    remove_webhooks: &'a dyn Fn(&[String]),
 }
 
-impl Pools {
+impl Pools<'_> {
     /// The fixture with this invocation's ids.
     fn event(&mut self, function: &Function) -> String {
         let cursor = self.cursors.entry(function.name.clone()).or_default();
@@ -264,6 +286,13 @@ impl Pools {
             let spare = self.spare.pop().unwrap_or_default();
             event = event.replace(FIXTURE_SOURCE_TICKET, &spare);
         }
+        if event.contains(FIXTURE_SPARE_WEBHOOK) {
+            let spare = self.spare_webhooks.pop().unwrap_or_default();
+            event = event.replace(FIXTURE_SPARE_WEBHOOK, &spare);
+        }
+        if function.name == "create-webhook" && self.made_webhooks.len() >= MADE_WEBHOOKS_KEPT {
+            (self.remove_webhooks)(&std::mem::take(&mut self.made_webhooks));
+        }
         self.unique += 1;
         for id in FIXTURE_UNIQUE {
             let unique = format!("{}{:012x}", &id[..id.len() - 12], self.unique);
@@ -279,6 +308,11 @@ impl Pools {
             return;
         };
         let data = &body["data"];
+        if function.name == "create-webhook" {
+            self.made_webhooks
+                .extend(data["_id"].as_str().map(str::to_string));
+            return;
+        }
         if let (Some(url), Some(id)) = (data["upload"]["url"].as_str(), data["_id"].as_str()) {
             let ticket = url
                 .split("tickets/")
@@ -313,6 +347,43 @@ impl Pools {
             self.created += 1;
         }
     }
+}
+
+/// A webhook receiver on a loopback port that answers every request `204` (the bench's
+/// deliveries go there); its URL.
+fn receiver() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the receiver");
+    let url = format!(
+        "http://{}/bench",
+        listener.local_addr().expect("its address")
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // The headers, then as much body as they announce.
+            while let Ok(n @ 1..) = stream.read(&mut chunk) {
+                request.extend_from_slice(&chunk[..n]);
+                let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|line| line.strip_prefix("content-length:"))
+                    .and_then(|value| value.trim().parse().ok())
+                    .unwrap_or(0);
+                if request.len() >= end + 4 + length {
+                    break;
+                }
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    url
 }
 
 /// The API Gateway response's status and JSON body, for HTTP functions.
@@ -975,6 +1046,13 @@ fn main() {
     let sdk = tokio.block_on(seed::client(&settings.moto));
     let table = var("TABLE_NAME", "tickets-bench");
     let started = Instant::now();
+    // The webhook fixtures' receiver, on loopback (the bench allows loopback receivers).
+    let receiver = receiver();
+    let remove_webhooks = |ids: &[String]| {
+        tokio
+            .block_on(seed::remove_webhooks(&sdk, &table, ids))
+            .expect("remove the webhooks create-webhook made")
+    };
     let mut pools = Pools {
         tickets: vec![],
         attachments: vec![],
@@ -984,6 +1062,31 @@ fn main() {
         last_ticket: String::new(),
         spare: Vec::new(),
         resolved: Vec::new(),
+        spare_webhooks: Vec::new(),
+        made_webhooks: Vec::new(),
+        remove_webhooks: &remove_webhooks,
+    };
+    tokio
+        .block_on(seed::webhooks(
+            &sdk,
+            &table,
+            Some(FIXTURE_WEBHOOK),
+            &receiver,
+            1,
+        ))
+        .expect("seed the fixture webhook");
+    tokio
+        .block_on(seed::logged_delivery(
+            &sdk,
+            &table,
+            FIXTURE_WEBHOOK,
+            FIXTURE_DELIVERY,
+        ))
+        .expect("seed the fixture delivery");
+    let spare_webhooks = |count: usize| {
+        tokio
+            .block_on(seed::webhooks(&sdk, &table, None, &receiver, count))
+            .expect("seed spare webhooks")
     };
 
     // 1. The tickets to clone, through create-ticket itself: the fixture's, and one measured by
@@ -1046,6 +1149,7 @@ fn main() {
     pools.spare = tokio
         .block_on(seeder.add(CONSUMES_TICKETS.len()))
         .expect("seed");
+    pools.spare_webhooks = spare_webhooks(CONSUMES_WEBHOOKS.len());
     let cost_small = cost_phase(&h, &mut pools, &functions, fresh);
 
     // 3. The floors.
@@ -1060,7 +1164,9 @@ fn main() {
 
     // 4. Every function: cold starts first (in order), then the warm loops (in order).
     let mut results: Vec<Measured> = functions.iter().map(|_| Measured::default()).collect();
-    let consumes = |f: &Function| CONSUMES_TICKETS.contains(&f.name.as_str());
+    let consumes = |f: &Function| {
+        CONSUMES_TICKETS.contains(&f.name.as_str()) || CONSUMES_WEBHOOKS.contains(&f.name.as_str())
+    };
     for (f, m) in functions.iter().zip(results.iter_mut()) {
         if consumes(f) {
             continue;
@@ -1089,9 +1195,14 @@ fn main() {
             continue;
         }
         let spares = settings.cold + settings.warm;
-        pools.spare = tokio.block_on(seeder.add(spares)).expect("seed");
-        pools.created += spares;
-        eprintln!("cold and warm: {} ({spares} spare tickets)", f.name);
+        if CONSUMES_WEBHOOKS.contains(&f.name.as_str()) {
+            pools.spare_webhooks = spare_webhooks(spares);
+            eprintln!("cold and warm: {} ({spares} spare webhooks)", f.name);
+        } else {
+            pools.spare = tokio.block_on(seeder.add(spares)).expect("seed");
+            pools.created += spares;
+            eprintln!("cold and warm: {} ({spares} spare tickets)", f.name);
+        }
         cold_starts(&h, &mut pools, f, m);
         warm_loop(&h, &mut pools, f, m, None);
     }
@@ -1123,6 +1234,7 @@ fn main() {
     pools.spare = tokio
         .block_on(seeder.add(CONSUMES_TICKETS.len()))
         .expect("seed");
+    pools.spare_webhooks = spare_webhooks(CONSUMES_WEBHOOKS.len());
     let cost_large = cost_phase(&h, &mut pools, &functions, fresh);
 
     // 6. The report.

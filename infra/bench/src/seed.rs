@@ -259,3 +259,85 @@ pub async fn floor_sample(client: &Client, table: &str, id: &str, floor: &mut Fl
         floor.query.push(elapsed);
     }
 }
+
+/// Webhooks for the webhook functions, straight into the table through the store: one with the
+/// fixture's id when `id` is given (active, delivering to `url`), otherwise `count` paused
+/// ones with fresh ids (for `delete-webhook` to remove, one per invocation).
+pub async fn webhooks(
+    client: &Client,
+    table: &str,
+    id: Option<&str>,
+    url: &str,
+    count: usize,
+) -> Result<Vec<String>, Error> {
+    use tickets_domain::store::{StoredSubscription, WebhookStore};
+    use tickets_domain::webhook::{NewSubscription, Reach, WebhookStatus};
+    let store = tickets_dynamodb::DynamoStore::new(client.clone(), table);
+    let admin = tickets_domain::Caller::new("admin-1", tickets_domain::Role::Admin);
+    let mut made = Vec::with_capacity(count);
+    for _ in 0..count {
+        let body = NewSubscription {
+            url: Some(url.into()),
+            events: Some(vec!["SupportTicket.Created".into()]),
+            description: Some("Bench".into()),
+        };
+        let (mut subscription, signing) = body.check(
+            &admin,
+            Reach { loopback: true },
+            tickets_domain::Timestamp::now(),
+        )?;
+        match id {
+            Some(id) => subscription.id = id.into(),
+            None => subscription.status = WebhookStatus::Paused,
+        }
+        let stored = StoredSubscription {
+            subscription,
+            signing,
+            last_success_at: None,
+        };
+        store.put_subscription(&stored, 0).await?;
+        made.push(stored.subscription.id);
+    }
+    Ok(made)
+}
+
+/// A failed delivery `delivery` in webhook `webhook`'s log (what `retry-webhook-delivery` sends
+/// again and `list-webhook-deliveries` lists).
+pub async fn logged_delivery(
+    client: &Client,
+    table: &str,
+    webhook: &str,
+    delivery: &str,
+) -> Result<(), Error> {
+    use tickets_domain::store::WebhookStore;
+    use tickets_domain::webhook::delivery::{Answer, Attempt, DeliveryOrder, DeliveryStatus};
+    let store = tickets_dynamodb::DynamoStore::new(client.clone(), table);
+    let now = tickets_domain::Timestamp::now();
+    let order = DeliveryOrder {
+        subscription: webhook.into(),
+        delivery: delivery.into(),
+        event_type: "SupportTicket.Created".into(),
+        timestamp: now,
+        data: serde_json::json!({"ticketId": "01JD6ZKQ8C4W3M5T7N9P1R3S5V", "version": 1}),
+        manual: false,
+    };
+    let refused = Answer::Status {
+        code: 503,
+        excerpt: String::new(),
+    };
+    let attempt = Attempt::new(1, now, refused, Duration::from_millis(10));
+    store
+        .record_attempt(&order, &attempt, DeliveryStatus::Failed)
+        .await?;
+    Ok(())
+}
+
+/// Removes webhooks (those `create-webhook` made), outside any measured invocation.
+pub async fn remove_webhooks(client: &Client, table: &str, ids: &[String]) -> Result<(), Error> {
+    use tickets_domain::store::WebhookStore;
+    let store = tickets_dynamodb::DynamoStore::new(client.clone(), table);
+    for id in ids {
+        store.remove_subscription(id).await?;
+    }
+    Ok(())
+}

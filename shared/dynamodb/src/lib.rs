@@ -359,6 +359,34 @@ impl TicketParts {
 }
 
 impl DynamoStore {
+    /// Puts a document item (the service-level policies, a webhook) if the stored one is still
+    /// at version `previous` (`0`: there is none yet); `VersionConflict` otherwise.
+    pub(crate) async fn put_versioned(&self, item: Item, previous: u64) -> Result<(), StoreError> {
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        let request = if previous == 0 {
+            request.condition_expression("attribute_not_exists(pk)")
+        } else {
+            request
+                .condition_expression("version = :previous")
+                .expression_attribute_values(":previous", AttributeValue::N(previous.to_string()))
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::VersionConflict)
+            }
+            Err(err) => Err(store_error(err)),
+        }
+    }
+
     /// After a failed condition: `Ok` when the stored ticket already is `after` (an attempt
     /// whose answer was lost committed it), `VersionConflict` otherwise.
     pub(crate) async fn unless_already(&self, after: &TicketSummary) -> Result<(), StoreError> {

@@ -153,29 +153,8 @@ impl WebhookStore for DynamoStore {
         stored: &StoredSubscription,
         previous: u64,
     ) -> Result<(), StoreError> {
-        let mut request = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(subscription_item(stored)?));
-        request = if previous == 0 {
-            request.condition_expression("attribute_not_exists(pk)")
-        } else {
-            request
-                .condition_expression("version = :previous")
-                .expression_attribute_values(":previous", AttributeValue::N(previous.to_string()))
-        };
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::VersionConflict)
-            }
-            Err(err) => Err(store_error(err)),
-        }
+        self.put_versioned(subscription_item(stored)?, previous)
+            .await
     }
 
     async fn remove_subscription(&self, id: &str) -> Result<bool, StoreError> {

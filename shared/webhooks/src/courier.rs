@@ -8,7 +8,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -70,28 +70,41 @@ impl Resolve for Guarded {
     }
 }
 
-#[derive(Clone, Debug)]
+/// The HTTP client is built at the first delivery, not at init: loading the system's trust
+/// store takes longer than the rest of a cold start, and an invocation that only fans events
+/// out never needs it.
+#[derive(Debug)]
 pub struct HttpCourier {
-    client: reqwest::Client,
+    client: OnceLock<Result<reqwest::Client, String>>,
     reach: Reach,
     timeout: Duration,
 }
 
 impl HttpCourier {
-    pub fn new(reach: Reach, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(Guarded { reach }))
-            .redirect(Policy::none())
-            .no_proxy()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .user_agent("support-tickets-webhooks/1")
-            .build()?;
-        Ok(Self {
-            client,
+    pub fn new(reach: Reach, timeout: Duration) -> Self {
+        Self {
+            client: OnceLock::new(),
             reach,
             timeout,
-        })
+        }
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, &str> {
+        let built = self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .dns_resolver(Arc::new(Guarded { reach: self.reach }))
+                .redirect(Policy::none())
+                .no_proxy()
+                .timeout(self.timeout)
+                .connect_timeout(self.timeout)
+                .user_agent("support-tickets-webhooks/1")
+                .build()
+                .map_err(|err| {
+                    tracing::error!(error = %err, "no HTTP client for deliveries");
+                    "no HTTP client".to_owned()
+                })
+        });
+        built.as_ref().map_err(String::as_str)
     }
 
     /// Whether the URL's host is an address the reach does not allow (names are judged when
@@ -133,7 +146,11 @@ impl Courier for HttpCourier {
         if self.written_inside(&request.url) {
             return Answer::NoAnswer(INSIDE.into());
         }
-        let mut outgoing = self.client.post(&request.url).body(request.body.clone());
+        let client = match self.client() {
+            Ok(client) => client,
+            Err(reason) => return Answer::NoAnswer(reason.to_owned()),
+        };
+        let mut outgoing = client.post(&request.url).body(request.body.clone());
         for (name, value) in &request.headers {
             outgoing = outgoing.header(*name, value);
         }
@@ -173,7 +190,7 @@ mod tests {
 
     #[tokio::test]
     async fn addresses_written_in_the_url_are_judged_before_connecting() {
-        let courier = HttpCourier::new(Reach::default(), Duration::from_secs(2)).unwrap();
+        let courier = HttpCourier::new(Reach::default(), Duration::from_secs(2));
         for url in [
             "https://127.0.0.1/",
             "https://[::1]/",
@@ -196,7 +213,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_name_is_refused_when_it_resolves_inside() {
-        let courier = HttpCourier::new(Reach::default(), Duration::from_secs(2)).unwrap();
+        let courier = HttpCourier::new(Reach::default(), Duration::from_secs(2));
         let request = Outgoing {
             url: "https://localhost:9/".into(),
             headers: Vec::new(),

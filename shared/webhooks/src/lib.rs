@@ -1,4 +1,4 @@
-//! Adapters of the webhook ports: the deliveries queue (SQS: each order a message, retries by
+//! Adapters of the webhook ports: the webhook queue (SQS: each order a message, retries by
 //! the message's visibility), host names resolved by the system, the HTTP client that
 //! delivers to the addresses the reach allows and to no other, and the settings they read.
 

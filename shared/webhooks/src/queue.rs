@@ -1,4 +1,4 @@
-//! The deliveries queue on SQS: an order is a message; a failed attempt hides its message for
+//! The webhook queue on SQS, as the deliveries' queue: an order is a message; a failed attempt hides its message for
 //! the pause the retry schedule says (`ChangeMessageVisibility`, at most 12 hours), so retries
 //! never wait inside a function.
 

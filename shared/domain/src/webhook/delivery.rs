@@ -22,7 +22,7 @@ const FREE_TEXT: &[&str] = &["resolution", "filename"];
 /// What a failed answer keeps of the receiver's body: a short, cleaned excerpt, never more.
 pub const EXCERPT_MAX: usize = 200;
 
-/// An event from the bus as the deliveries queue receives it (EventBridge's envelope).
+/// An event from the bus as the webhook queue receives it (EventBridge's envelope).
 #[derive(Clone, Debug, Deserialize)]
 pub struct BusEvent {
     pub id: String,
@@ -33,7 +33,7 @@ pub struct BusEvent {
     pub detail: Value,
 }
 
-/// One event for one subscription: what the deliveries queue carries from the fan-out to the
+/// One event for one subscription: what the webhook queue carries from the fan-out to the
 /// attempts, and what the delivery log keeps to send it again.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -5,6 +5,11 @@
 
 use std::time::Duration;
 
+/// The most pauses a schedule may have: a delivery's attempts are its message's receives, and
+/// the webhook queue sets a message aside after 12 (`template.yaml`): one attempt per pause
+/// and the first, with one receive to spare for a crash.
+pub const MAX_PAUSES: usize = 10;
+
 /// The pauses after each failed attempt, in seconds.
 pub const RETRY_SECONDS: [u64; 7] = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
 
@@ -19,7 +24,7 @@ impl Default for RetrySchedule {
 
 impl RetrySchedule {
     /// `"5,300,1800"`: whole seconds, each at most 12 hours (the longest a queue message can be
-    /// hidden), at least one.
+    /// hidden), one to `MAX_PAUSES` of them.
     pub fn parse(text: &str) -> Option<Self> {
         let pauses: Option<Vec<u64>> = text
             .split(',')
@@ -30,7 +35,9 @@ impl RetrySchedule {
                     .filter(|s| (1..=43_200).contains(s))
             })
             .collect();
-        pauses.filter(|p| !p.is_empty()).map(RetrySchedule)
+        pauses
+            .filter(|p| (1..=MAX_PAUSES).contains(&p.len()))
+            .map(RetrySchedule)
     }
 
     /// How many attempts a delivery gets: the first and one per pause.
@@ -82,7 +89,8 @@ mod tests {
     fn the_schedule_is_a_setting() {
         let local = RetrySchedule::parse("1, 2,3").unwrap();
         assert_eq!(local.attempts(), 4);
-        for bad in ["", "0", "5,x", "50000"] {
+        let eleven = ["1"; 11].join(",");
+        for bad in ["", "0", "5,x", "50000", eleven.as_str()] {
             assert!(RetrySchedule::parse(bad).is_none(), "{bad}");
         }
     }
