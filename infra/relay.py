@@ -13,7 +13,8 @@ of `cargo lambda watch`.
   its retry);
 - the hourly schedule -> close-resolved-tickets, every SCHEDULE_SECONDS (default 60) locally;
 - the one-minute schedule -> check-sla, every SLA_CHECK_SECONDS (default 15) locally, so that a
-  person can watch a one-minute target warn and breach.
+  person can watch a one-minute target warn and breach;
+- the daily schedule -> purge-deleted-tickets, every PURGE_SECONDS (default 3600) locally.
 
 Usage: python infra/relay.py MOTO_ENDPOINT API_URL PREFIX
 Traffic stays on loopback; the loops are paced and stop with the process.
@@ -63,6 +64,7 @@ class Relay:
         self.schedules = {
             "close-resolved-tickets": float(os.environ.get("SCHEDULE_SECONDS", "60")),
             "check-sla": float(os.environ.get("SLA_CHECK_SECONDS", "15")),
+            "purge-deleted-tickets": float(os.environ.get("PURGE_SECONDS", "3600")),
         }
         self.next_run = {name: time.monotonic() + period for name, period in self.schedules.items()}
 

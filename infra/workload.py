@@ -13,6 +13,14 @@ Closing by automation is left out of the replay (it needs days to pass); its hou
 added as 720 runs a month of what one empty run costs (docs/COST.md). So is the service-level
 job's minute: 43,200 runs a month of one empty index query (half a read unit) each.
 
+The webhook pipeline is paid by every desk, with or without webhooks (this one has none): each
+ticket event the bus publishes is copied to the webhook queue and fanned out by
+deliver-webhooks, whose read of the subscriptions the proxy counts. Its queue requests happen
+inside the local server, so they are added here: per event the rule's `SendMessage`, a receive
+and a delete (at this rate Lambda hardly batches: an upper bound), and one invocation; and the
+queues' idle polling, for the ingestion and webhook queues alike: `SQS_IDLE_POLLS` long polls a
+minute per queue (an assumption: a few pollers, each waiting up to 20 s).
+
 The functions reach DynamoDB, S3 and EventBridge through the counting proxy
 (`infra/local_proxy.py --bill`), which prices every request from the real items. The replay's
 totals are scaled to 10,000 tickets and priced with infra/prices.json.
@@ -47,6 +55,12 @@ AGENTS = 20
 TICKETS_PER_MONTH = 10_000
 MONTHS_KEPT = 12
 LAMBDA_MS = 20  # a warm invocation's billed duration assumed in AWS (docs/COST.md)
+# Queue requests per ticket event on its way through the webhook queue (send, receive, delete).
+SQS_PER_EVENT = 3
+# Long polls a minute by an SQS trigger's pollers on an idle queue (assumed: 5 pollers, 20 s each).
+SQS_IDLE_POLLS = 15
+SQS_TRIGGERED_QUEUES = 2  # ingestion, webhooks
+MINUTES_PER_MONTH = 43_200
 PRICES = json.loads((Path(__file__).parent / "prices.json").read_text())
 
 
@@ -131,6 +145,7 @@ def price(units: dict) -> dict:
         "EventBridge": units["events"] * p["eventbridge_custom_event"],
         "Lambda": units["invocations"] * (p["lambda_request"] + 0.125 * LAMBDA_MS / 1000 * p["lambda_arm64_gb_second"]),
         "HTTP API": units["api"] * p["http_api_request"],
+        "SQS": units["sqs"] * p["sqs_standard_request"],
     }
 
 
@@ -182,8 +197,11 @@ def main() -> None:
     # one invocation per API call, one upload check per file, the stream consumer about once
     # per write (AWS batches more when busy: an upper bound)
     writes = sum(desk.calls[op] for op in ("create-ticket", "create-attachment", "add-thread-message", "update-ticket"))
-    units["invocations"] = api_calls + args.tickets + writes
+    # deliver-webhooks: about one invocation and three queue requests per event
+    units["invocations"] = api_calls + args.tickets + writes + units["events"]
+    units["sqs"] = units["events"] * SQS_PER_EVENT
     month = {k: v * scale for k, v in units.items()}
+    month["sqs"] += SQS_TRIGGERED_QUEUES * SQS_IDLE_POLLS * MINUTES_PER_MONTH
     bill_month = price(month)
     scheduled_runs = 720 + 43_200
     bill_month["Lambda"] += scheduled_runs * (PRICES["lambda_request"] + 0.125 * LAMBDA_MS / 1000 * PRICES["lambda_arm64_gb_second"])

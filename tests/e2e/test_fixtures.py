@@ -46,6 +46,7 @@ DUPLICATE = "01JD6ZKQ8G1B3D5F7H9K1N3Q5S"
 CLIENT = "client-1"
 ADMIN = "admin-1"
 OPENED_AT = "2026-11-24T10:00:00.000Z"
+PURGED_TICKET = "01JD6ZKQ8P6G8J0M2P4R6T8W0Y"
 WEBHOOK, SPARE_WEBHOOK, DELIVERY = "01JD6ZKQ8H2C4E6G8J0M2P4R6T", "01JD6ZKQ8J3D5F7H9K1N3Q5S7V", "01JD6ZKQ8K4E6G8J0M2P4R6T8W"
 DESCRIPTION = "The login page shows error 500."
 OBJECT_SIZE = 20480
@@ -401,6 +402,16 @@ def test_ingest_tickets(api_url, admin, seeded):
     ingested = [t for t in response.json()["data"] if t["title"] == "Printer offline"]
     assert len(ingested) == 1
     assert (ingested[0]["status"], ingested[0]["priority"], ingested[0]["changedBy"]) == ("open", "medium", "ingest")
+
+
+def test_purge_deleted_tickets(api_url, admin, seeded):
+    # The seeded ticket deleted 40 days ago is erased (by this run, or by the relay's schedule
+    # just before it); the fixture ticket, deleted or not, is younger and stays.
+    answer = invoke(api_url, "purge-deleted-tickets")
+    assert set(answer) == {"erased", "removed"}
+    assert TICKET not in answer["erased"]
+    assert admin.request("GET", f"/{PURGED_TICKET}").status_code == 404
+    assert admin.request("GET", f"/{TICKET}").status_code == 200
 
 
 # -- webhooks (the seeded ones are paused: the local stack's receivers are the tests' own) -------

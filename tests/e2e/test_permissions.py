@@ -26,6 +26,7 @@ MATRIX = {
     "bulk update": [403, 403, 200, 200, 401, 401, 401],
     "delete": [403, 404, 403, 200, 401, 401, 401],
     "restore a deleted ticket": [404, 404, 404, 200, 401, 401, 401],
+    "purge a deleted ticket": [403, 403, 403, 200, 401, 401, 401],
     "merge another of the owner's tickets into it": [403, 403, 200, 200, 401, 401, 401],
     "add a thread message": [201, 404, 201, 201, 401, 401, 401],
     "list thread messages": [200, 404, 200, 200, 401, 401, 401],
@@ -105,6 +106,8 @@ def call(route: str, caller: Api, owner: Api, owner_id: str, ticket: dict, admin
         return caller.request("DELETE", path)
     if route == "restore a deleted ticket":
         return caller.request("POST", f"{path}/restore")
+    if route == "purge a deleted ticket":
+        return caller.request("DELETE", path, params={"purge": "true"})
     if route == "merge another of the owner's tickets into it":
         source = owner.create(title="The same again")
         return caller.request("POST", f"{path}/merge", json={"sources": [source["_id"]]})
@@ -152,7 +155,7 @@ def test_each_caller_gets_the_right_answer_on_each_route(route, request, ids):
     got = []
     for name in CALLERS:
         ticket = owner.create()
-        if route == "restore a deleted ticket":
+        if route in ("restore a deleted ticket", "purge a deleted ticket"):
             assert admin.request("DELETE", f"/{ticket['_id']}").status_code == 200
         if route == "rate a resolved ticket":
             resolve = {"status": "resolved", "resolution": "Fixed"}

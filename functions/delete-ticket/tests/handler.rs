@@ -7,13 +7,18 @@ use tickets_dynamodb::testing::{all_items, fresh_store, seed_ticket};
 use tickets_dynamodb::DynamoStore;
 use tickets_http::testing::{read, TestRequest};
 use tickets_http::{Api, Auth};
+use tickets_s3::testing::fresh_files;
+use tickets_s3::S3Files;
 
-async fn api() -> Api<DynamoStore> {
+type Subject = Api<DynamoStore, S3Files>;
+
+async fn api() -> Subject {
     let (store, _) = fresh_store().await;
-    Api::new(store, Auth::default())
+    let (files, _, _) = fresh_files().await;
+    Api::with_files(store, files, Auth::default())
 }
 
-async fn delete(api: &Api<DynamoStore>, id: &str, caller: Option<(&str, &str)>) -> (u16, Value) {
+async fn delete(api: &Subject, id: &str, caller: Option<(&str, &str)>) -> (u16, Value) {
     let mut req = TestRequest::new("DELETE", format!("/v2/support-tickets/{id}")).ticket(id);
     if let Some((sub, role)) = caller {
         req = req.caller(sub, role);

@@ -122,11 +122,11 @@ where
         event: &BusEvent,
         subscriptions: &[StoredSubscription],
     ) -> Result<(), Failed> {
-        let active: Vec<_> = subscriptions
+        let all: Vec<_> = subscriptions
             .iter()
             .map(|stored| stored.subscription.clone())
             .collect();
-        let orders = fan_out(event, &active);
+        let orders = fan_out(event, &all);
         if orders.is_empty() {
             return Ok(());
         }

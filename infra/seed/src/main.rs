@@ -12,6 +12,9 @@
 //!   close (the first run of that function closes it, the relay's schedule included);
 //! - two open tickets of `client-1` about the same printer, for `events/merge-tickets.json` to
 //!   merge (its `Idempotency-Key` makes every later run answer the first merge again);
+//! - ticket `01JD6ZKQ8P6G8J0M2P4R6T8W0Y` of `client-1`, soft-deleted 40 days ago, for
+//!   `events/purge-deleted-tickets.json` to erase (the first run erases it, the relay's
+//!   schedule included; the next seed puts it back);
 //! - webhook `01JD6ZKQ8H2C4E6G8J0M2P4R6T` (paused: it receives nothing unless a test resumes
 //!   it) with a failed delivery `01JD6ZKQ8K4E6G8J0M2P4R6T8W` in its log, and webhook
 //!   `01JD6ZKQ8J3D5F7H9K1N3Q5S7V` for `events/delete-webhook.json` to remove.
@@ -59,6 +62,11 @@ const RESOLVED_TICKET_ID: &str = "01JD6ZKQ8E8Z0B2D4F6H8K0M2P";
 const DUPLICATE_TARGET_ID: &str = "01JD6ZKQ8F0A2C4E6G8J0M2P4R";
 const DUPLICATE_ID: &str = "01JD6ZKQ8G1B3D5F7H9K1N3Q5S";
 
+/// The ticket deleted long ago, which the purge erases.
+const PURGED_TICKET_ID: &str = "01JD6ZKQ8P6G8J0M2P4R6T8W0Y";
+/// How long before the seed runs it was deleted (more than the 30 days a deleted ticket is kept).
+const PURGED_TICKET_AGE_DAYS: i64 = 40;
+
 /// The webhook the fixtures read, change and send a delivery of again; the one they remove; the
 /// delivery in the first one's log.
 const WEBHOOK_ID: &str = "01JD6ZKQ8H2C4E6G8J0M2P4R6T";
@@ -98,6 +106,7 @@ async fn main() -> Result<(), Failure> {
     created.extend(attachment_object(&files, &s3, bucket).await?);
     created.extend(resolved_ticket(&store).await?);
     created.extend(duplicate_tickets(&store).await?);
+    created.extend(deleted_long_ago(&store).await?);
     created.extend(fixture_webhooks(&store).await?);
 
     let table = store.table();
@@ -284,6 +293,32 @@ async fn duplicate_tickets(store: &DynamoStore) -> Result<Vec<String>, Failure> 
         created.push(format!("ticket {id}"));
     }
     Ok(created)
+}
+
+/// A ticket soft-deleted long ago, created (and deleted) when missing.
+async fn deleted_long_ago(store: &DynamoStore) -> Result<Vec<String>, Failure> {
+    if store.get_summary(PURGED_TICKET_ID).await?.is_some() {
+        return Ok(Vec::new());
+    }
+    let at =
+        Timestamp::from(Timestamp::now().as_datetime() - TimeDelta::days(PURGED_TICKET_AGE_DAYS));
+    let mut ticket = NewTicket {
+        title: Some("Old spam".into()),
+        description: Some("Buy cheap watches.".into()),
+        priority: Some("low".into()),
+        category: Some("general".into()),
+        ..NewTicket::default()
+    }
+    .into_ticket(&Caller::new(CLIENT, Role::Client), at)
+    .expect("the old ticket is valid");
+    ticket.summary.id = PURGED_TICKET_ID.into();
+    store.create_ticket(&ticket, None).await?;
+    let admin = Caller::new(ADMIN, Role::Admin);
+    let deleted = ticket.summary.soft_deleted(&admin, at)?.revised(ADMIN, at);
+    store.save_ticket(&ticket.summary, &deleted).await?;
+    Ok(vec![format!(
+        "ticket {PURGED_TICKET_ID} (deleted {PURGED_TICKET_AGE_DAYS} days ago)"
+    )])
 }
 
 /// The fixture webhooks, paused, and a failed delivery in the first one's log.

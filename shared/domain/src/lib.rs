@@ -10,6 +10,7 @@ pub mod edit;
 pub mod error;
 pub mod history;
 pub mod idempotency;
+pub mod lifecycle;
 pub mod merge;
 pub mod model;
 pub mod satisfaction;

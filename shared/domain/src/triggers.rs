@@ -56,6 +56,13 @@ where
             Vec::new(),
             attachment_events(ticket_id, before.as_ref(), after.as_ref()),
         ),
+        // The ticket's records reach the consumer in the order they were written, so this one
+        // comes after every change whose history was recorded: what an erasure left, or what
+        // was recorded while it ran, goes now, and nothing of the ticket is recorded again.
+        Change::Erased { ticket_id } => {
+            history.forget_history(ticket_id).await?;
+            (Vec::new(), Vec::new())
+        }
     };
     if !events.is_empty() {
         publisher.publish(&events).await?;

@@ -97,6 +97,13 @@ impl HistoryStore for DynamoStore {
         Ok(())
     }
 
+    async fn forget_history(&self, ticket_id: &str) -> Result<u64, StoreError> {
+        let entries = self.partition_keys(&audit_pk(ticket_id)).await?;
+        let count = entries.len() as u64;
+        self.delete_keys(entries).await?;
+        Ok(count)
+    }
+
     async fn list_history(
         &self,
         ticket_id: &str,

@@ -120,6 +120,9 @@ pub const IDX_RESOLVED_AT: &str = "idxResolvedAt";
 /// The value resolved tickets have in `idxResolved` (sharded like the busiest list keys: every
 /// resolve and close writes it).
 pub const RESOLVED_TICKETS: &str = "RESOLVED";
+/// The value soft-deleted tickets have there instead, by the time they were deleted: what the
+/// purge reads (the same index, so that deleted tickets cost no index of their own).
+pub const DELETED_TICKETS: &str = "DELETED";
 pub const BY_RESOLVED: ListIndex = ListIndex {
     name: "resolved",
     key: IDX_RESOLVED,
@@ -213,13 +216,20 @@ impl Layout {
     }
 
     /// The index keys a ticket item carries: every list index's while the ticket is visible
-    /// (none once it is soft-deleted, so every index is sparse), the resolved index's while it
-    /// is resolved. The one place they are derived from the ticket.
+    /// (none once it is soft-deleted, so every list is sparse), the resolved index's while it
+    /// is resolved, and once it is deleted that index's `DELETED` partition, by the time of
+    /// the delete, for the purge. The one place they are derived from the ticket.
     fn index_keys(&self, ticket: &TicketSummary) -> Vec<(&'static str, String)> {
-        if ticket.is_deleted() {
-            return Vec::new();
-        }
         let shard = self.shard_of(&ticket.id);
+        if let Some(deleted_at) = ticket.deleted_at {
+            return vec![
+                (
+                    IDX_RESOLVED,
+                    self.partition(&BY_RESOLVED, DELETED_TICKETS, shard),
+                ),
+                (IDX_RESOLVED_AT, sort_value(&deleted_at, &ticket.id)),
+            ];
+        }
         let mut keys = vec![
             (BY_ALL.key, self.partition(&BY_ALL, ALL_TICKETS, shard)),
             (BY_CLIENT.key, ticket.client.clone()),
@@ -471,10 +481,25 @@ mod tests {
     }
 
     #[test]
-    fn a_deleted_ticket_has_no_index_keys() {
+    fn a_deleted_ticket_is_in_no_list_only_in_the_purges_partition() {
         let mut ticket = summary();
+        ticket.status = Status::Resolved;
         ticket.deleted_at = Some(ticket.created_at);
         let item = Layout::default().ticket_item(&ticket).unwrap();
-        assert!(item.keys().all(|name| !name.starts_with("idx")));
+        let mut keys: Vec<&str> = item
+            .keys()
+            .map(String::as_str)
+            .filter(|name| name.starts_with("idx"))
+            .collect();
+        keys.sort();
+        assert_eq!(keys, [IDX_RESOLVED, IDX_RESOLVED_AT]);
+        assert_eq!(
+            string_attr(&item, IDX_RESOLVED).as_deref(),
+            Some(DELETED_TICKETS)
+        );
+        assert_eq!(
+            string_attr(&item, IDX_RESOLVED_AT),
+            Some(sort_value(&ticket.created_at, &ticket.id))
+        );
     }
 }

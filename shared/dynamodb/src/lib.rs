@@ -9,6 +9,7 @@ mod closing;
 mod counters;
 mod cursor;
 mod edit;
+mod erase;
 mod error;
 mod history;
 mod idempotency;

@@ -28,7 +28,13 @@ pub fn change_from_stream(
     let (old, new): (Option<Item>, Option<Item>) = (old.map(Into::into), new.map(Into::into));
     if sk == TICKET_SK {
         let Some(after) = new else {
-            return Ok(None);
+            // Only an erasure removes a ticket item (a soft delete keeps it).
+            return Ok(Some(Change::Erased {
+                ticket_id: ticket_id_of(
+                    old.as_ref()
+                        .ok_or_else(|| internal("a removal without its item"))?,
+                )?,
+            }));
         };
         // The description's changes are the description item's records; a ticket item of an
         // older layout that still held it says nothing about it.

@@ -10,8 +10,8 @@ use crate::{request, Api, ApiError, Reply};
 
 /// Applies `change` to the ticket of the request's path for `caller`. `change` returns `None`
 /// when it changes nothing, and nothing is then written.
-pub async fn change_ticket<S, F>(
-    api: &Api<S>,
+pub async fn change_ticket<S, Files, F>(
+    api: &Api<S, Files>,
     req: &Request,
     caller: &Caller,
     change: F,

@@ -40,4 +40,6 @@ pub enum Change {
         before: Option<Attachment>,
         after: Option<Attachment>,
     },
+    /// The ticket item removed: the ticket was erased for good (a soft delete keeps it).
+    Erased { ticket_id: String },
 }

@@ -24,6 +24,12 @@ pub trait HistoryStore: Send + Sync {
         at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Removes a ticket's whole history (once the ticket is erased); how many entries it held.
+    fn forget_history(
+        &self,
+        ticket_id: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// A ticket's history, oldest first, one request per page.
     fn list_history(
         &self,

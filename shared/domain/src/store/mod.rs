@@ -5,6 +5,7 @@ mod attachments;
 mod events;
 mod files;
 mod history;
+mod lifecycle;
 mod sla;
 mod threads;
 mod tickets;
@@ -14,6 +15,7 @@ pub use attachments::{AttachmentReader, AttachmentWriter, UploadVerdict};
 pub use events::{Change, EventPublisher};
 pub use files::{FileStore, PresignedUpload, StoredObject};
 pub use history::{HistoryPage, HistoryStore};
+pub use lifecycle::{ErasurePlan, Removed, TicketEraser};
 pub use sla::{ClockWatcher, ServiceLevels, SlaStore, StoredSla};
 pub use threads::{MessagePage, ThreadReader, ThreadWriter};
 pub use tickets::{

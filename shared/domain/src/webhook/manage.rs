@@ -129,10 +129,8 @@ pub async fn change<S: WebhookStore, R: HostResolver>(
     now: Timestamp,
 ) -> Result<(Subscription, Option<String>), DomainError> {
     let stored = find(store, caller, id).await?;
-    if expected.is_some_and(|expected| expected != stored.subscription.version) {
-        return Err(DomainError::PreconditionFailed {
-            expected: expected.unwrap_or_default(),
-        });
+    if let Some(expected) = expected.filter(|e| *e != stored.subscription.version) {
+        return Err(DomainError::PreconditionFailed { expected });
     }
     let Some(after) = patch.apply(&stored.subscription, caller, reach, now)? else {
         return Ok((stored.subscription, None));
