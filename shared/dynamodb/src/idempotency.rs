@@ -1,5 +1,8 @@
 //! Idempotency records: the first answer to a request, kept under the caller's key for a day
-//! (`IDEMPOTENCY#<key>`, removed by TTL; an expired record that lingers no longer counts).
+//! (removed by TTL; an expired record that lingers no longer counts). A caller's records share a
+//! partition (`IDEMPOTENCY#<n>:<caller>`, sort key `KEY#<key>`), so that erasing a client finds
+//! every answer kept for them; another service's message ids keep one partition each
+//! (`IDEMPOTENCY#ingest#<id>`, sort key `IDEMPOTENCY`).
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use tickets_domain::store::{CreateOutcome, IdempotencyRecord, IdempotencyStore, Remembered};
@@ -9,8 +12,62 @@ use crate::error::{internal, store_error};
 use crate::items::{key, string_attr, Item, IDEMPOTENCY_SK, TTL};
 use crate::DynamoStore;
 
-fn record_pk(key: &str) -> String {
-    format!("IDEMPOTENCY#{key}")
+/// The record's key: the caller's partition and the key within it, when the key is a caller's
+/// (`<n>:<caller>#<key>`, the caller's id `n` characters long); one partition of its own
+/// otherwise.
+fn record_key(key_text: &str) -> Item {
+    if let Some((caller, key_in)) = caller_scoped(key_text) {
+        return key(
+            caller_records_pk(caller),
+            &format!("{RECORD_PREFIX}{key_in}"),
+        );
+    }
+    key(format!("IDEMPOTENCY#{key_text}"), IDEMPOTENCY_SK)
+}
+
+/// The partition of `caller`'s records.
+pub(crate) fn caller_records_pk(caller: &str) -> String {
+    format!("IDEMPOTENCY#{}:{caller}", caller.len())
+}
+
+const RECORD_PREFIX: &str = "KEY#";
+
+/// `<n>:<caller>#<key>` split into the caller (`n` bytes) and the key.
+fn caller_scoped(key_text: &str) -> Option<(&str, &str)> {
+    let (length, rest) = key_text.split_once(':')?;
+    let length: usize = length.parse().ok()?;
+    let caller = rest.get(..length)?;
+    let key_in = rest.get(length..)?.strip_prefix('#')?;
+    Some((caller, key_in))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_callers_records_share_a_partition_and_message_ids_do_not() {
+        let of = |text: &str| {
+            let item = record_key(text);
+            (
+                string_attr(&item, "pk").unwrap(),
+                string_attr(&item, "sk").unwrap(),
+            )
+        };
+        assert_eq!(
+            of("8:client-1#retry-1"),
+            ("IDEMPOTENCY#8:client-1".into(), "KEY#retry-1".into())
+        );
+        // A caller whose id holds `#` and `:`, and is not ASCII: split by its length.
+        assert_eq!(
+            of("8:é#a:b#c#k#1"),
+            ("IDEMPOTENCY#8:é#a:b#c".into(), "KEY#k#1".into())
+        );
+        assert_eq!(
+            of("ingest#059f36b4"),
+            ("IDEMPOTENCY#ingest#059f36b4".into(), IDEMPOTENCY_SK.into())
+        );
+    }
 }
 
 /// A time as the table's TTL attribute holds it: whole seconds since the epoch.
@@ -22,7 +79,7 @@ impl DynamoStore {
     /// The put of an idempotency record, unless a live one is under its key: for a transaction
     /// that stores the record with the change it answers.
     pub(crate) fn idempotency_put(&self, record: &IdempotencyRecord) -> Result<Put, StoreError> {
-        let mut item = key(record_pk(&record.key), IDEMPOTENCY_SK);
+        let mut item = record_key(&record.key);
         item.insert(
             "fingerprint".into(),
             AttributeValue::S(record.fingerprint.clone()),
@@ -79,7 +136,7 @@ impl DynamoStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key(record_pk(key_text), IDEMPOTENCY_SK)))
+            .set_key(Some(record_key(key_text)))
             .consistent_read(true)
             .send()
             .await
