@@ -41,34 +41,6 @@ fn caller_scoped(key_text: &str) -> Option<(&str, &str)> {
     Some((caller, key_in))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_callers_records_share_a_partition_and_message_ids_do_not() {
-        let of = |text: &str| {
-            let item = record_key(text);
-            (
-                string_attr(&item, "pk").unwrap(),
-                string_attr(&item, "sk").unwrap(),
-            )
-        };
-        assert_eq!(
-            of("8:client-1#retry-1"),
-            ("IDEMPOTENCY#8:client-1".into(), "KEY#retry-1".into())
-        );
-        // A caller whose id holds `#` and `:`, and is not ASCII: split by its length.
-        assert_eq!(
-            of("8:é#a:b#c#k#1"),
-            ("IDEMPOTENCY#8:é#a:b#c".into(), "KEY#k#1".into())
-        );
-        assert_eq!(
-            of("ingest#059f36b4"),
-            ("IDEMPOTENCY#ingest#059f36b4".into(), IDEMPOTENCY_SK.into())
-        );
-    }
-}
 
 /// A time as the table's TTL attribute holds it: whole seconds since the epoch.
 fn epoch_seconds(at: Timestamp) -> AttributeValue {
@@ -209,5 +181,34 @@ impl IdempotencyStore for DynamoStore {
             }
             Err(err) => Err(store_error(err)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_callers_records_share_a_partition_and_message_ids_do_not() {
+        let of = |text: &str| {
+            let item = record_key(text);
+            (
+                string_attr(&item, "pk").unwrap(),
+                string_attr(&item, "sk").unwrap(),
+            )
+        };
+        assert_eq!(
+            of("8:client-1#retry-1"),
+            ("IDEMPOTENCY#8:client-1".into(), "KEY#retry-1".into())
+        );
+        // A caller whose id holds `#` and `:`, and is not ASCII: split by its length.
+        assert_eq!(
+            of("8:é#a:b#c#k#1"),
+            ("IDEMPOTENCY#8:é#a:b#c".into(), "KEY#k#1".into())
+        );
+        assert_eq!(
+            of("ingest#059f36b4"),
+            ("IDEMPOTENCY#ingest#059f36b4".into(), IDEMPOTENCY_SK.into())
+        );
     }
 }
