@@ -41,7 +41,6 @@ fn caller_scoped(key_text: &str) -> Option<(&str, &str)> {
     Some((caller, key_in))
 }
 
-
 /// A time as the table's TTL attribute holds it: whole seconds since the epoch.
 fn epoch_seconds(at: Timestamp) -> AttributeValue {
     AttributeValue::N(at.as_datetime().timestamp().to_string())
