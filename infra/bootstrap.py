@@ -12,7 +12,8 @@ relayed to on-attachment-uploaded), PREFIX-events-log (a rule's copy of every do
 tests and for people to look at), PREFIX-stream-failures (stream records given up on),
 PREFIX-webhooks (a rule's copy of every ticket event, which deliver-webhooks fans out into
 one message per delivery on the same queue, each retried by its visibility) with
-PREFIX-webhooks-dlq; the user pool PREFIX-users with its groups and app client
+PREFIX-webhooks-dlq; PREFIX-data-jobs (one message per step of a data job, relayed to
+run-data-jobs) with PREFIX-data-jobs-dlq; the user pool PREFIX-users with its groups and app client
 (infra/identity.py).
 """
 
@@ -151,8 +152,16 @@ def main() -> None:
         aws["sqs"], f"{prefix}-webhooks", VisibilityTimeout="10", RedrivePolicy=webhooks_redrive
     )
     create_bus(aws["events"], f"{prefix}-events", log_arn, webhooks_arn)
+    _, jobs_dlq_arn = queue(aws["sqs"], f"{prefix}-data-jobs-dlq")
+    jobs_url, _ = queue(
+        aws["sqs"],
+        f"{prefix}-data-jobs",
+        VisibilityTimeout="30",
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": jobs_dlq_arn, "maxReceiveCount": "5"}),
+    )
     settings = identity.function_env(endpoint, prefix)
     settings["WEBHOOK_QUEUE_URL"] = webhooks_url
+    settings["DATA_JOB_QUEUE_URL"] = jobs_url
     if function_env:
         with open(function_env, "a") as env:
             for name, value in settings.items():

@@ -14,6 +14,8 @@ of `cargo lambda watch`.
 - the hourly schedule -> close-resolved-tickets, every SCHEDULE_SECONDS (default 60) locally;
 - the one-minute schedule -> check-sla, every SLA_CHECK_SECONDS (default 15) locally, so that a
   person can watch a one-minute target warn and breach;
+- the data jobs' queue PREFIX-data-jobs -> run-data-jobs, the same way (each step of a job
+  queues the next);
 - the daily schedule -> purge-deleted-tickets, every PURGE_SECONDS (default 3600) locally.
 
 Usage: python infra/relay.py MOTO_ENDPOINT API_URL PREFIX
@@ -54,7 +56,7 @@ class Relay:
         self.prefix = prefix
         self.queues = {
             name: self.sqs.get_queue_url(QueueName=f"{prefix}-{name}")["QueueUrl"]
-            for name in ("ingest", "uploads", "stream-failures", "webhooks")
+            for name in ("ingest", "uploads", "stream-failures", "webhooks", "data-jobs")
         }
         self.stream_arn = self.dynamodb.describe_table(TableName=prefix)["Table"]["LatestStreamArn"]
         # The last sequence number handled per shard. A fresh iterator is taken on every poll,
@@ -185,6 +187,9 @@ class Relay:
     def poll_webhooks(self) -> bool:
         return self.poll_queue("webhooks", "deliver-webhooks")
 
+    def poll_data_jobs(self) -> bool:
+        return self.poll_queue("data-jobs", "run-data-jobs")
+
     # -- the schedule ------------------------------------------------------------------------
 
     def tick(self) -> bool:
@@ -214,6 +219,7 @@ class Relay:
             self.poll_uploads,
             self.poll_ingest,
             self.poll_webhooks,
+            self.poll_data_jobs,
             self.tick,
         ]
         for trigger in triggers:

@@ -47,6 +47,7 @@ CLIENT = "client-1"
 ADMIN = "admin-1"
 OPENED_AT = "2026-11-24T10:00:00.000Z"
 PURGED_TICKET = "01JD6ZKQ8P6G8J0M2P4R6T8W0Y"
+ERASURE_JOB = "01JD6ZKQ8R7H9K1N3Q5S7V9X1Z"
 WEBHOOK, SPARE_WEBHOOK, DELIVERY = "01JD6ZKQ8H2C4E6G8J0M2P4R6T", "01JD6ZKQ8J3D5F7H9K1N3Q5S7V", "01JD6ZKQ8K4E6G8J0M2P4R6T8W"
 DESCRIPTION = "The login page shows error 500."
 OBJECT_SIZE = 20480
@@ -412,6 +413,34 @@ def test_purge_deleted_tickets(api_url, admin, seeded):
     assert TICKET not in answer["erased"]
     assert admin.request("GET", f"/{PURGED_TICKET}").status_code == 404
     assert admin.request("GET", f"/{TICKET}").status_code == 200
+
+
+def test_erase_client(api_url, admin):
+    # A client with nothing: the job runs (through the relay) and ends having removed nothing.
+    answer = invoke_http(api_url, "erase-client")
+    assert answer.status == 202, answer
+    job = answer.body["data"]
+    assert (job["status"], job["requestedBy"]) == ("running", ADMIN)
+
+    def done():
+        shown = admin.session.get(f"{admin.url}/v2/erasures/{job['_id']}", timeout=30).json()["data"]
+        return shown if shown["status"] == "done" else None
+
+    ended = eventually(done)
+    assert ended and ended["removed"]["tickets"] == 0
+
+
+def test_get_erasure(api_url, seeded):
+    answer = invoke_http(api_url, "get-erasure")
+    assert answer.status == 200, answer
+    job = answer.body["data"]
+    assert (job["_id"], job["status"], job["requestedBy"]) == (ERASURE_JOB, "done", ADMIN)
+    assert "client" not in job
+
+
+def test_run_data_jobs(api_url, seeded):
+    # A step of a job that ended does nothing, and does not fail.
+    assert invoke(api_url, "run-data-jobs") == {"batchItemFailures": []}
 
 
 # -- webhooks (the seeded ones are paused: the local stack's receivers are the tests' own) -------

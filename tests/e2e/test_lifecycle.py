@@ -87,3 +87,77 @@ def test_a_purged_ticket_leaves_nothing_behind(aws, client, agent, admin, ids):
 
 def test_purge_of_an_unknown_ticket_is_a_404(admin):
     error(admin.request("DELETE", f"/{unknown_id()}", params={"purge": "true"}), 404, "NOT_FOUND")
+
+
+ERASURES = "/v2/erasures"
+
+
+def request_to(caller: Api, method: str, path: str, **kwargs):
+    """A call beside the tickets' base path."""
+    return caller.session.request(method, f"{caller.url}{path}", timeout=30, **kwargs)
+
+
+def test_a_client_is_erased_for_good(aws, api_url, client, other_client, agent, admin, ids):
+    subject = ids["client"]
+    texts = ["erase-me: my address is 12 Rue X", "erase-me-note: VIP, handle with care"]
+    tickets = [client.create(title=f"Erase me {n}") for n in range(3)]
+    replayed = client.request("POST", json={"title": "Once only", "description": "erase-me once", "priority": "low",
+                                             "category": "general"}, headers={"Idempotency-Key": "erase-test-1"})
+    assert replayed.status_code == 201, replayed.text
+    tickets.append(replayed.json()["data"])
+    first = tickets[0]["_id"]
+    assert client.request("POST", f"/{first}/threads", json={"message": texts[0]}).status_code == 201
+    assert agent.request("POST", f"/{first}/threads", json={"message": texts[1], "internal": True}).status_code == 201
+    assert agent.request("PATCH", f"/{first}", json={"status": "in_progress"}).status_code == 200
+    data = b"\x89PNG erase" * 32
+    declared = declare(client, first, "passport.png", data, "image/png")
+    upload(declared, data)
+    assert admin.request("DELETE", f"/{tickets[1]['_id']}").status_code == 200  # deleted ones too
+    kept = other_client.create(title="Not mine to erase")
+    assert eventually(lambda: len(agent.request("GET", f"/{first}/history").json()["data"]) >= 2)
+    assert items_mentioning(aws, subject)
+
+    for caller in (client, agent):
+        error(request_to(caller, "POST", f"/v2/clients/{subject}/erase"), 403, "FORBIDDEN")
+    started = request_to(admin, "POST", f"/v2/clients/{subject}/erase")
+    assert started.status_code == 202, started.text
+    job = started.json()["data"]
+    assert job["status"] == "running" and "client" not in job
+
+    def finished():
+        shown = request_to(admin, "GET", f"{ERASURES}/{job['_id']}").json()["data"]
+        return shown if shown["status"] == "done" else None
+
+    done = eventually(finished, seconds=60)
+    assert done, "the erasure did not finish"
+    removed = done["removed"]
+    assert removed["tickets"] == 4
+    assert removed["messages"] == 4 + 2  # the descriptions, the client's message, the note
+    assert (removed["attachments"], removed["files"]) == (1, 1)
+    assert removed["idempotencyRecords"] == 1
+    assert removed["historyEntries"] >= 4
+    assert done["finishedAt"] and done["requestedBy"]
+
+    # Nothing of the client in the table (the consumer's late history included) or the bucket.
+    leftovers = lambda: items_mentioning(aws, subject, *texts, "erase-me")  # noqa: E731
+    assert eventually(lambda: not leftovers()), leftovers()
+    for ticket in tickets:
+        assert objects_under(aws, f"tickets/{ticket['_id']}/") == []
+        error(admin.request("GET", f"/{ticket['_id']}"), 404, "NOT_FOUND")
+    # The other client is untouched, and counts agree with what is left.
+    assert other_client.request("GET", f"/{kept['_id']}").status_code == 200
+    mine = agent.request("GET", params={"client": subject, "countByStatus": "true"}).json()
+    assert mine["data"] == [] and sum(mine["counts"].values()) == 0
+    theirs = agent.request("GET", params={"client": ids["other"], "countByStatus": "true"}).json()
+    assert [t["_id"] for t in theirs["data"]] == [kept["_id"]] and theirs["counts"]["open"] == 1
+
+    # Erasing again is a job that finds nothing.
+    again = request_to(admin, "POST", f"/v2/clients/{subject}/erase").json()["data"]
+    assert eventually(lambda: request_to(admin, "GET", f"{ERASURES}/{again['_id']}").json()["data"]["status"] == "done")
+
+
+def test_erasures_are_the_admins_alone(client, agent, admin):
+    for caller in (client, agent):
+        error(request_to(caller, "GET", f"{ERASURES}/{unknown_id()}"), 403, "FORBIDDEN")
+    error(request_to(admin, "GET", f"{ERASURES}/{unknown_id()}"), 404, "NOT_FOUND")
+    error(request_to(admin, "GET", f"{ERASURES}/not-an-id"), 404, "NOT_FOUND")

@@ -27,6 +27,8 @@ MATRIX = {
     "delete": [403, 404, 403, 200, 401, 401, 401],
     "restore a deleted ticket": [404, 404, 404, 200, 401, 401, 401],
     "purge a deleted ticket": [403, 403, 403, 200, 401, 401, 401],
+    "erase the owner": [403, 403, 403, 202, 401, 401, 401],
+    "read an erasure": [403, 403, 403, 200, 401, 401, 401],
     "merge another of the owner's tickets into it": [403, 403, 200, 200, 401, 401, 401],
     "add a thread message": [201, 404, 201, 201, 401, 401, 401],
     "list thread messages": [200, 404, 200, 200, 401, 401, 401],
@@ -108,6 +110,12 @@ def call(route: str, caller: Api, owner: Api, owner_id: str, ticket: dict, admin
         return caller.request("POST", f"{path}/restore")
     if route == "purge a deleted ticket":
         return caller.request("DELETE", path, params={"purge": "true"})
+    if route == "erase the owner":
+        return caller.session.post(f"{caller.url}/v2/clients/{owner_id}/erase", timeout=30)
+    if route == "read an erasure":
+        started = admin.session.post(f"{admin.url}/v2/clients/permissions-nobody/erase", timeout=30)
+        assert started.status_code == 202, started.text
+        return caller.session.get(f"{caller.url}/v2/erasures/{started.json()['data']['_id']}", timeout=30)
     if route == "merge another of the owner's tickets into it":
         source = owner.create(title="The same again")
         return caller.request("POST", f"{path}/merge", json={"sources": [source["_id"]]})

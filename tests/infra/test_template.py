@@ -49,9 +49,11 @@ OBJECTS_ARN = {
 S3_ACTIONS = {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}
 # The only resource events:PutEvents may name: the tickets bus.
 BUS_ARN = {"Fn::GetAtt": ["TicketsEventBus", "Arn"]}
-# The only queue a function may write to: the webhook queue (sending a delivery, hiding a
-# failed one until its retry). Queues that trigger functions need no statement.
+# The queues a function may write to: the webhook queue (sending a delivery, hiding a failed
+# one until its retry) and the data jobs' (queueing a job's next step). Queues that trigger
+# functions need no statement.
 WEBHOOK_QUEUE_ARN = {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
+DATA_JOB_QUEUE_ARN = {"Fn::GetAtt": ["DataJobQueue", "Arn"]}
 SQS_ACTIONS = {"sqs:SendMessage", "sqs:ChangeMessageVisibility"}
 
 # What turns on the functions' own token verification (local runs only).
@@ -535,6 +537,10 @@ def test_function_policies_name_only_the_table_and_its_indexes(template: dict) -
                 if resource == WEBHOOK_QUEUE_ARN:
                     if set(actions) - SQS_ACTIONS:
                         problems.append(f"{logical_id}: {actions} granted on the webhook queue")
+                    continue
+                if resource == DATA_JOB_QUEUE_ARN:
+                    if set(actions) != {"sqs:SendMessage"}:
+                        problems.append(f"{logical_id}: {actions} granted on the data jobs' queue")
                     continue
                 if set(actions) & SQS_ACTIONS:
                     problems.append(f"{logical_id}: SQS actions on {resource!r}")

@@ -15,6 +15,8 @@
 //! - ticket `01JD6ZKQ8P6G8J0M2P4R6T8W0Y` of `client-1`, soft-deleted 40 days ago, for
 //!   `events/purge-deleted-tickets.json` to erase (the first run erases it, the relay's
 //!   schedule included; the next seed puts it back);
+//! - erasure job `01JD6ZKQ8R7H9K1N3Q5S7V9X1Z`, done, for `events/get-erasure.json` and
+//!   `events/run-data-jobs.json` (a step of an ended job does nothing);
 //! - webhook `01JD6ZKQ8H2C4E6G8J0M2P4R6T` (paused: it receives nothing unless a test resumes
 //!   it) with a failed delivery `01JD6ZKQ8K4E6G8J0M2P4R6T8W` in its log, and webhook
 //!   `01JD6ZKQ8J3D5F7H9K1N3Q5S7V` for `events/delete-webhook.json` to remove.
@@ -37,8 +39,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use chrono::TimeDelta;
 use tickets_domain::attachment::{download_route, object_key};
 use tickets_domain::store::{
-    AttachmentReader, AttachmentWriter, FileStore, StoredSubscription, TicketCreator, TicketReader,
-    TicketWriter, WebhookStore,
+    AttachmentReader, AttachmentWriter, ErasureJob, ErasureJobs, FileStore, JobStatus, Removed,
+    StoredSubscription, TicketCreator, TicketReader, TicketWriter, WebhookStore,
 };
 use tickets_domain::webhook::delivery::{Answer, Attempt, DeliveryOrder, DeliveryStatus};
 use tickets_domain::webhook::{NewSubscription, Reach, WebhookStatus};
@@ -61,6 +63,9 @@ const RESOLVED_TICKET_ID: &str = "01JD6ZKQ8E8Z0B2D4F6H8K0M2P";
 /// Two tickets about one problem: the second is merged into the first.
 const DUPLICATE_TARGET_ID: &str = "01JD6ZKQ8F0A2C4E6G8J0M2P4R";
 const DUPLICATE_ID: &str = "01JD6ZKQ8G1B3D5F7H9K1N3Q5S";
+
+/// The erasure job the fixtures read (done).
+const ERASURE_JOB_ID: &str = "01JD6ZKQ8R7H9K1N3Q5S7V9X1Z";
 
 /// The ticket deleted long ago, which the purge erases.
 const PURGED_TICKET_ID: &str = "01JD6ZKQ8P6G8J0M2P4R6T8W0Y";
@@ -107,6 +112,7 @@ async fn main() -> Result<(), Failure> {
     created.extend(resolved_ticket(&store).await?);
     created.extend(duplicate_tickets(&store).await?);
     created.extend(deleted_long_ago(&store).await?);
+    created.extend(ended_erasure(&store).await?);
     created.extend(fixture_webhooks(&store).await?);
 
     let table = store.table();
@@ -293,6 +299,29 @@ async fn duplicate_tickets(store: &DynamoStore) -> Result<Vec<String>, Failure> 
         created.push(format!("ticket {id}"));
     }
     Ok(created)
+}
+
+/// An erasure that ran (of a client who had nothing), created when missing.
+async fn ended_erasure(store: &DynamoStore) -> Result<Vec<String>, Failure> {
+    if store.job(ERASURE_JOB_ID).await?.is_some() {
+        return Ok(Vec::new());
+    }
+    let at = timestamp(OPENED_AT);
+    let job = ErasureJob {
+        id: ERASURE_JOB_ID.into(),
+        status: JobStatus::Running,
+        requested_by: ADMIN.into(),
+        created_at: at,
+        updated_at: at,
+        finished_at: None,
+        removed: Removed::default(),
+        client: Some("client-erased-long-ago".into()),
+    };
+    store.start_job(&job).await?;
+    store
+        .finish_job(ERASURE_JOB_ID, &Removed::default(), at)
+        .await?;
+    Ok(vec![format!("erasure {ERASURE_JOB_ID}")])
 }
 
 /// A ticket soft-deleted long ago, created (and deleted) when missing.

@@ -15,7 +15,7 @@ use crate::items::{
 };
 use crate::DynamoStore;
 
-fn client_counter_pk(client: &str) -> String {
+pub(crate) fn client_counter_pk(client: &str) -> String {
     format!("COUNTER#CLIENT#{client}")
 }
 

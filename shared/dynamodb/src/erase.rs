@@ -93,8 +93,16 @@ impl DynamoStore {
         Ok(output.item)
     }
 
-    /// Deletes the ticket item, as read, with the counts it counted in.
-    async fn delete_ticket_item(&self, item: Item) -> Result<Transaction, StoreError> {
+    /// Deletes the ticket item, as read, with the counts it counted in, and adds what its
+    /// erasure removed (its recorded plan) to `job`'s counts.
+    async fn delete_ticket_item(
+        &self,
+        item: Item,
+        job: Option<&str>,
+    ) -> Result<Transaction, StoreError> {
+        let plan: Option<Removed> = item
+            .get(ERASURE)
+            .and_then(|plan| serde_dynamo::from_attribute_value(plan.clone()).ok());
         let before: TicketSummary = from_item(item)?;
         // Gone counts like deleted: under no facet.
         let mut gone = before.clone();
@@ -108,6 +116,14 @@ impl DynamoStore {
             .map_err(internal)?;
         let mut writes = vec![TransactWriteItem::builder().delete(delete).build()];
         writes.extend(self.counter_updates(Some(&before), &gone)?);
+        if let Some(job) = job {
+            let removed = plan.unwrap_or(Removed {
+                tickets: 1,
+                ..Removed::default()
+            });
+            let update = self.job_counts_update(job, &removed)?;
+            writes.push(TransactWriteItem::builder().update(update).build());
+        }
         self.transact(writes).await
     }
 
@@ -146,6 +162,7 @@ impl TicketEraser for DynamoStore {
             attachments: files.len() as u64,
             files: files.len() as u64,
             history_entries: self.count_history(id).await?,
+            ..Removed::default()
         };
         let plan: AttributeValue = serde_dynamo::to_attribute_value(removed).map_err(internal)?;
         let recorded = self
@@ -181,7 +198,7 @@ impl TicketEraser for DynamoStore {
         }
     }
 
-    async fn erase_ticket(&self, id: &str) -> Result<(), StoreError> {
+    async fn erase_ticket(&self, id: &str, job: Option<&str>) -> Result<(), StoreError> {
         let history = self.partition_keys(&format!("AUDIT#{id}")).await?;
         self.delete_keys(history).await?;
         let others: Vec<Item> = self
@@ -195,7 +212,7 @@ impl TicketEraser for DynamoStore {
             let Some(item) = self.ticket_item(id).await? else {
                 break;
             };
-            match self.delete_ticket_item(item).await? {
+            match self.delete_ticket_item(item, job).await? {
                 Transaction::Committed => break,
                 // Changed between the read and the delete: read it again.
                 Transaction::ConditionFailed(_) => continue,

@@ -14,6 +14,7 @@ mod error;
 mod history;
 mod idempotency;
 mod items;
+mod jobs;
 mod list;
 mod merge;
 mod retry;

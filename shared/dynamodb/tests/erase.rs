@@ -115,7 +115,7 @@ async fn an_erased_ticket_leaves_no_item_file_history_or_count() {
     let id = deleted_ticket(&store, &files, "client-1").await;
     assert!(mentions(&all_items(&store).await, &id) >= 6);
 
-    let removed = erase_ticket(&store, &files, &id).await.unwrap();
+    let removed = erase_ticket(&store, &files, &id, None).await.unwrap();
     assert_eq!(
         removed,
         Removed {
@@ -124,6 +124,7 @@ async fn an_erased_ticket_leaves_no_item_file_history_or_count() {
             attachments: 1,
             files: 1,
             history_entries: 1,
+            ..Removed::default()
         }
     );
     assert_eq!(mentions(&all_items(&store).await, &id), 0);
@@ -132,7 +133,7 @@ async fn an_erased_ticket_leaves_no_item_file_history_or_count() {
     assert_counters_exact(&store).await;
     // Again: nothing left to do, nothing reported.
     assert_eq!(
-        erase_ticket(&store, &files, &id).await.unwrap(),
+        erase_ticket(&store, &files, &id, None).await.unwrap(),
         Removed::default()
     );
 }
@@ -153,7 +154,7 @@ async fn an_interrupted_erasure_resumed_ends_as_an_uninterrupted_one() {
     // It stops after the history went; a third finishes.
     store.forget_history(&id).await.unwrap();
     assert_eq!(
-        erase_ticket(&store, &files, &id).await.unwrap(),
+        erase_ticket(&store, &files, &id, None).await.unwrap(),
         plan.removed
     );
     assert_eq!(mentions(&all_items(&store).await, &id), 0);

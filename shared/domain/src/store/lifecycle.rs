@@ -18,6 +18,12 @@ pub struct Removed {
     /// Attachment files (objects) deleted from the bucket.
     pub files: u64,
     pub history_entries: u64,
+    /// Answers kept for the client's idempotent requests.
+    #[serde(default)]
+    pub idempotency_records: u64,
+    /// Webhook delivery-log entries that named the client.
+    #[serde(default)]
+    pub webhook_deliveries: u64,
 }
 
 impl std::ops::AddAssign for Removed {
@@ -27,6 +33,8 @@ impl std::ops::AddAssign for Removed {
         self.attachments += other.attachments;
         self.files += other.files;
         self.history_entries += other.history_entries;
+        self.idempotency_records += other.idempotency_records;
+        self.webhook_deliveries += other.webhook_deliveries;
     }
 }
 
@@ -48,10 +56,15 @@ pub trait TicketEraser: Send + Sync {
     ) -> impl Future<Output = Result<Option<ErasurePlan>, StoreError>> + Send;
 
     /// Removes ticket `id` for good: its history, its messages, attachment records and
-    /// description, then the ticket item in one transaction with the counters it counted in,
-    /// then anything written to its partition meanwhile. Idempotent: erasing what is gone, or
-    /// half gone, finishes the work.
-    fn erase_ticket(&self, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// description, then the ticket item in one transaction with the counters it counted in
+    /// (and, for a job's erasure, with the job's counts of what it removed: counted once,
+    /// whatever happens), then anything written to its partition meanwhile. Idempotent:
+    /// erasing what is gone, or half gone, finishes the work.
+    fn erase_ticket(
+        &self,
+        id: &str,
+        job: Option<&str>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Soft-deleted tickets deleted before `before`, longest deleted first, at most `limit`.
     fn deleted_before(
@@ -59,4 +72,71 @@ pub trait TicketEraser: Send + Sync {
         before: Timestamp,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+}
+
+crate::model::wire_enum!(
+    /// Where a data job stands.
+    JobStatus {
+        Running => "running",
+        Done => "done",
+        Failed => "failed",
+    }
+);
+
+/// A client's erasure, as `GET /v2/erasures/{id}` shows it. The client's id is kept only while
+/// the job runs; the record that stays says who asked, when, and what was removed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErasureJob {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub status: JobStatus,
+    pub requested_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    pub removed: Removed,
+    /// The client, while the job runs (never shown).
+    #[serde(skip_serializing, default)]
+    pub client: Option<String>,
+}
+
+/// A client's data, as an erasure finds it.
+pub trait ClientData: Send + Sync {
+    /// Up to `limit` ids of the client's tickets, deleted ones included.
+    fn client_ticket_ids(
+        &self,
+        client: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// Removes what is left of the client once their tickets are erased: their counter
+    /// item, the answers kept for their idempotent requests, and the webhook delivery-log
+    /// entries that name them; what it removed.
+    fn erase_client_remains(
+        &self,
+        client: &str,
+    ) -> impl Future<Output = Result<Removed, StoreError>> + Send;
+}
+
+/// The erasure jobs.
+pub trait ErasureJobs: Send + Sync {
+    /// Stores a new job (running, with its client).
+    fn start_job(&self, job: &ErasureJob) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn job(&self, id: &str) -> impl Future<Output = Result<Option<ErasureJob>, StoreError>> + Send;
+
+    /// Ends a running job: `done`, the client's id forgotten, `removed` added to its counts.
+    fn finish_job(
+        &self,
+        id: &str,
+        removed: &Removed,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Where a job's next step is queued (each step is one invocation, bounded; a job of any size
+/// is a chain of them).
+pub trait JobQueue: Send + Sync {
+    fn next_step(&self, job: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

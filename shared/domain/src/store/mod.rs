@@ -15,7 +15,9 @@ pub use attachments::{AttachmentReader, AttachmentWriter, UploadVerdict};
 pub use events::{Change, EventPublisher};
 pub use files::{FileStore, PresignedUpload, StoredObject};
 pub use history::{HistoryPage, HistoryStore};
-pub use lifecycle::{ErasurePlan, Removed, TicketEraser};
+pub use lifecycle::{
+    ClientData, ErasureJob, ErasureJobs, ErasurePlan, JobQueue, JobStatus, Removed, TicketEraser,
+};
 pub use sla::{ClockWatcher, ServiceLevels, SlaStore, StoredSla};
 pub use threads::{MessagePage, ThreadReader, ThreadWriter};
 pub use tickets::{
