@@ -25,9 +25,13 @@ const ERASURE: &str = "erasure";
 const FINAL_ATTEMPTS: u32 = 5;
 
 impl DynamoStore {
-    /// The keys of every item of a partition (only the keys are read).
-    pub(crate) async fn partition_keys(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
-        let mut keys = Vec::new();
+    /// Every item of a partition, read consistently; only `projection` of each when given.
+    pub(crate) async fn partition_items(
+        &self,
+        pk: &str,
+        projection: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
         let mut start = None;
         loop {
             let output = self
@@ -36,34 +40,44 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
-                .projection_expression("pk, sk")
+                .set_projection_expression(projection.map(str::to_owned))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(store_error)?;
-            keys.extend(output.items.unwrap_or_default());
+            items.extend(output.items.unwrap_or_default());
             start = output.last_evaluated_key;
             if start.is_none() {
-                return Ok(keys);
+                return Ok(items);
             }
         }
     }
 
+    /// The keys of every item of a partition (only the keys are read).
+    pub(crate) async fn partition_keys(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        self.partition_items(pk, Some("pk, sk")).await
+    }
+
     /// Deletes items by key, 25 to a request, until none is left unprocessed.
     pub(crate) async fn delete_keys(&self, keys: Vec<Item>) -> Result<(), StoreError> {
-        for chunk in keys.chunks(25) {
-            let deletes = chunk
-                .iter()
-                .map(|key| {
-                    let delete = DeleteRequest::builder()
-                        .set_key(Some(key.clone()))
-                        .build()
-                        .map_err(internal)?;
-                    Ok(WriteRequest::builder().delete_request(delete).build())
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            let request = std::collections::HashMap::from([(self.table.clone(), deletes)]);
+        let deletes = keys
+            .into_iter()
+            .map(|key| {
+                let delete = DeleteRequest::builder()
+                    .set_key(Some(key))
+                    .build()
+                    .map_err(internal)?;
+                Ok(WriteRequest::builder().delete_request(delete).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.batch_write(deletes).await
+    }
+
+    /// Writes (puts or deletes), 25 to a request, until none is left unprocessed.
+    pub(crate) async fn batch_write(&self, writes: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for chunk in writes.chunks(25) {
+            let request = std::collections::HashMap::from([(self.table.clone(), chunk.to_vec())]);
             crate::retry::until_processed(request, |request| {
                 let sent = self
                     .client

@@ -79,22 +79,7 @@ impl HistoryStore for DynamoStore {
         mark.insert(TTL.into(), AttributeValue::N(expires.to_string()));
         // The mark goes last: entries are in place before the change counts as handled.
         writes.push(put_request(mark)?);
-        for chunk in writes.chunks(25) {
-            let request = std::collections::HashMap::from([(self.table.clone(), chunk.to_vec())]);
-            crate::retry::until_processed(request, |request| {
-                let sent = self
-                    .client
-                    .batch_write_item()
-                    .set_request_items(Some(request))
-                    .send();
-                async move {
-                    let output = sent.await.map_err(store_error)?;
-                    Ok(output.unprocessed_items.filter(|left| !left.is_empty()))
-                }
-            })
-            .await?;
-        }
-        Ok(())
+        self.batch_write(writes).await
     }
 
     async fn forget_history(&self, ticket_id: &str) -> Result<u64, StoreError> {

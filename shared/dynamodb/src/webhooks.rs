@@ -111,28 +111,11 @@ fn delivery_from_item(item: Item) -> Result<DeliveryRecord, StoreError> {
 
 impl WebhookStore for DynamoStore {
     async fn subscriptions(&self) -> Result<Vec<StoredSubscription>, StoreError> {
-        let mut subscriptions = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(SUBSCRIPTIONS_PK.into()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in output.items.unwrap_or_default() {
-                subscriptions.push(subscription_from_item(item)?);
-            }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                return Ok(subscriptions);
-            }
-        }
+        self.partition_items(SUBSCRIPTIONS_PK, None)
+            .await?
+            .into_iter()
+            .map(subscription_from_item)
+            .collect()
     }
 
     async fn subscription(&self, id: &str) -> Result<Option<StoredSubscription>, StoreError> {
