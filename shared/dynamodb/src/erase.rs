@@ -95,16 +95,7 @@ impl DynamoStore {
     }
 
     async fn ticket_item(&self, id: &str) -> Result<Option<Item>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(ticket_pk(id), TICKET_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_error)?;
-        Ok(output.item)
+        self.read_item(key(ticket_pk(id), TICKET_SK)).await
     }
 
     /// Deletes the ticket item, as read, with the counts it counted in, and adds what its

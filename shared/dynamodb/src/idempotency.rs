@@ -103,16 +103,7 @@ impl DynamoStore {
 
     /// The record under `key` as stored (live or not), read consistently.
     async fn record(&self, key_text: &str) -> Result<Option<Item>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(record_key(key_text)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_error)?;
-        Ok(output.item)
+        self.read_item(record_key(key_text)).await
     }
 
     /// After a transaction failed on its idempotency record's condition: the record that was

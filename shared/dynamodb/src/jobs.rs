@@ -189,16 +189,7 @@ impl ErasureJobs for DynamoStore {
     }
 
     async fn job(&self, id: &str) -> Result<Option<ErasureJob>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(job_pk(id), JOB_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_error)?;
-        let Some(mut item) = output.item else {
+        let Some(mut item) = self.read_item(key(job_pk(id), JOB_SK)).await? else {
             return Ok(None);
         };
         let client = string_attr(&item, "client");

@@ -439,6 +439,20 @@ impl DynamoStore {
         Ok(items.into_inner().expect("not poisoned"))
     }
 
+    /// The item under `key`, read consistently.
+    pub(crate) async fn read_item(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(output.item)
+    }
+
     /// Whether an item exists (a consistent read of its key).
     pub(crate) async fn exists(&self, pk: String, sk: &str) -> Result<bool, StoreError> {
         let output = self

@@ -10,7 +10,7 @@ use tickets_domain::sla::{SlaDocument, SlaPolicies};
 use tickets_domain::store::{ClockWatcher, ServiceLevels, SlaStore, StoredSla, TicketMerger};
 use tickets_domain::{StoreError, TicketSummary, Timestamp};
 
-use crate::error::{internal, store_error};
+use crate::error::internal;
 use crate::items::{
     key, string_attr, Item, BY_SLA_NEXT, CLOCKS_AHEAD, IDX_SLA_NEXT_AT, PK, SLA_NEXT_INDEX,
 };
@@ -64,16 +64,7 @@ fn number(item: &Item, name: &str) -> Option<u64> {
 
 impl SlaStore for DynamoStore {
     async fn get_sla(&self) -> Result<Option<StoredSla>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(SLA_PK.into(), SLA_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_error)?;
-        let Some(item) = output.item else {
+        let Some(item) = self.read_item(key(SLA_PK.into(), SLA_SK)).await? else {
             return Ok(None);
         };
         let document: SlaDocument =

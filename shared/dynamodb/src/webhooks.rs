@@ -119,16 +119,10 @@ impl WebhookStore for DynamoStore {
     }
 
     async fn subscription(&self, id: &str) -> Result<Option<StoredSubscription>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(SUBSCRIPTIONS_PK.into(), &subscription_sk(id))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_error)?;
-        output.item.map(subscription_from_item).transpose()
+        self.read_item(key(SUBSCRIPTIONS_PK.into(), &subscription_sk(id)))
+            .await?
+            .map(subscription_from_item)
+            .transpose()
     }
 
     async fn put_subscription(
