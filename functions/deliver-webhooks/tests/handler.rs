@@ -58,9 +58,6 @@ impl Courier for Receivers {
                 excerpt: String::new(),
             })
     }
-    fn timeout(&self) -> Duration {
-        Duration::from_secs(5)
-    }
 }
 
 #[derive(Default)]

@@ -178,10 +178,6 @@ impl Courier for HttpCourier {
             excerpt: excerpt(&start),
         }
     }
-
-    fn timeout(&self) -> Duration {
-        self.timeout
-    }
 }
 
 #[cfg(test)]

@@ -120,7 +120,4 @@ pub trait HostResolver: Send + Sync {
 /// only to addresses the reach allows (checked again at every attempt: DNS can change).
 pub trait Courier: Send + Sync {
     fn post(&self, request: &Outgoing) -> impl Future<Output = Answer> + Send;
-
-    /// The longest an attempt may take.
-    fn timeout(&self) -> Duration;
 }
