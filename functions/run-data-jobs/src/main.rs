@@ -13,6 +13,11 @@ async fn main() -> Result<(), Error> {
         files: S3Files::from_config(&aws, &settings)?,
         queue: SqsJobQueue::from_config(&aws, &settings)?,
         events: EventBus::from_config(&aws, &settings)?,
+        attempts: settings.parsed(
+            "JOB_ATTEMPTS",
+            run_data_jobs::JOB_ATTEMPTS,
+            "a whole number of attempts",
+        )?,
     };
     run(service_fn(|event| run_data_jobs::handle(&jobs, event))).await
 }

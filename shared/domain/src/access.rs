@@ -21,6 +21,14 @@ pub enum Role {
 }
 
 impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Client => "client",
+            Role::Agent => "agent",
+            Role::Admin => "admin",
+        }
+    }
+
     /// Agents and admins work every ticket; clients only their own.
     pub fn is_staff(self) -> bool {
         matches!(self, Role::Agent | Role::Admin)
@@ -53,6 +61,33 @@ impl Caller {
             id: id.into(),
             role,
         }
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Whose data an export covers (`client` as the route names it): `me`, or the caller's own
+    /// id, is the caller; admins export anyone; an agent no one else (403); a client asking
+    /// for anyone else's is answered as if there were no such client (404), as for tickets.
+    pub fn export_subject(&self, client: &str) -> Result<String, DomainError> {
+        if client == "me" || client == self.id {
+            return Ok(self.id.clone());
+        }
+        match self.role {
+            Role::Admin => Ok(client.to_owned()),
+            Role::Agent => Err(DomainError::Forbidden(vec![FieldError::new(
+                "role",
+                "only an admin exports another person's data",
+            )])),
+            Role::Client => Err(DomainError::NotFound),
+        }
+    }
+
+    /// Whether the caller may follow a job that `requested_by` started: their own; admins
+    /// every one.
+    pub fn may_follow(&self, requested_by: &str) -> bool {
+        self.role == Role::Admin || requested_by == self.id
     }
 
     /// Agents and admins: they work every ticket and see internal notes.

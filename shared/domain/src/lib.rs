@@ -8,6 +8,7 @@ pub mod counts;
 pub mod create;
 pub mod edit;
 pub mod error;
+pub mod export;
 pub mod history;
 pub mod idempotency;
 pub mod lifecycle;

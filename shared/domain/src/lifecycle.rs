@@ -13,8 +13,8 @@ use crate::error::{DomainError, StoreError};
 use crate::history::DomainEvent;
 use crate::model::{new_id, Timestamp};
 use crate::store::{
-    ClientData, ErasureJob, ErasureJobs, EventPublisher, FileStore, JobQueue, JobStatus, Removed,
-    TicketEraser, TicketReader,
+    ArchiveStore, ClientData, ErasureJob, ErasureJobs, EventPublisher, FileStore, JobKind,
+    JobQueue, JobStatus, Removed, TicketEraser, TicketReader,
 };
 use crate::validation::Checker;
 
@@ -132,7 +132,7 @@ where
         client,
     };
     store.start_job(&job).await?;
-    queue.next_step(&job.id).await?;
+    queue.next_step(&job.id, JobKind::Erasure).await?;
     Ok(job)
 }
 
@@ -172,7 +172,7 @@ pub async fn erasure_step<S, F, Q, P>(
 ) -> Result<Step, StoreError>
 where
     S: ErasureJobs + ClientData + TicketEraser,
-    F: FileStore,
+    F: FileStore + ArchiveStore,
     Q: JobQueue,
     P: EventPublisher,
 {
@@ -187,9 +187,13 @@ where
         erase_ticket(store, files, ticket, Some(id)).await?;
     }
     if tickets.len() >= ERASURE_STEP as usize {
-        queue.next_step(id).await?;
+        queue.next_step(id, JobKind::Erasure).await?;
         return Ok(Step::Continued);
     }
+    // The client's export archives first: their jobs, which list them, go with the remains.
+    files
+        .delete_under(&crate::export::exports_prefix(&client))
+        .await?;
     let remains = store.erase_client_remains(&client).await?;
     // Announced before the job ends: a crash in between announces it again (at least once).
     let event = DomainEvent {

@@ -3,11 +3,12 @@
 //! the client's id only while it runs.
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, Update};
-use tickets_domain::store::{ClientData, ErasureJob, ErasureJobs, JobStatus, Removed};
+use tickets_domain::store::{ClientData, ErasureJob, ErasureJobs, FailedJobs, JobStatus, Removed};
 use tickets_domain::{StoreError, Timestamp};
 
 use crate::counters::client_counter_pk;
 use crate::error::{internal, store_error};
+use crate::exports::is_export;
 use crate::idempotency::caller_records_pk;
 use crate::items::{
     from_item, key, string_attr, to_item, Item, BY_CLIENT, BY_RESOLVED, COUNTER_SK,
@@ -15,30 +16,38 @@ use crate::items::{
 };
 use crate::DynamoStore;
 
-const JOB_SK: &str = "JOB";
+pub(crate) const JOB_SK: &str = "JOB";
 
-fn job_pk(id: &str) -> String {
+pub(crate) fn job_pk(id: &str) -> String {
     format!("JOB#{id}")
 }
 
-type Names = std::collections::HashMap<String, String>;
-type Values = std::collections::HashMap<String, AttributeValue>;
+pub(crate) type Names = std::collections::HashMap<String, String>;
+pub(crate) type Values = std::collections::HashMap<String, AttributeValue>;
 
-/// `#removed.#c0 :c0, ...`: the additions of `removed` to the job's counts.
-fn counts_expression(removed: &Removed) -> (String, Names, Values) {
+/// `#<map>.#c0 :c0, ...`: the additions of `counts` to a job's map of counts named `map`.
+pub(crate) fn counts_added<'a>(
+    map: &str,
+    counts: impl IntoIterator<Item = (&'a str, u64)>,
+) -> (String, Names, Values) {
     let mut adds = Vec::new();
-    let mut names = Names::from([("#removed".to_owned(), "removed".to_owned())]);
+    let mut names = Names::from([(format!("#{map}"), map.to_owned())]);
     let mut values = Values::new();
-    for (index, (name, count)) in COUNTS.iter().zip(counts(removed)).enumerate() {
-        adds.push(format!("#removed.#c{index} :c{index}"));
-        names.insert(format!("#c{index}"), (*name).to_owned());
+    for (index, (name, count)) in counts.into_iter().enumerate() {
+        adds.push(format!("#{map}.#c{index} :c{index}"));
+        names.insert(format!("#c{index}"), name.to_owned());
         values.insert(format!(":c{index}"), AttributeValue::N(count.to_string()));
     }
     (adds.join(", "), names, values)
 }
 
+/// The additions of `removed` to an erasure's counts.
+fn counts_expression(removed: &Removed) -> (String, Names, Values) {
+    counts_added("removed", COUNTS.into_iter().zip(counts(removed)))
+}
+
 /// The names of `Removed`'s counts, as stored in the job's `removed` map.
-const COUNTS: [&str; 7] = [
+const COUNTS: [&str; 8] = [
     "tickets",
     "messages",
     "attachments",
@@ -46,9 +55,10 @@ const COUNTS: [&str; 7] = [
     "historyEntries",
     "idempotencyRecords",
     "webhookDeliveries",
+    "exports",
 ];
 
-fn counts(removed: &Removed) -> [u64; 7] {
+fn counts(removed: &Removed) -> [u64; 8] {
     [
         removed.tickets,
         removed.messages,
@@ -57,6 +67,7 @@ fn counts(removed: &Removed) -> [u64; 7] {
         removed.history_entries,
         removed.idempotency_records,
         removed.webhook_deliveries,
+        removed.exports,
     ]
 }
 
@@ -170,6 +181,51 @@ impl DynamoStore {
     }
 }
 
+impl FailedJobs for DynamoStore {
+    async fn fail_job(&self, id: &str, at: Timestamp) -> Result<bool, StoreError> {
+        let Some(item) = self.read_item(key(job_pk(id), JOB_SK)).await? else {
+            return Ok(false);
+        };
+        // A failed erasure forgets its client as a done one does (the admin starts another);
+        // a failed export keeps it, as its requester sees it.
+        let forget = !is_export(&item);
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(job_pk(id), JOB_SK)))
+            .update_expression(format!(
+                "SET #status = :failed, updatedAt = :at, finishedAt = :at{}",
+                if forget { " REMOVE #client" } else { "" }
+            ))
+            .condition_expression("#status = :running")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(
+                ":failed",
+                AttributeValue::S(JobStatus::Failed.to_string()),
+            )
+            .expression_attribute_values(
+                ":running",
+                AttributeValue::S(JobStatus::Running.to_string()),
+            )
+            .expression_attribute_values(":at", AttributeValue::S(at.to_string()));
+        if forget {
+            update = update.expression_attribute_names("#client", "client");
+        }
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(store_error(err)),
+        }
+    }
+}
+
 impl ErasureJobs for DynamoStore {
     async fn start_job(&self, job: &ErasureJob) -> Result<(), StoreError> {
         let mut item = to_item(job)?;
@@ -192,6 +248,9 @@ impl ErasureJobs for DynamoStore {
         let Some(mut item) = self.read_item(key(job_pk(id), JOB_SK)).await? else {
             return Ok(None);
         };
+        if is_export(&item) {
+            return Ok(None);
+        }
         let client = string_attr(&item, "client");
         item.remove("pk");
         item.remove("sk");
@@ -283,9 +342,11 @@ impl ClientData for DynamoStore {
             .await
             .map_err(store_error)?;
         let webhook_deliveries = self.erase_client_deliveries(client).await?;
+        let exports = self.erase_client_exports(client).await?;
         Ok(Removed {
             idempotency_records,
             webhook_deliveries,
+            exports,
             ..Removed::default()
         })
     }

@@ -11,6 +11,7 @@ mod cursor;
 mod edit;
 mod erase;
 mod error;
+mod exports;
 mod history;
 mod idempotency;
 mod items;

@@ -14,8 +14,9 @@ use tickets_domain::idempotency::IdempotencyKey;
 use tickets_domain::lifecycle::{erasure_step, start_erasure, Step, ERASURE_STEP};
 use tickets_domain::service::{modify_ticket, post_message};
 use tickets_domain::store::{
-    ErasureJobs, EventPublisher, FileStore, HistoryStore, IdempotencyStore, JobQueue, JobStatus,
-    PresignedUpload, Removed, StoredObject, TicketReader,
+    ArchivePart, ArchiveStore, ErasureJobs, EventPublisher, FileStore, HistoryStore,
+    IdempotencyStore, JobKind, JobQueue, JobStatus, PresignedUpload, Removed, StoredObject,
+    TicketReader,
 };
 use tickets_domain::{Attachment, Caller, NewMessage, Role, StoreError, Timestamp};
 use tickets_dynamodb::testing::{
@@ -43,11 +44,48 @@ impl FileStore for Bucket {
     }
 }
 
+/// What an erasure asks of the archives: deleting the client's (none here).
+impl ArchiveStore for Bucket {
+    async fn start_upload(&self, _: &str) -> Result<String, StoreError> {
+        unreachable!()
+    }
+    async fn upload_part(
+        &self,
+        _: &str,
+        _: &str,
+        _: u32,
+        _: Vec<u8>,
+    ) -> Result<String, StoreError> {
+        unreachable!()
+    }
+    async fn complete_upload(&self, _: &str, _: &str, _: &[ArchivePart]) -> Result<(), StoreError> {
+        unreachable!()
+    }
+    async fn put(&self, _: &str, _: Vec<u8>) -> Result<(), StoreError> {
+        unreachable!()
+    }
+    async fn read(&self, _: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        unreachable!()
+    }
+    async fn remove(&self, key: &str) -> Result<(), StoreError> {
+        self.delete(key).await
+    }
+    async fn delete_under(&self, prefix: &str) -> Result<u64, StoreError> {
+        let mut keys = self.0.lock().unwrap();
+        let before = keys.len();
+        keys.retain(|key| !key.starts_with(prefix));
+        Ok((before - keys.len()) as u64)
+    }
+    async fn presign_archive(&self, _: &str, _: &str) -> Result<(String, Timestamp), StoreError> {
+        unreachable!()
+    }
+}
+
 #[derive(Default)]
 struct Queue(Mutex<Vec<String>>);
 
 impl JobQueue for Queue {
-    async fn next_step(&self, job: &str) -> Result<(), StoreError> {
+    async fn next_step(&self, job: &str, _: JobKind) -> Result<(), StoreError> {
         self.0.lock().unwrap().push(job.to_owned());
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! S3 adapter for the domain's `FileStore` port: presigned uploads and downloads (files never
 //! pass through Lambda), and the check of what was really uploaded.
 
+mod archives;
 #[cfg(feature = "testing")]
 pub mod testing;
 

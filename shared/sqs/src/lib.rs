@@ -1,10 +1,11 @@
-//! The data jobs' queue on SQS: each step of a job is one message (`{"job": "<id>"}`), sent by
+//! The data jobs' queue on SQS: each step of a job is one message (`{"job": "<id>", "kind":
+//! "erasure" | "export"}`; no kind is an erasure, as the first jobs were written), sent by
 //! the step before it, so a job of any size runs as a chain of bounded invocations, and a step
 //! that fails comes back with its message.
 
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::Client;
-use tickets_domain::store::JobQueue;
+use tickets_domain::store::{JobKind, JobQueue};
 use tickets_domain::StoreError;
 
 #[derive(Clone, Debug)]
@@ -33,22 +34,27 @@ impl SqsJobQueue {
 }
 
 /// The body of a step's message.
-pub fn step_message(job: &str) -> String {
-    serde_json::json!({ "job": job }).to_string()
+pub fn step_message(job: &str, kind: JobKind) -> String {
+    serde_json::json!({ "job": job, "kind": kind }).to_string()
 }
 
-/// The job a step's message names.
-pub fn job_of(body: &str) -> Option<String> {
+/// The job a step's message names, and its kind.
+pub fn job_of(body: &str) -> Option<(String, JobKind)> {
     let value: serde_json::Value = serde_json::from_str(body).ok()?;
-    value.get("job")?.as_str().map(str::to_owned)
+    let job = value.get("job")?.as_str()?.to_owned();
+    let kind = match value.get("kind") {
+        None => JobKind::Erasure,
+        Some(kind) => kind.as_str()?.parse().ok()?,
+    };
+    Some((job, kind))
 }
 
 impl JobQueue for SqsJobQueue {
-    async fn next_step(&self, job: &str) -> Result<(), StoreError> {
+    async fn next_step(&self, job: &str, kind: JobKind) -> Result<(), StoreError> {
         self.client
             .send_message()
             .queue_url(&self.queue_url)
-            .message_body(step_message(job))
+            .message_body(step_message(job, kind))
             .send()
             .await
             .map_err(|err| {
@@ -56,5 +62,23 @@ impl JobQueue for SqsJobQueue {
                 StoreError::Unavailable
             })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_message_names_its_job_and_kind() {
+        let body = step_message("01J", JobKind::Export);
+        assert_eq!(job_of(&body), Some(("01J".into(), JobKind::Export)));
+        assert_eq!(
+            job_of(r#"{"job":"01K"}"#),
+            Some(("01K".into(), JobKind::Erasure))
+        );
+        assert_eq!(job_of(r#"{"job":"01K","kind":"mystery"}"#), None);
+        assert_eq!(job_of(r#"{"kind":"export"}"#), None);
+        assert_eq!(job_of("not json"), None);
     }
 }

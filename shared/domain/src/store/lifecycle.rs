@@ -24,6 +24,9 @@ pub struct Removed {
     /// Webhook delivery-log entries that named the client.
     #[serde(default)]
     pub webhook_deliveries: u64,
+    /// The client's exports: their jobs and archives.
+    #[serde(default)]
+    pub exports: u64,
 }
 
 impl std::ops::AddAssign for Removed {
@@ -35,6 +38,7 @@ impl std::ops::AddAssign for Removed {
         self.history_entries += other.history_entries;
         self.idempotency_records += other.idempotency_records;
         self.webhook_deliveries += other.webhook_deliveries;
+        self.exports += other.exports;
     }
 }
 
@@ -75,11 +79,20 @@ pub trait TicketEraser: Send + Sync {
 }
 
 crate::model::wire_enum!(
-    /// Where a data job stands.
+    /// Where a data job stands (`expired`: a done export whose archive is past its days).
     JobStatus {
         Running => "running",
         Done => "done",
         Failed => "failed",
+        Expired => "expired",
+    }
+);
+
+crate::model::wire_enum!(
+    /// What a data job does: its steps' messages say it.
+    JobKind {
+        Erasure => "erasure",
+        Export => "export",
     }
 );
 
@@ -111,8 +124,8 @@ pub trait ClientData: Send + Sync {
     ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 
     /// Removes what is left of the client once their tickets are erased: their counter
-    /// item, the answers kept for their idempotent requests, and the webhook delivery-log
-    /// entries that name them; what it removed.
+    /// item, the answers kept for their idempotent requests, the webhook delivery-log
+    /// entries that name them and their export jobs; what it removed.
     fn erase_client_remains(
         &self,
         client: &str,
@@ -138,5 +151,19 @@ pub trait ErasureJobs: Send + Sync {
 /// Where a job's next step is queued (each step is one invocation, bounded; a job of any size
 /// is a chain of them).
 pub trait JobQueue: Send + Sync {
-    fn next_step(&self, job: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn next_step(
+        &self,
+        job: &str,
+        kind: JobKind,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Ending a job that cannot go on.
+pub trait FailedJobs: Send + Sync {
+    /// Marks a running job (of either kind) `failed`; whether it was running.
+    fn fail_job(
+        &self,
+        id: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -3,6 +3,7 @@
 
 mod attachments;
 mod events;
+mod exports;
 mod files;
 mod history;
 mod lifecycle;
@@ -13,10 +14,14 @@ mod webhooks;
 
 pub use attachments::{AttachmentReader, AttachmentWriter, UploadVerdict};
 pub use events::{Change, EventPublisher};
+pub use exports::{
+    ArchivePart, ArchiveStore, ExportJob, ExportJobs, ExportProgress, Exported, IdPage,
+};
 pub use files::{FileStore, PresignedUpload, StoredObject};
 pub use history::{HistoryPage, HistoryStore};
 pub use lifecycle::{
-    ClientData, ErasureJob, ErasureJobs, ErasurePlan, JobQueue, JobStatus, Removed, TicketEraser,
+    ClientData, ErasureJob, ErasureJobs, ErasurePlan, FailedJobs, JobKind, JobQueue, JobStatus,
+    Removed, TicketEraser,
 };
 pub use sla::{ClockWatcher, ServiceLevels, SlaStore, StoredSla};
 pub use threads::{MessagePage, ThreadReader, ThreadWriter};
