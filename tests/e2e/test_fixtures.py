@@ -48,6 +48,7 @@ ADMIN = "admin-1"
 OPENED_AT = "2026-11-24T10:00:00.000Z"
 PURGED_TICKET = "01JD6ZKQ8P6G8J0M2P4R6T8W0Y"
 ERASURE_JOB = "01JD6ZKQ8R7H9K1N3Q5S7V9X1Z"
+EXPORT_JOB = "01JD6ZKQ8S8J0M2P4R6T8W0Y2A"
 WEBHOOK, SPARE_WEBHOOK, DELIVERY = "01JD6ZKQ8H2C4E6G8J0M2P4R6T", "01JD6ZKQ8J3D5F7H9K1N3Q5S7V", "01JD6ZKQ8K4E6G8J0M2P4R6T8W"
 DESCRIPTION = "The login page shows error 500."
 OBJECT_SIZE = 20480
@@ -436,6 +437,30 @@ def test_get_erasure(api_url, seeded):
     job = answer.body["data"]
     assert (job["_id"], job["status"], job["requestedBy"]) == (ERASURE_JOB, "done", ADMIN)
     assert "client" not in job
+
+
+def test_export_client(api_url, admin):
+    # A client with nothing: the job runs (through the relay) and ends with an archive that
+    # holds only its export.json.
+    answer = invoke_http(api_url, "export-client")
+    assert answer.status == 202, answer
+    job = answer.body["data"]
+    assert (job["status"], job["client"], job["requestedBy"]) == ("running", "client-export-fixture", ADMIN)
+
+    def done():
+        shown = admin.session.get(f"{admin.url}/v2/exports/{job['_id']}", timeout=30).json()["data"]
+        return shown if shown["status"] == "done" else None
+
+    ended = eventually(done)
+    assert ended and ended["exported"]["tickets"] == 0 and ended["url"]
+
+
+def test_get_export(api_url, seeded):
+    answer = invoke_http(api_url, "get-export")
+    assert answer.status == 200, answer
+    job = answer.body["data"]
+    assert (job["_id"], job["status"], job["client"], job["requestedBy"]) == (EXPORT_JOB, "done", CLIENT, ADMIN)
+    assert job["url"] and job["urlExpiresAt"] and job["archiveExpiresAt"]
 
 
 def test_run_data_jobs(api_url, seeded):

@@ -6,7 +6,10 @@ Expired and malformed local tokens are refused on every route (401). The service
 are the desk's, not a ticket's: staff read them, only admins write them (here the document
 already stored, written back as it is, so that no other test finds the desk changed). Webhooks
 are the admins' alone: everyone else is refused alike (403), whatever the webhook; each one
-made here is paused at once (it receives nothing) and removed after the call."""
+made here is paused at once (it receives nothing) and removed after the call. An export is
+the admins' to start for anyone, and each person's for themselves (`me`, or their own id); a
+client naming another client is answered as if there were none (404), an agent is refused
+(403); an export is followed by whoever started it and by admins, everyone else 404."""
 
 import time
 
@@ -29,6 +32,9 @@ MATRIX = {
     "purge a deleted ticket": [403, 403, 403, 200, 401, 401, 401],
     "erase the owner": [403, 403, 403, 202, 401, 401, 401],
     "read an erasure": [403, 403, 403, 200, 401, 401, 401],
+    "export the owner": [202, 404, 403, 202, 401, 401, 401],
+    "export oneself": [202, 202, 202, 202, 401, 401, 401],
+    "read the owner's export": [200, 404, 404, 200, 401, 401, 401],
     "merge another of the owner's tickets into it": [403, 403, 200, 200, 401, 401, 401],
     "add a thread message": [201, 404, 201, 201, 401, 401, 401],
     "list thread messages": [200, 404, 200, 200, 401, 401, 401],
@@ -116,6 +122,14 @@ def call(route: str, caller: Api, owner: Api, owner_id: str, ticket: dict, admin
         started = admin.session.post(f"{admin.url}/v2/clients/permissions-nobody/erase", timeout=30)
         assert started.status_code == 202, started.text
         return caller.session.get(f"{caller.url}/v2/erasures/{started.json()['data']['_id']}", timeout=30)
+    if route == "export the owner":
+        return caller.session.post(f"{caller.url}/v2/clients/{owner_id}/export", timeout=30)
+    if route == "export oneself":
+        return caller.session.post(f"{caller.url}/v2/clients/me/export", timeout=30)
+    if route == "read the owner's export":
+        started = owner.session.post(f"{owner.url}/v2/clients/me/export", timeout=30)
+        assert started.status_code == 202, started.text
+        return caller.session.get(f"{caller.url}/v2/exports/{started.json()['data']['_id']}", timeout=30)
     if route == "merge another of the owner's tickets into it":
         source = owner.create(title="The same again")
         return caller.request("POST", f"{path}/merge", json={"sources": [source["_id"]]})

@@ -46,7 +46,14 @@ BUCKET_NAME = {"Fn::Sub": ["support-tickets-${StackUuid}", {"StackUuid": STACK_U
 OBJECTS_ARN = {
     "Fn::Sub": ["arn:${AWS::Partition}:s3:::support-tickets-${StackUuid}/tickets/*", {"StackUuid": STACK_UUID}]
 }
+# The client exports' archives, beside them: the same object actions.
+EXPORTS_ARN = {
+    "Fn::Sub": ["arn:${AWS::Partition}:s3:::support-tickets-${StackUuid}/exports/*", {"StackUuid": STACK_UUID}]
+}
 S3_ACTIONS = {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}
+# The bucket itself: listing only, and only for the data jobs (an erased client's archives).
+BUCKET_ARN = {"Fn::Sub": ["arn:${AWS::Partition}:s3:::support-tickets-${StackUuid}", {"StackUuid": STACK_UUID}]}
+LISTING_FUNCTIONS = {"RunDataJobsFunction"}
 # The only resource events:PutEvents may name: the tickets bus.
 BUS_ARN = {"Fn::GetAtt": ["TicketsEventBus", "Arn"]}
 # The queues a function may write to: the webhook queue (sending a delivery, hiding a failed
@@ -545,10 +552,14 @@ def test_function_policies_name_only_the_table_and_its_indexes(template: dict) -
                 if set(actions) & SQS_ACTIONS:
                     problems.append(f"{logical_id}: SQS actions on {resource!r}")
                     continue
-                if resource == OBJECTS_ARN:
+                if resource in (OBJECTS_ARN, EXPORTS_ARN):
                     # Objects take only the object actions; nothing bucket-wide.
                     if set(actions) - S3_ACTIONS:
-                        problems.append(f"{logical_id}: {actions} granted on the attachment objects")
+                        problems.append(f"{logical_id}: {actions} granted on the objects {resource!r}")
+                    continue
+                if resource == BUCKET_ARN:
+                    if set(actions) != {"s3:ListBucket"} or logical_id not in LISTING_FUNCTIONS:
+                        problems.append(f"{logical_id}: {actions} granted on the bucket")
                     continue
                 if set(actions) & S3_ACTIONS:
                     problems.append(f"{logical_id}: S3 actions on {resource!r}")
@@ -577,6 +588,7 @@ def test_no_wildcard_or_scan_permissions_anywhere(template: dict, template_text:
                 elif not (
                     re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action)
                     or action in S3_ACTIONS
+                    or (action == "s3:ListBucket" and logical_id in LISTING_FUNCTIONS)
                     or action == "events:PutEvents"
                     or action in SQS_ACTIONS
                 ):

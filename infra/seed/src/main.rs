@@ -17,6 +17,8 @@
 //!   schedule included; the next seed puts it back);
 //! - erasure job `01JD6ZKQ8R7H9K1N3Q5S7V9X1Z`, done, for `events/get-erasure.json` and
 //!   `events/run-data-jobs.json` (a step of an ended job does nothing);
+//! - export job `01JD6ZKQ8S8J0M2P4R6T8W0Y2A` of `client-1`, done (by `admin-1`), with its
+//!   archive (of nothing), for `events/get-export.json`;
 //! - webhook `01JD6ZKQ8H2C4E6G8J0M2P4R6T` (paused: it receives nothing unless a test resumes
 //!   it) with a failed delivery `01JD6ZKQ8K4E6G8J0M2P4R6T8W` in its log, and webhook
 //!   `01JD6ZKQ8J3D5F7H9K1N3Q5S7V` for `events/delete-webhook.json` to remove.
@@ -38,9 +40,12 @@ use std::error::Error;
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::TimeDelta;
 use tickets_domain::attachment::{download_route, object_key};
+use tickets_domain::export::archive::ArchiveWriter;
+use tickets_domain::export::exports_prefix;
 use tickets_domain::store::{
-    AttachmentReader, AttachmentWriter, ErasureJob, ErasureJobs, FileStore, JobStatus, Removed,
-    StoredSubscription, TicketCreator, TicketReader, TicketWriter, WebhookStore,
+    ArchiveStore, AttachmentReader, AttachmentWriter, ErasureJob, ErasureJobs, ExportJob,
+    ExportJobs, ExportProgress, Exported, FileStore, JobStatus, Removed, StoredSubscription,
+    TicketCreator, TicketReader, TicketWriter, WebhookStore,
 };
 use tickets_domain::webhook::delivery::{Answer, Attempt, DeliveryOrder, DeliveryStatus};
 use tickets_domain::webhook::{NewSubscription, Reach, WebhookStatus};
@@ -66,6 +71,9 @@ const DUPLICATE_ID: &str = "01JD6ZKQ8G1B3D5F7H9K1N3Q5S";
 
 /// The erasure job the fixtures read (done).
 const ERASURE_JOB_ID: &str = "01JD6ZKQ8R7H9K1N3Q5S7V9X1Z";
+
+/// The export job the fixtures read (done, its archive in the bucket).
+const EXPORT_JOB_ID: &str = "01JD6ZKQ8S8J0M2P4R6T8W0Y2A";
 
 /// The ticket deleted long ago, which the purge erases.
 const PURGED_TICKET_ID: &str = "01JD6ZKQ8P6G8J0M2P4R6T8W0Y";
@@ -113,6 +121,7 @@ async fn main() -> Result<(), Failure> {
     created.extend(duplicate_tickets(&store).await?);
     created.extend(deleted_long_ago(&store).await?);
     created.extend(ended_erasure(&store).await?);
+    created.extend(ended_export(&store, &files).await?);
     created.extend(fixture_webhooks(&store).await?);
 
     let table = store.table();
@@ -322,6 +331,42 @@ async fn ended_erasure(store: &DynamoStore) -> Result<Vec<String>, Failure> {
         .finish_job(ERASURE_JOB_ID, &Removed::default(), at)
         .await?;
     Ok(vec![format!("erasure {ERASURE_JOB_ID}")])
+}
+
+/// An export that ran (its archive holds only its `export.json`), created when missing; done
+/// when the seed first ran, so that its archive is kept while the local stack is used.
+async fn ended_export(store: &DynamoStore, files: &S3Files) -> Result<Vec<String>, Failure> {
+    if store.export(EXPORT_JOB_ID).await?.is_some() {
+        return Ok(Vec::new());
+    }
+    let now = Timestamp::now();
+    let archive = format!(
+        "{}{EXPORT_JOB_ID}/export-{EXPORT_JOB_ID}.tar.gz",
+        exports_prefix(CLIENT)
+    );
+    let job = ExportJob {
+        id: EXPORT_JOB_ID.into(),
+        status: JobStatus::Running,
+        client: CLIENT.into(),
+        requested_by: ADMIN.into(),
+        created_at: now,
+        updated_at: now,
+        finished_at: None,
+        exported: Exported::default(),
+        progress: ExportProgress {
+            role: Role::Admin.as_str().into(),
+            archive: archive.clone(),
+            complete: true,
+            ..ExportProgress::default()
+        },
+    };
+    let mut writer = ArchiveWriter::resume(Vec::new(), 0);
+    let manifest = serde_json::json!({"jobId": EXPORT_JOB_ID, "client": CLIENT, "requestedBy": ADMIN, "view": "staff"});
+    writer.append("export.json", manifest.to_string().as_bytes())?;
+    files.put(&archive, writer.finish_archive()?).await?;
+    store.start_export(&job).await?;
+    store.finish_export(EXPORT_JOB_ID, now).await?;
+    Ok(vec![format!("export {EXPORT_JOB_ID}")])
 }
 
 /// A ticket soft-deleted long ago, created (and deleted) when missing.
