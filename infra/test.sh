@@ -3,8 +3,9 @@
 # lints, starts a local DynamoDB/S3 (moto) and the local API (cargo lambda watch) on their own
 # loopback ports, runs the Rust tests (unit, storage, handler) and the Python tests (end-to-end
 # over HTTP, a bounded fuzz against docs/openapi.yaml (FUZZ_EXAMPLES, default 25), template and
-# OpenAPI checks), builds the template with `sam build` (release, arm64) and checks what it
-# built, and stops what it started. ./infra/fuzz.sh runs a longer fuzz alone.
+# OpenAPI checks), builds the template with `sam build` (release, arm64; beside the end-to-end
+# tests) and checks what it built, and stops what it started. ./infra/fuzz.sh runs a longer
+# fuzz alone.
 set -euo pipefail
 source "$(dirname "$0")/stack.sh"
 "$root/infra/venv.sh"
@@ -30,20 +31,37 @@ else
   cargo test --workspace --locked --no-fail-fast
 fi
 
-echo "==> sam build: every function of template.yaml, release, arm64 (the Makefile, shared target/)"
+echo "==> local API (cargo lambda watch) on 127.0.0.1:$api_port"
+cargo build --workspace --bins --locked --quiet  # so the first request does not wait for a build
+start_api "$api_port" "$moto_port" tickets-e2e --ignore-changes
+
+# `sam build` (release, arm64: minutes of compiling) runs beside the end-to-end tests, which
+# mostly wait (for the relay, the schedules, the webhook retries), at the lowest priority so
+# that the local API answers first; the template checks that read what it built run after it.
+echo "==> sam build in the background: every function of template.yaml, release, arm64 (the Makefile, shared target/)"
 # rust-toolchain.toml lists the arm64 target; an older rustup does not add it by itself.
 rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1
 sam_started=$SECONDS
 # SAM calls the Makefile once per function; the first call builds them all in one cargo call
 # (both cores link side by side), the others copy what it built. samconfig.toml: in source.
-sam build --template template.yaml >"$state/sam-build.log" 2>&1 || { tail -40 "$state/sam-build.log"; exit 1; }
-echo "    built in $((SECONDS - sam_started)) s"
+nice -n 19 sam build --template template.yaml >"$state/sam-build.log" 2>&1 &
+sam_pid=$!
+
+echo "==> end-to-end tests and fuzzing over HTTP"
+export API_URL="http://127.0.0.1:$api_port"
+e2e_status=0
+python -m pytest tests/e2e tests/fuzz -q -p no:cacheprovider || e2e_status=$?
+
+echo "==> waiting for sam build"
+sam_status=0
+wait "$sam_pid" || sam_status=$?
+if [[ $sam_status != 0 ]]; then
+  tail -40 "$state/sam-build.log"
+  exit 1
+fi
+echo "    built in $((SECONDS - sam_started)) s (beside the end-to-end tests)"
 export SAM_BUILD_DIR="$root/.aws-sam/build"
 
-echo "==> local API (cargo lambda watch) on 127.0.0.1:$api_port"
-cargo build --workspace --bins --locked --quiet  # so the first request does not wait for a build
-start_api "$api_port" "$moto_port" tickets-e2e --ignore-changes
-
-echo "==> end-to-end tests and fuzzing over HTTP, template, OpenAPI and infrastructure checks"
-export API_URL="http://127.0.0.1:$api_port"
-python -m pytest tests -q -p no:cacheprovider
+echo "==> template, OpenAPI and infrastructure checks"
+python -m pytest tests/infra -q -p no:cacheprovider
+exit "$e2e_status"

@@ -23,6 +23,31 @@ use tickets_sqs::job_of;
 /// `maxReceiveCount` (template.yaml).
 pub const JOB_ATTEMPTS: u32 = 5;
 
+/// What the jobs read and write in the table.
+pub trait JobStore:
+    ErasureJobs
+    + ExportJobs
+    + FailedJobs
+    + ClientData
+    + TicketEraser
+    + TicketReader
+    + ThreadReader
+    + HistoryStore
+{
+}
+
+impl<T> JobStore for T where
+    T: ErasureJobs
+        + ExportJobs
+        + FailedJobs
+        + ClientData
+        + TicketEraser
+        + TicketReader
+        + ThreadReader
+        + HistoryStore
+{
+}
+
 /// What the function works with, built once at init.
 pub struct Jobs<S, F, Q, P> {
     pub store: S,
@@ -37,14 +62,7 @@ pub async fn handle<S, F, Q, P>(
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, Error>
 where
-    S: ErasureJobs
-        + ExportJobs
-        + FailedJobs
-        + ClientData
-        + TicketEraser
-        + TicketReader
-        + ThreadReader
-        + HistoryStore,
+    S: JobStore,
     F: FileStore + ArchiveStore,
     Q: JobQueue,
     P: EventPublisher,
@@ -68,14 +86,7 @@ where
 /// Runs the step a message names; whether the message is done with.
 async fn run_step<S, F, Q, P>(jobs: &Jobs<S, F, Q, P>, message: &SqsMessage) -> bool
 where
-    S: ErasureJobs
-        + ExportJobs
-        + FailedJobs
-        + ClientData
-        + TicketEraser
-        + TicketReader
-        + ThreadReader
-        + HistoryStore,
+    S: JobStore,
     F: FileStore + ArchiveStore,
     Q: JobQueue,
     P: EventPublisher,

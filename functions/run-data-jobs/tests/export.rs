@@ -8,46 +8,25 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::sync::Mutex;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use lambda_runtime::{Context, LambdaEvent};
 use run_data_jobs::{handle, Jobs};
 use serde_json::{json, Value};
+use tickets_domain::doubles::{MemoryBus, MemoryQueue};
 use tickets_domain::export::{show_export, start_export, EXPORT_STEP};
-use tickets_domain::history::{audit_entries, DomainEvent};
+use tickets_domain::history::audit_entries;
 use tickets_domain::service::{modify_ticket, post_message};
 use tickets_domain::store::{
-    AttachmentWriter, EventPublisher, ExportJobs, HistoryStore, JobKind, JobQueue, JobStatus,
-    TicketReader, UploadVerdict,
+    AttachmentWriter, ExportJobs, HistoryStore, JobKind, JobStatus, TicketReader, UploadVerdict,
 };
-use tickets_domain::{Caller, NewMessage, NewUpload, Role, StoreError, TicketEdit, Timestamp};
+use tickets_domain::{Caller, NewMessage, NewUpload, Role, TicketEdit, Timestamp};
 use tickets_dynamodb::testing::{
     fresh_store, fresh_store_behind, local_client, seed_ticket, FaultProxy,
 };
 use tickets_dynamodb::DynamoStore;
 use tickets_s3::testing::{fresh_files, put};
 use tickets_s3::S3Files;
-
-#[derive(Default)]
-struct Queue(Mutex<Vec<(String, JobKind)>>);
-
-impl JobQueue for Queue {
-    async fn next_step(&self, job: &str, kind: JobKind) -> Result<(), StoreError> {
-        self.0.lock().unwrap().push((job.to_owned(), kind));
-        Ok(())
-    }
-}
-
-#[derive(Default)]
-struct Bus(Mutex<Vec<DomainEvent>>);
-
-impl EventPublisher for Bus {
-    async fn publish(&self, events: &[DomainEvent]) -> Result<(), StoreError> {
-        self.0.lock().unwrap().extend_from_slice(events);
-        Ok(())
-    }
-}
 
 const CLIENT: &str = "client-exported";
 const OTHER: &str = "client-other";
@@ -149,7 +128,7 @@ fn message(job: &str, kind: JobKind, receive: u32) -> SqsMessage {
 }
 
 /// Runs the queued steps as the queue would, a failed one again (one message per batch).
-async fn run(jobs: &Jobs<DynamoStore, S3Files, Queue, Bus>, job: &str) -> u32 {
+async fn run(jobs: &Jobs<DynamoStore, S3Files, MemoryQueue, MemoryBus>, job: &str) -> u32 {
     jobs.queue
         .0
         .lock()
@@ -158,7 +137,7 @@ async fn run(jobs: &Jobs<DynamoStore, S3Files, Queue, Bus>, job: &str) -> u32 {
     let mut deliveries = 0;
     loop {
         // Popped apart from the loop's body: the steps queue their successors meanwhile.
-        let next = jobs.queue.0.lock().unwrap().pop();
+        let next = jobs.queue.pop();
         let Some((id, kind)) = next else {
             return deliveries;
         };
@@ -196,7 +175,7 @@ fn entries(archive: &[u8]) -> BTreeMap<String, Vec<u8>> {
 }
 
 async fn export(
-    jobs: &Jobs<DynamoStore, S3Files, Queue, Bus>,
+    jobs: &Jobs<DynamoStore, S3Files, MemoryQueue, MemoryBus>,
     reader: &DynamoStore,
     requester: &Caller,
     archive_of: &tickets_s3::testing::Client,
@@ -205,7 +184,7 @@ async fn export(
     let job = loop {
         match start_export(
             &jobs.store,
-            &Queue::default(),
+            &MemoryQueue::default(),
             requester,
             if requester.role() == Role::Admin {
                 CLIENT
@@ -275,8 +254,8 @@ async fn a_client_and_an_admin_export_what_each_may_see() {
     let jobs = Jobs {
         store,
         files,
-        queue: Queue::default(),
-        events: Bus::default(),
+        queue: MemoryQueue::default(),
+        events: MemoryBus::default(),
         attempts: 5,
     };
 
@@ -329,7 +308,7 @@ async fn a_client_and_an_admin_export_what_each_may_see() {
         .any(|m| m["message"] == NOTE));
     assert!(!first["history"].as_array().unwrap().is_empty());
 
-    let announced = jobs.events.0.lock().unwrap().clone();
+    let announced = jobs.events.events();
     assert_eq!(announced.len(), 2);
     assert!(announced
         .iter()
@@ -355,8 +334,8 @@ async fn an_export_whose_steps_keep_failing_writes_the_same_archive() {
     let jobs = Jobs {
         store: faulty,
         files,
-        queue: Queue::default(),
-        events: Bus::default(),
+        queue: MemoryQueue::default(),
+        events: MemoryBus::default(),
         attempts: 1000,
     };
     proxy.configure(json!({"rate": 0.25, "kinds": ["drop", "error", "throttle"], "seed": 11}));
@@ -398,9 +377,15 @@ async fn a_job_whose_step_fails_its_last_attempt_is_failed() {
     let (store, _) = fresh_store().await;
     let client = Caller::new(CLIENT, Role::Client);
     seed_ticket(&store, CLIENT, "Mine").await;
-    let job = start_export(&store, &Queue::default(), &client, "me", Timestamp::now())
-        .await
-        .unwrap();
+    let job = start_export(
+        &store,
+        &MemoryQueue::default(),
+        &client,
+        "me",
+        Timestamp::now(),
+    )
+    .await
+    .unwrap();
     let reader = DynamoStore::new(local_client(Default::default()), store.table());
     // The bucket is gone: every step fails.
     let jobs = Jobs {
@@ -409,8 +394,8 @@ async fn a_job_whose_step_fails_its_last_attempt_is_failed() {
             tickets_s3::testing::local_client(),
             "no-such-bucket-anywhere",
         ),
-        queue: Queue::default(),
-        events: Bus::default(),
+        queue: MemoryQueue::default(),
+        events: MemoryBus::default(),
         attempts: 3,
     };
     for receive in 1..=3 {

@@ -18,6 +18,7 @@
 //! 5. grows the table to `BENCH_TICKETS_LARGE` tickets and measures the cost again;
 //! 6. prints the tables (and writes them to `BENCH_REPORT`).
 
+mod jobs;
 mod runtime_api;
 mod seed;
 mod stats;
@@ -170,6 +171,7 @@ impl Settings {
             "AWS_XRAY_DAEMON_ADDRESS",
             "WEBHOOK_QUEUE_URL",
             "WEBHOOK_ALLOW_LOOPBACK",
+            "DATA_JOB_QUEUE_URL",
         ] {
             if let Some(value) = self::env().get(name) {
                 env.push((name.to_string(), value.to_string()));
@@ -1151,6 +1153,19 @@ fn main() {
         .expect("seed");
     pools.spare_webhooks = spare_webhooks(CONSUMES_WEBHOOKS.len());
     let cost_small = cost_phase(&h, &mut pools, &functions, fresh);
+    // The data jobs: a client of its own exported, then erased (the table back at its size).
+    let job_tickets: usize = var("BENCH_JOB_TICKETS", "1000")
+        .parse()
+        .expect("BENCH_JOB_TICKETS");
+    let job_rows = jobs::job_rows(
+        &h,
+        &mut pools,
+        &functions,
+        &tokio,
+        &sdk,
+        &table,
+        job_tickets,
+    );
 
     // 3. The floors.
     let hello = Function {
@@ -1254,6 +1269,7 @@ fn main() {
         seed_large,
         total: started.elapsed(),
     });
+    let report = report + &stats::job_section(&job_rows, &stats::Prices::load(&settings.root));
     println!("{report}");
     if let Some(parent) = settings.report.parent() {
         let _ = std::fs::create_dir_all(parent);

@@ -62,6 +62,94 @@ pub struct Cost {
     pub events: u64,
 }
 
+impl std::ops::AddAssign for Cost {
+    fn add_assign(&mut self, other: Cost) {
+        self.dynamodb.extend(other.dynamodb);
+        self.read += other.read;
+        self.evaluated += other.evaluated;
+        self.written += other.written;
+        self.capacity += other.capacity;
+        self.rru += other.rru;
+        self.wru += other.wru;
+        for (index, units) in other.wru_index {
+            *self.wru_index.entry(index).or_default() += units;
+        }
+        self.s3.extend(other.s3);
+        self.other.extend(other.other);
+        self.events += other.events;
+    }
+}
+
+/// One data job of the benchmark (infra/bench/src/jobs.rs): starting it, then its steps.
+#[derive(Default)]
+pub struct JobRow {
+    pub label: String,
+    pub start: Cost,
+    pub steps: u32,
+    pub steps_cost: Cost,
+    /// The steps' invocations, end to end; `elapsed` adds the bench's own reads between them.
+    pub busy: Duration,
+    pub elapsed: Duration,
+    pub done: bool,
+}
+
+/// `run-data-jobs`' memory in template.yaml: what its steps are billed at.
+const JOB_MEMORY_GB: f64 = 1.0;
+
+/// The data jobs' table: requests, billed units and price of each job as a whole.
+pub fn job_section(rows: &[JobRow], p: &Prices) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n### Data jobs (a client's tickets exported, then erased; prices of {})\n",
+        p.date()
+    );
+    let _ = writeln!(
+        out,
+        "Started through the route, then every step through `run-data-jobs` (one queue message each), through the \
+         counting proxy. Lambda: the steps' own time at the template's 1,024 MB (this machine's time; moto's \
+         answers dominate it). SQS: the step messages. $ per job.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| job | steps | DynamoDB requests | read / evaluated / written | RRU | WRU (table + indexes) | S3 A / B | SQS | events | steps s (wall s) | $ per job |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for row in rows {
+        let mut all = row.start.clone();
+        all += row.steps_cost.clone();
+        let (a, b) = all.s3_classes();
+        let sqs = all.other.iter().filter(|op| op.starts_with("sqs")).count();
+        let busy = row.busy.as_secs_f64();
+        let price = all.storage_price(p)
+            + sqs as f64 * p.get("sqs_standard_request")
+            + f64::from(row.steps) * (p.get("lambda_request") + p.get("sqs_standard_request"))
+            + busy * JOB_MEMORY_GB * p.get("lambda_arm64_gb_second")
+            + p.get("http_api_request")
+            + p.lambda(50.0);
+        let _ = writeln!(
+            out,
+            "| {}{} | {} | {} | {} / {} / {} | {:.0} | {:.0} | {} / {} | {} | {} | {:.1} ({:.1}) | {:.4} |",
+            row.label,
+            if row.done { "" } else { " (did not end)" },
+            row.steps,
+            all.dynamodb.len(),
+            all.read,
+            all.evaluated,
+            all.written,
+            all.rru,
+            all.wru_total(),
+            a,
+            b,
+            sqs,
+            all.events,
+            busy,
+            row.elapsed.as_secs_f64(),
+            price
+        );
+    }
+    out
+}
+
 impl Cost {
     /// The same requests (in any order), items evaluated and written, and S3 requests.
     fn same_as(&self, other: &Cost) -> bool {

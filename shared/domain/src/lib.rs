@@ -6,6 +6,8 @@ pub mod attachment;
 pub mod bulk;
 pub mod counts;
 pub mod create;
+#[cfg(feature = "testing")]
+pub mod doubles;
 pub mod edit;
 pub mod error;
 pub mod export;

@@ -6,7 +6,7 @@ use tickets_domain::store::{AttachmentReader, AttachmentWriter, UploadVerdict};
 use tickets_domain::{Attachment, AttachmentStatus, StoreError, TicketEdit, TicketSummary};
 
 use crate::edit::edit_write;
-use crate::error::{internal, store_error};
+use crate::error::{condition_held, internal};
 use crate::items::{
     attachment_item, attachment_sk, from_item, key, string_attr, ticket_pk, SK, TICKET_SK, TTL,
 };
@@ -100,17 +100,7 @@ impl AttachmentWriter for DynamoStore {
                 .expression_attribute_values(":size", AttributeValue::N(size.to_string())),
             None => update.update_expression("SET #status = :status REMOVE #ttl"),
         };
-        match update.send().await {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(store_error(err)),
-        }
+        condition_held(update.send().await)
     }
 
     async fn remove_attachment(

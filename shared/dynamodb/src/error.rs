@@ -19,6 +19,25 @@ where
     }
 }
 
+/// Whether a conditional write's condition held: `false` when DynamoDB refused it for that
+/// (ConditionalCheckFailed), the failure otherwise.
+pub fn condition_held<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err)
+            if err.as_service_error().and_then(ProvideErrorMetadata::code)
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(store_error(err)),
+    }
+}
+
 pub fn internal(err: impl Display) -> StoreError {
     StoreError::Internal(err.to_string())
 }

@@ -11,7 +11,7 @@ use tickets_domain::store::{ExportJob, ExportJobs, ExportProgress, Exported, IdP
 use tickets_domain::{StoreError, Timestamp};
 
 use crate::cursor;
-use crate::error::{internal, store_error};
+use crate::error::{condition_held, internal, store_error};
 use crate::items::{
     from_item, key, string_attr, to_item, Item, BY_CLIENT, BY_RESOLVED, DELETED_TICKETS,
     IDX_RESOLVED, PK, RESOLVED_INDEX, SORT_CREATED,
@@ -106,17 +106,7 @@ impl DynamoStore {
             .set_expression_attribute_values(Some(values))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(store_error(err)),
-        }
+        condition_held(result)
     }
 
     /// One query of a page source: up to `limit` ids (after `position`), each with the

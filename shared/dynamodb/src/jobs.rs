@@ -7,7 +7,7 @@ use tickets_domain::store::{ClientData, ErasureJob, ErasureJobs, FailedJobs, Job
 use tickets_domain::{StoreError, Timestamp};
 
 use crate::counters::client_counter_pk;
-use crate::error::{internal, store_error};
+use crate::error::{condition_held, internal, store_error};
 use crate::exports::is_export;
 use crate::idempotency::caller_records_pk;
 use crate::items::{
@@ -212,17 +212,7 @@ impl FailedJobs for DynamoStore {
         if forget {
             update = update.expression_attribute_names("#client", "client");
         }
-        match update.send().await {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(store_error(err)),
-        }
+        condition_held(update.send().await)
     }
 }
 

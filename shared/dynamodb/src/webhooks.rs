@@ -10,7 +10,7 @@ use tickets_domain::webhook::{Secret, Signing, Subscription, WebhookStatus};
 use tickets_domain::{StoreError, Timestamp};
 
 use crate::cursor;
-use crate::error::{internal, store_error};
+use crate::error::{condition_held, internal, store_error};
 use crate::items::{from_item, key, string_attr, to_item, Item, PK, SK, TTL};
 use crate::DynamoStore;
 
@@ -311,16 +311,6 @@ impl WebhookStore for DynamoStore {
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(store_error(err)),
-        }
+        condition_held(result)
     }
 }

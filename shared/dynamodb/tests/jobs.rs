@@ -9,14 +9,14 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use serde_json::json;
-use tickets_domain::history::{audit_entries, DomainEvent};
+use tickets_domain::doubles::{MemoryBus, MemoryQueue};
+use tickets_domain::history::audit_entries;
 use tickets_domain::idempotency::IdempotencyKey;
 use tickets_domain::lifecycle::{erasure_step, start_erasure, Step, ERASURE_STEP};
 use tickets_domain::service::{modify_ticket, post_message};
 use tickets_domain::store::{
-    ArchivePart, ArchiveStore, ErasureJobs, EventPublisher, FileStore, HistoryStore,
-    IdempotencyStore, JobKind, JobQueue, JobStatus, PresignedUpload, Removed, StoredObject,
-    TicketReader,
+    ArchivePart, ArchiveStore, ErasureJobs, FileStore, HistoryStore, IdempotencyStore, JobStatus,
+    PresignedUpload, Removed, StoredObject, TicketReader,
 };
 use tickets_domain::{Attachment, Caller, NewMessage, Role, StoreError, Timestamp};
 use tickets_dynamodb::testing::{
@@ -81,26 +81,6 @@ impl ArchiveStore for Bucket {
     }
 }
 
-#[derive(Default)]
-struct Queue(Mutex<Vec<String>>);
-
-impl JobQueue for Queue {
-    async fn next_step(&self, job: &str, _: JobKind) -> Result<(), StoreError> {
-        self.0.lock().unwrap().push(job.to_owned());
-        Ok(())
-    }
-}
-
-#[derive(Default)]
-struct Bus(Mutex<Vec<DomainEvent>>);
-
-impl EventPublisher for Bus {
-    async fn publish(&self, events: &[DomainEvent]) -> Result<(), StoreError> {
-        self.0.lock().unwrap().extend_from_slice(events);
-        Ok(())
-    }
-}
-
 const CLIENT: &str = "client-erased";
 const OTHER: &str = "client-kept";
 
@@ -155,7 +135,13 @@ async fn desk(store: &DynamoStore) -> Vec<String> {
 }
 
 /// Runs the job's steps as the queue would, each failed step again; the steps it took.
-async fn run(store: &DynamoStore, files: &Bucket, queue: &Queue, bus: &Bus, job: &str) -> u32 {
+async fn run(
+    store: &DynamoStore,
+    files: &Bucket,
+    queue: &MemoryQueue,
+    bus: &MemoryBus,
+    job: &str,
+) -> u32 {
     let mut steps = 0;
     loop {
         steps += 1;
@@ -175,7 +161,11 @@ fn mentioning(items: &[tickets_dynamodb::layout::Item], text: &str) -> usize {
 }
 
 async fn erase(store: &DynamoStore) -> Removed {
-    let (files, queue, bus) = (Bucket::default(), Queue::default(), Bus::default());
+    let (files, queue, bus) = (
+        Bucket::default(),
+        MemoryQueue::default(),
+        MemoryBus::default(),
+    );
     let admin = Caller::new("admin-1", Role::Admin);
     let job = loop {
         match start_erasure(store, &queue, &admin, CLIENT, Timestamp::now()).await {
@@ -191,7 +181,7 @@ async fn erase(store: &DynamoStore) -> Removed {
     };
     assert_eq!(ended.status, JobStatus::Done);
     assert_eq!(ended.client, None, "the client's id is not kept");
-    let announced = bus.0.lock().unwrap().clone();
+    let announced = bus.events();
     assert!(!announced.is_empty(), "the erasure was announced");
     assert_eq!(announced[0].detail_type, "SupportClient.Erased");
     assert!(!announced[0].detail.to_string().contains(CLIENT));
