@@ -7,12 +7,14 @@
 //! (a property test feeds it arbitrary bytes), and nothing here knows tickets: which ticket a
 //! message belongs to, and whether its sender may write there, is the domain's decision.
 
+pub mod compose;
 mod reply;
 
 use std::borrow::Cow;
 
 use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
 
+pub use compose::{Notice, Outgoing};
 pub use reply::new_text;
 
 /// What the reader accepts.
