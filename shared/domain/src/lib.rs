@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod lifecycle;
 pub mod merge;
 pub mod model;
+pub mod notify;
 pub mod satisfaction;
 pub mod service;
 pub mod sla;
