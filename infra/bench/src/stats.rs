@@ -108,7 +108,8 @@ pub fn job_section(rows: &[JobRow], p: &Prices) -> String {
         out,
         "Started through the route, then every step through `run-data-jobs` (one queue message each), through the \
          counting proxy. Lambda: the steps' own time at the template's 1,024 MB (this machine's time; moto's \
-         answers dominate it). SQS: the step messages. $ per job.\n"
+         answers dominate it). SQS: one message per step (each step but the last sends the next; the queue \
+         is reached directly, not through the proxy). $ per job.\n"
     );
     let _ = writeln!(
         out,
@@ -118,11 +119,11 @@ pub fn job_section(rows: &[JobRow], p: &Prices) -> String {
         let mut all = row.start.clone();
         all += row.steps_cost.clone();
         let (a, b) = all.s3_classes();
-        let sqs = all.other.iter().filter(|op| op.starts_with("sqs")).count();
+        // A message sent, received and deleted per step: three requests.
+        let sqs = u64::from(row.steps);
         let busy = row.busy.as_secs_f64();
         let price = all.storage_price(p)
-            + sqs as f64 * p.get("sqs_standard_request")
-            + f64::from(row.steps) * (p.get("lambda_request") + p.get("sqs_standard_request"))
+            + f64::from(row.steps) * (p.get("lambda_request") + 3.0 * p.get("sqs_standard_request"))
             + busy * JOB_MEMORY_GB * p.get("lambda_arm64_gb_second")
             + p.get("http_api_request")
             + p.lambda(50.0);
