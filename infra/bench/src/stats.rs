@@ -123,7 +123,8 @@ pub fn job_section(rows: &[JobRow], p: &Prices) -> String {
         let sqs = u64::from(row.steps);
         let busy = row.busy.as_secs_f64();
         let price = all.storage_price(p)
-            + f64::from(row.steps) * (p.get("lambda_request") + 3.0 * p.get("sqs_standard_request"))
+            + f64::from(row.steps)
+                * (p.get("lambda_request") + 3.0 * p.get("sqs_standard_request"))
             + busy * JOB_MEMORY_GB * p.get("lambda_arm64_gb_second")
             + p.get("http_api_request")
             + p.lambda(50.0);

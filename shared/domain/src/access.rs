@@ -48,11 +48,13 @@ impl FromStr for Role {
     }
 }
 
-/// An authenticated principal: its id (`sub`) and role.
+/// An authenticated principal: its id (`sub`), role, and e-mail address when its token
+/// vouches for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
     pub id: String,
     role: Role,
+    email: Option<String>,
 }
 
 impl Caller {
@@ -60,7 +62,25 @@ impl Caller {
         Self {
             id: id.into(),
             role,
+            email: None,
         }
+    }
+
+    /// The caller with its address: one its identity provider verified (`email` with
+    /// `email_verified`), compared case-insensitively, so kept lowercased.
+    pub fn with_verified_email(mut self, address: &str) -> Self {
+        let address = address.trim().to_lowercase();
+        let plausible = address
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+            && !address.chars().any(|c| c.is_whitespace() || c.is_control());
+        self.email = plausible.then_some(address);
+        self
+    }
+
+    /// The caller's verified address, if its token gave one.
+    pub fn email(&self) -> Option<&str> {
+        self.email.as_deref()
     }
 
     pub fn role(&self) -> Role {

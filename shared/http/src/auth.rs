@@ -78,8 +78,22 @@ impl Auth {
             .get("sub")
             .filter(|sub| !sub.trim().is_empty())
             .ok_or_else(|| ApiError::unauthorized("The token names no subject"))?;
-        Ok(Caller::new(id.clone(), self.roles.of(&claims)))
+        let caller = Caller::new(id.clone(), self.roles.of(&claims));
+        Ok(match verified_email(&claims) {
+            Some(address) => caller.with_verified_email(address),
+            None => caller,
+        })
     }
+}
+
+/// The token's address, when the identity provider says it verified it: `email_verified` is
+/// the boolean `true` in a token, which API Gateway's authorizer (and moto's pool, always)
+/// hands over as the text `"true"`.
+fn verified_email(claims: &HashMap<String, String>) -> Option<&str> {
+    let verified = claims
+        .get("email_verified")
+        .is_some_and(|value| value.trim().eq_ignore_ascii_case("true"));
+    claims.get("email").map(String::as_str).filter(|_| verified)
 }
 
 /// Which group grants which role.
@@ -310,6 +324,36 @@ mod tests {
         assert!(Auth::from_settings(&settings(&[])).unwrap().local.is_none());
         let err = Auth::from_settings(&settings(&[("ROLE_GROUPS", "x:y")])).unwrap_err();
         assert_eq!(err.name(), "ROLE_GROUPS");
+    }
+
+    #[test]
+    fn an_address_counts_only_when_the_token_says_it_is_verified() {
+        let of = |pairs: &[(&str, &str)]| {
+            let claims = claims(pairs);
+            verified_email(&claims).map(|address| {
+                Caller::new("u", Role::Client)
+                    .with_verified_email(address)
+                    .email()
+                    .map(str::to_owned)
+            })
+        };
+        assert_eq!(
+            of(&[("email", " Alice@Example.COM "), ("email_verified", "true")]),
+            Some(Some("alice@example.com".into()))
+        );
+        assert_eq!(
+            of(&[("email", "a@b.example"), ("email_verified", "True")]),
+            Some(Some("a@b.example".into()))
+        );
+        assert_eq!(
+            of(&[("email", "a@b.example"), ("email_verified", "false")]),
+            None
+        );
+        assert_eq!(of(&[("email", "a@b.example")]), None);
+        assert_eq!(
+            of(&[("email", "not an address"), ("email_verified", "true")]),
+            Some(None)
+        );
     }
 
     #[test]
