@@ -2,18 +2,22 @@
 which counts what each request cost and can fail requests on purpose. The fault-injection tests
 and the benchmark both use it.
 
-Faults (the fault-injection tests). A request told to fail never reaches the server, so what
-reaches storage, and what does not, is exactly what the client was told:
+Faults (the fault-injection tests). A request told to fail never reaches the server (but for
+`lost`, which reaches it and loses the answer), so what reaches storage is what the client was
+told, or more:
 - `throttle`: answers 400 ThrottlingException, as DynamoDB does when a partition is hot;
 - `error`: answers 500 InternalServerError;
 - `drop`: closes the connection without answering;
 - `delay`: waits `delay_seconds` before forwarding (longer than the client's attempt timeout);
+- `lost`: forwards the request, then closes the connection without answering: the write
+  happened, the client never heard (it sends it again, and a conditional write then fails);
 - `conflict`: answers a `TransactWriteItems` with TransactionCanceledException, one reason
   `TransactionConflict`, as DynamoDB does when another transaction holds one of its items (moto
   never does); other requests are let through, uncounted.
 Control (JSON): `POST /__faults` with `{"plan": [kind, ...]}` (the next requests fail in that
 order, `null` lets one through), `{"rate": 0.3, "kinds": [...], "seed": 1}` (each request fails
-with that probability), `{"delay_seconds": 3}`; `GET /__faults` answers how many faults of each
+with that probability), `{"ops": ["UpdateItem"]}` (only requests of these operations are
+considered; `[]`, the default, all), `{"delay_seconds": 3}`; `GET /__faults` answers how many faults of each
 kind were injected and how many requests were forwarded.
 
 Counts (the benchmark's cost table). For each DynamoDB request: the operation, the items
@@ -74,7 +78,8 @@ class Faults:
         self.kinds = ["throttle", "error", "drop"]
         self.random = random.Random(1)
         self.delay_seconds = 3.0
-        self.injected = {"throttle": 0, "error": 0, "drop": 0, "delay": 0, "conflict": 0}
+        self.ops: list[str] = []
+        self.injected = {"throttle": 0, "error": 0, "drop": 0, "delay": 0, "conflict": 0, "lost": 0}
         self.forwarded = 0
 
     def configure(self, settings: dict) -> None:
@@ -85,11 +90,14 @@ class Faults:
             if "seed" in settings:
                 self.random = random.Random(settings["seed"])
             self.delay_seconds = float(settings.get("delay_seconds", self.delay_seconds))
+            self.ops = list(settings.get("ops", self.ops))
 
     def next(self, op: str) -> str | None:
         """The fault for a request of operation `op` (None: forward it)."""
         transaction = op == "TransactWriteItems"
         with self.lock:
+            if self.ops and op not in self.ops:
+                return None
             if self.plan:
                 kind = self.plan.pop(0)
             elif self.rate and self.random.random() < self.rate:
@@ -385,12 +393,12 @@ def handler(upstream: str, faults: Faults, counts: Counts, bill: Billing | None 
             with counts.lock:
                 counts.in_flight += 1
             try:
-                self.forward(body)
+                self.forward(body, answer=kind != "lost")
             finally:
                 with counts.lock:
                     counts.in_flight -= 1
 
-        def forward(self, body: bytes) -> None:
+        def forward(self, body: bytes, answer: bool = True) -> None:
             record, request_json = self.describe(body)
             if record.get("service") == "dynamodb" and record["op"] in CAPACITY_OPS and "ReturnConsumedCapacity" not in request_json:
                 request_json["ReturnConsumedCapacity"] = "TOTAL"
@@ -426,6 +434,10 @@ def handler(upstream: str, faults: Faults, counts: Counts, bill: Billing | None 
                 elif billed and record["op"] in READ_OPS and response.status == 200:
                     record["rru"] = bill.reads(dict(self.headers), record["op"], request_json, response_json)
             counts.add(record)
+            if not answer:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             self.send_response_only(response.status, response.reason)
             for name, value in response.getheaders():
                 if name.lower() not in HOP_BY_HOP | {"server", "date"}:

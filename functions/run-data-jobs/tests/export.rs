@@ -2,9 +2,11 @@
 //! tickets than one step takes, an internal note, history, a soft-deleted ticket, another
 //! client's ticket, and a file bigger than a part. The archive is read back as any tar and
 //! gzip reader reads it: the client's own export holds no internal note and no history; an
-//! admin's holds both and the deleted ticket; both hold the file byte for byte and nothing of
-//! the other client. Then the same export with a quarter of the table's requests failing, each
-//! failed step run again as the queue would: the same archive.
+//! admin's holds both and the deleted ticket (its files not: nobody sees a deleted ticket's
+//! files until it is restored); both hold the file byte for byte and nothing of the other
+//! client. Then the same export with a quarter of the table's requests failing (dropped,
+//! refused, throttled, or stored with the answer lost), each failed step run again as the queue
+//! would: the same archive.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -338,7 +340,9 @@ async fn an_export_whose_steps_keep_failing_writes_the_same_archive() {
         events: MemoryBus::default(),
         attempts: 1000,
     };
-    proxy.configure(json!({"rate": 0.25, "kinds": ["drop", "error", "throttle"], "seed": 11}));
+    proxy.configure(
+        json!({"rate": 0.25, "kinds": ["drop", "error", "throttle", "lost"], "seed": 11}),
+    );
     let all = export(
         &jobs,
         &clean,
@@ -370,6 +374,43 @@ async fn an_export_whose_steps_keep_failing_writes_the_same_archive() {
         .unwrap()
         .iter()
         .any(|m| m["message"] == NOTE));
+}
+
+#[tokio::test]
+async fn a_step_whose_progress_was_stored_but_whose_answer_was_lost_goes_on() {
+    let proxy = FaultProxy::start();
+    let (faulty, _) = fresh_store_behind(&proxy).await;
+    let clean = DynamoStore::new(local_client(Default::default()), faulty.table());
+    let (files, s3, bucket) = fresh_files().await;
+    let (ids, bytes) = desk(&clean, (&s3, &bucket)).await;
+    let jobs = Jobs {
+        store: faulty,
+        files,
+        queue: MemoryQueue::default(),
+        events: MemoryBus::default(),
+        attempts: 5,
+    };
+    // The first step's progress write reaches the table; its answer does not. The SDK sends it
+    // again, and that one finds the step moved on.
+    proxy.configure(json!({"ops": ["UpdateItem"], "plan": ["lost"]}));
+    let all = export(
+        &jobs,
+        &clean,
+        &Caller::new("admin-1", Role::Admin),
+        &s3,
+        &bucket,
+    )
+    .await;
+    let report = proxy.report();
+    proxy.configure(json!({"ops": [], "plan": []}));
+    assert_eq!(report["injected"]["lost"], 1, "{report}");
+    check_common(&all, &ids, &bytes);
+    assert_eq!(
+        all.keys()
+            .filter(|path| path.ends_with("ticket.json"))
+            .count(),
+        ids.len()
+    );
 }
 
 #[tokio::test]

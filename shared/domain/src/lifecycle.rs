@@ -190,11 +190,12 @@ where
         queue.next_step(id, JobKind::Erasure).await?;
         return Ok(Step::Continued);
     }
-    // The client's export archives first: their jobs, which list them, go with the remains.
+    // The export jobs go with the remains, then their archives: an export that completes in
+    // between finds its job gone and deletes its own archive.
+    let remains = store.erase_client_remains(&client).await?;
     files
         .delete_under(&crate::export::exports_prefix(&client))
         .await?;
-    let remains = store.erase_client_remains(&client).await?;
     // Announced before the job ends: a crash in between announces it again (at least once).
     let event = DomainEvent {
         detail_type: "SupportClient.Erased".into(),

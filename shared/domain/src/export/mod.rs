@@ -266,17 +266,24 @@ where
         progress.complete = true;
     }
     progress.parts = parts;
+    progress.attempt = new_id();
     let step = progress.step;
     progress.step += 1;
     if !store
         .save_export_step(id, step, &progress, &exported, now)
         .await?
     {
-        // Another delivery of this step stored it first: its parts and carry stand.
-        return Ok(ExportStep::Idle);
+        // Refused: either another delivery of this step stored its own first (its parts and
+        // carry stand), or this very write was stored and only its answer was lost (the SDK
+        // sent it again, and the second one found the step moved on).
+        let stored = store.export(id).await?.map(|job| job.progress);
+        if stored.as_ref() != Some(&progress) {
+            return Ok(ExportStep::Idle);
+        }
     }
     if let Some(old) = old_carry {
-        files.remove(&old).await?;
+        // Best effort: a carry left behind is swept with the others by the last step.
+        let _ = files.remove(&old).await;
     }
     if next.is_some() {
         queue.next_step(id, JobKind::Export).await?;
@@ -442,7 +449,9 @@ where
     let mut copies = Vec::new();
     for attachment in &ticket.attachments {
         let mut shown = serde_json::to_value(attachment).map_err(json_failed)?;
-        if attachment.status == AttachmentStatus::Available {
+        // A soft-deleted ticket's files are shown to no one until it is restored (the access
+        // rule): its export lists the records, without the files.
+        if attachment.status == AttachmentStatus::Available && !ticket.is_deleted() {
             let path = format!(
                 "tickets/{id}/files/{}/{}",
                 attachment.id, attachment.filename

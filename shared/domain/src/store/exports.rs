@@ -74,6 +74,10 @@ pub struct ExportProgress {
     pub carry: Option<String>,
     /// Every part is uploaded: what is left is completing the upload and ending the job.
     pub complete: bool,
+    /// Which attempt stored this progress (new for every attempt of every step): an attempt
+    /// whose write was stored but whose answer was lost recognises its own progress.
+    #[serde(default)]
+    pub attempt: String,
 }
 
 /// One uploaded part of an archive.
