@@ -47,7 +47,7 @@ fn counts_expression(removed: &Removed) -> (String, Names, Values) {
 }
 
 /// The names of `Removed`'s counts, as stored in the job's `removed` map.
-const COUNTS: [&str; 8] = [
+const COUNTS: [&str; 9] = [
     "tickets",
     "messages",
     "attachments",
@@ -56,9 +56,10 @@ const COUNTS: [&str; 8] = [
     "idempotencyRecords",
     "webhookDeliveries",
     "exports",
+    "contacts",
 ];
 
-fn counts(removed: &Removed) -> [u64; 8] {
+fn counts(removed: &Removed) -> [u64; 9] {
     [
         removed.tickets,
         removed.messages,
@@ -68,6 +69,7 @@ fn counts(removed: &Removed) -> [u64; 8] {
         removed.idempotency_records,
         removed.webhook_deliveries,
         removed.exports,
+        removed.contacts,
     ]
 }
 
@@ -333,10 +335,12 @@ impl ClientData for DynamoStore {
             .map_err(store_error)?;
         let webhook_deliveries = self.erase_client_deliveries(client).await?;
         let exports = self.erase_client_exports(client).await?;
+        let contacts = self.erase_contact(client).await?;
         Ok(Removed {
             idempotency_records,
             webhook_deliveries,
             exports,
+            contacts,
             ..Removed::default()
         })
     }

@@ -6,6 +6,7 @@
 
 mod attachments;
 mod closing;
+mod contacts;
 mod counters;
 mod cursor;
 mod edit;

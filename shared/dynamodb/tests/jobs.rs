@@ -15,8 +15,9 @@ use tickets_domain::idempotency::IdempotencyKey;
 use tickets_domain::lifecycle::{erasure_step, start_erasure, Step, ERASURE_STEP};
 use tickets_domain::service::{modify_ticket, post_message};
 use tickets_domain::store::{
-    ArchivePart, ArchiveStore, ErasureJobs, FileStore, HistoryStore, IdempotencyStore, JobStatus,
-    PresignedUpload, Removed, StoredObject, TicketReader,
+    ArchivePart, ArchiveStore, Contact, ContactSource, ContactStore, ErasureJobs, FileStore,
+    HistoryStore, IdempotencyStore, JobStatus, PresignedUpload, Removed, StoredObject,
+    TicketReader,
 };
 use tickets_domain::{Attachment, Caller, NewMessage, Role, StoreError, Timestamp};
 use tickets_dynamodb::testing::{
@@ -128,6 +129,21 @@ async fn desk(store: &DynamoStore) -> Vec<String> {
         ))
         .await
         .unwrap();
+    let address = |principal: &str, address: &str| Contact {
+        principal: principal.into(),
+        address: address.into(),
+        source: ContactSource::Email,
+        notifications: true,
+        created_at: Timestamp::now(),
+    };
+    store
+        .remember_contact(&address(CLIENT, "erase-me@example.com"))
+        .await
+        .unwrap();
+    store
+        .remember_contact(&address(OTHER, "keep-me@example.com"))
+        .await
+        .unwrap();
     for n in 0..2 {
         seed_ticket(store, OTHER, &format!("Theirs {n}")).await;
     }
@@ -192,10 +208,11 @@ async fn assert_erased(clean: &DynamoStore) {
     let items = all_items(clean).await;
     assert_eq!(mentioning(&items, CLIENT), 0);
     assert_eq!(mentioning(&items, "secret-erase-text"), 0);
+    assert_eq!(mentioning(&items, "erase-me@example.com"), 0);
     assert_eq!(
         mentioning(&items, OTHER),
-        2 * 3 + 1,
-        "the other client's tickets, messages and counter stay"
+        2 * 3 + 1 + 2,
+        "the other client's tickets, messages, counter and contact stay"
     );
     assert_counters_exact(clean).await;
 }
@@ -207,6 +224,7 @@ fn expected() -> Removed {
         messages: tickets + 2,
         history_entries: 1,
         idempotency_records: 1,
+        contacts: 1,
         ..Removed::default()
     }
 }

@@ -27,6 +27,9 @@ pub struct Removed {
     /// The client's exports: their jobs and archives.
     #[serde(default)]
     pub exports: u64,
+    /// The client's contact: its e-mail address and choices.
+    #[serde(default)]
+    pub contacts: u64,
 }
 
 impl std::ops::AddAssign for Removed {
@@ -39,6 +42,7 @@ impl std::ops::AddAssign for Removed {
         self.idempotency_records += other.idempotency_records;
         self.webhook_deliveries += other.webhook_deliveries;
         self.exports += other.exports;
+        self.contacts += other.contacts;
     }
 }
 
@@ -125,7 +129,7 @@ pub trait ClientData: Send + Sync {
 
     /// Removes what is left of the client once their tickets are erased: their counter
     /// item, the answers kept for their idempotent requests, the webhook delivery-log
-    /// entries that name them and their export jobs; what it removed.
+    /// entries that name them, their export jobs and their contact; what it removed.
     fn erase_client_remains(
         &self,
         client: &str,

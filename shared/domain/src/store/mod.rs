@@ -2,6 +2,7 @@
 //! adapters implement them. Each handler asks only for the ports it uses.
 
 mod attachments;
+mod contacts;
 mod events;
 mod exports;
 mod files;
@@ -13,6 +14,7 @@ mod tickets;
 mod webhooks;
 
 pub use attachments::{AttachmentReader, AttachmentWriter, UploadVerdict};
+pub use contacts::{Contact, ContactRemembered, ContactSource, ContactStore};
 pub use events::{Change, EventPublisher};
 pub use exports::{
     ArchivePart, ArchiveStore, ExportJob, ExportJobs, ExportProgress, Exported, IdPage,
