@@ -3,11 +3,11 @@
 //! message finds its sender in one read); `PERSON#<principal>` / `CONTACT` holds the person's
 //! address and choices (so that a notification finds its recipient in one read).
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use tickets_domain::store::{Contact, ContactRemembered, ContactStore};
 use tickets_domain::StoreError;
 
-use crate::error::{condition_held, internal};
+use crate::error::condition_held;
 use crate::items::{from_item, key, string_attr, to_item, Item};
 use crate::{DynamoStore, Transaction};
 
@@ -53,14 +53,7 @@ impl ContactStore for DynamoStore {
         );
         let put = |item: Item| -> Result<TransactWriteItem, StoreError> {
             Ok(TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(item))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()
-                        .map_err(internal)?,
-                )
+                .put(self.put(item, "attribute_not_exists(pk)")?)
                 .build())
         };
         if let Transaction::Committed = self.transact(vec![put(person)?, put(address)?]).await? {

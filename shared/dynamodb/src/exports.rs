@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use tickets_domain::store::{ExportJob, ExportJobs, ExportProgress, Exported, IdPage, JobStatus};
 use tickets_domain::{StoreError, Timestamp};
@@ -222,14 +222,7 @@ impl ExportJobs for DynamoStore {
         note.insert("job".into(), AttributeValue::S(job.id.clone()));
         let put = |item: Item| -> Result<TransactWriteItem, StoreError> {
             Ok(TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(item))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()
-                        .map_err(internal)?,
-                )
+                .put(self.put(item, "attribute_not_exists(pk)")?)
                 .build())
         };
         match self.transact(vec![put(item)?, put(note)?]).await? {
