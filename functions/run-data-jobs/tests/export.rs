@@ -9,13 +9,12 @@
 //! would: the same archive.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use lambda_runtime::{Context, LambdaEvent};
 use run_data_jobs::{handle, Jobs};
 use serde_json::{json, Value};
-use tickets_domain::doubles::{MemoryBus, MemoryQueue};
+use tickets_domain::doubles::{archive_entries, noise, MemoryBus, MemoryQueue};
 use tickets_domain::export::{show_export, start_export, EXPORT_STEP};
 use tickets_domain::history::audit_entries;
 use tickets_domain::service::{modify_ticket, post_message};
@@ -70,16 +69,8 @@ async fn desk(
         )
         .await
         .unwrap();
-    // Incompressible (xorshift): the archive needs two parts for it.
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let bytes: Vec<u8> = (0..9 * 1024 * 1024)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 32) as u8
-        })
-        .collect();
+    // Incompressible: the archive needs two parts for it.
+    let bytes = noise(9 * 1024 * 1024);
     let upload = NewUpload {
         filename: Some("scan.bin".into()),
         size: Some(bytes.len() as u64),
@@ -162,18 +153,22 @@ async fn run(jobs: &Jobs<DynamoStore, S3Files, MemoryQueue, MemoryBus>, job: &st
 
 /// The archive's entries by path.
 fn entries(archive: &[u8]) -> BTreeMap<String, Vec<u8>> {
-    let mut reader = tar::Archive::new(flate2::read::MultiGzDecoder::new(archive));
-    reader
-        .entries()
-        .unwrap()
-        .map(|entry| {
-            let mut entry = entry.unwrap();
-            let path = entry.path().unwrap().to_string_lossy().into_owned();
-            let mut bytes = Vec::new();
-            entry.read_to_end(&mut bytes).unwrap();
-            (path, bytes)
-        })
-        .collect()
+    archive_entries(archive).into_iter().collect()
+}
+
+/// The function's parts: the store and bucket given, the queue and bus in memory.
+fn jobs(
+    store: DynamoStore,
+    files: S3Files,
+    attempts: u32,
+) -> Jobs<DynamoStore, S3Files, MemoryQueue, MemoryBus> {
+    Jobs {
+        store,
+        files,
+        queue: MemoryQueue::default(),
+        events: MemoryBus::default(),
+        attempts,
+    }
 }
 
 async fn export(
@@ -253,13 +248,7 @@ async fn a_client_and_an_admin_export_what_each_may_see() {
     let (files, s3, bucket) = fresh_files().await;
     let (ids, bytes) = desk(&store, (&s3, &bucket)).await;
     let reader = DynamoStore::new(local_client(Default::default()), store.table());
-    let jobs = Jobs {
-        store,
-        files,
-        queue: MemoryQueue::default(),
-        events: MemoryBus::default(),
-        attempts: 5,
-    };
+    let jobs = jobs(store, files, 5);
 
     let mine = export(
         &jobs,
@@ -333,13 +322,7 @@ async fn an_export_whose_steps_keep_failing_writes_the_same_archive() {
     let clean = DynamoStore::new(local_client(Default::default()), faulty.table());
     let (files, s3, bucket) = fresh_files().await;
     let (ids, bytes) = desk(&clean, (&s3, &bucket)).await;
-    let jobs = Jobs {
-        store: faulty,
-        files,
-        queue: MemoryQueue::default(),
-        events: MemoryBus::default(),
-        attempts: 1000,
-    };
+    let jobs = jobs(faulty, files, 1000);
     proxy.configure(
         json!({"rate": 0.25, "kinds": ["drop", "error", "throttle", "lost"], "seed": 11}),
     );
@@ -383,13 +366,7 @@ async fn a_step_whose_progress_was_stored_but_whose_answer_was_lost_goes_on() {
     let clean = DynamoStore::new(local_client(Default::default()), faulty.table());
     let (files, s3, bucket) = fresh_files().await;
     let (ids, bytes) = desk(&clean, (&s3, &bucket)).await;
-    let jobs = Jobs {
-        store: faulty,
-        files,
-        queue: MemoryQueue::default(),
-        events: MemoryBus::default(),
-        attempts: 5,
-    };
+    let jobs = jobs(faulty, files, 5);
     // The first step's progress write reaches the table; its answer does not. The SDK sends it
     // again, and that one finds the step moved on.
     proxy.configure(json!({"ops": ["UpdateItem"], "plan": ["lost"]}));
@@ -429,16 +406,14 @@ async fn a_job_whose_step_fails_its_last_attempt_is_failed() {
     .unwrap();
     let reader = DynamoStore::new(local_client(Default::default()), store.table());
     // The bucket is gone: every step fails.
-    let jobs = Jobs {
+    let jobs = jobs(
         store,
-        files: S3Files::new(
+        S3Files::new(
             tickets_s3::testing::local_client(),
             "no-such-bucket-anywhere",
         ),
-        queue: MemoryQueue::default(),
-        events: MemoryBus::default(),
-        attempts: 3,
-    };
+        3,
+    );
     for receive in 1..=3 {
         let mut event = SqsEvent::default();
         event.records = vec![message(&job.id, JobKind::Export, receive)];

@@ -148,9 +148,12 @@ fn run_job(
         row.steps += 1;
         busy += step.latency;
         cost += crate::stats::proxy_take(&h.settings.proxy);
-        if status(tokio, sdk, table, &job).as_deref() != Some("running") {
-            row.done = status(tokio, sdk, table, &job).as_deref() == Some("done");
-            break;
+        match status(tokio, sdk, table, &job).as_deref() {
+            Some("running") => {}
+            ended => {
+                row.done = ended == Some("done");
+                break;
+            }
         }
     }
     h.stop(running);

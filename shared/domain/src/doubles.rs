@@ -1,6 +1,8 @@
 //! Test support (feature `testing`): in-memory stand-ins for the ports that only send things
-//! away (a queue's next steps, the bus's events), which tests read back.
+//! away (a queue's next steps, the bus's events), which tests read back; and the export
+//! archive's test material (bytes that do not compress, an archive read back).
 
+use std::io::Read;
 use std::sync::Mutex;
 
 use crate::error::StoreError;
@@ -43,4 +45,34 @@ impl EventPublisher for MemoryBus {
         self.0.lock().expect("bus lock").extend_from_slice(events);
         Ok(())
     }
+}
+
+/// `len` bytes that do not compress (xorshift): a file that fills archive parts.
+pub fn noise(len: usize) -> Vec<u8> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 32) as u8
+        })
+        .collect()
+}
+
+/// An export archive's files, in order, read as any gzip and tar reader reads them (every
+/// gzip member). Panics on a broken archive: for tests.
+pub fn archive_entries(archive: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut reader = tar::Archive::new(flate2::read::MultiGzDecoder::new(archive));
+    reader
+        .entries()
+        .expect("a tar archive")
+        .map(|entry| {
+            let mut entry = entry.expect("an entry");
+            let path = entry.path().expect("a path").to_string_lossy().into_owned();
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).expect("its bytes");
+            (path, bytes)
+        })
+        .collect()
 }

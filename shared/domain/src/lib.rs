@@ -6,7 +6,7 @@ pub mod attachment;
 pub mod bulk;
 pub mod counts;
 pub mod create;
-#[cfg(feature = "testing")]
+#[cfg(any(test, feature = "testing"))]
 pub mod doubles;
 pub mod edit;
 pub mod error;

@@ -30,15 +30,19 @@ impl DynamoStore {
             return Ok(0);
         };
         let mut keys = vec![key(person_pk(principal), CONTACT_SK)];
-        if self
-            .contact_by_address(&contact.address)
-            .await?
-            .is_some_and(|owner| owner.principal == principal)
-        {
+        if self.address_owner(&contact.address).await?.as_deref() == Some(principal) {
             keys.push(key(address_pk(&contact.address), ADDRESS_SK));
         }
         self.delete_keys(keys).await?;
         Ok(1)
+    }
+
+    /// Whose an address is.
+    async fn address_owner(&self, address: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .read_item(key(address_pk(address), ADDRESS_SK))
+            .await?
+            .and_then(|item| string_attr(&item, "principal")))
     }
 }
 
@@ -59,12 +63,15 @@ impl ContactStore for DynamoStore {
         if let Transaction::Committed = self.transact(vec![put(person)?, put(address)?]).await? {
             return Ok(ContactRemembered::New);
         }
-        if let Some(owner) = self.contact_by_address(&contact.address).await? {
-            if owner.principal != contact.principal {
-                return Ok(ContactRemembered::Taken(owner));
-            }
-        }
-        match self.contact_of(&contact.principal).await? {
+        let owner = self.address_owner(&contact.address).await?;
+        let taken = owner
+            .as_deref()
+            .is_some_and(|owner| owner != contact.principal);
+        let whose = owner
+            .filter(|_| taken)
+            .unwrap_or_else(|| contact.principal.clone());
+        match self.contact_of(&whose).await? {
+            Some(owner) if taken => Ok(ContactRemembered::Taken(owner)),
             Some(known) => Ok(ContactRemembered::Known(known)),
             // The address item without its person: a half-erased contact; taken by nobody.
             None => Err(StoreError::Unavailable),
@@ -84,10 +91,7 @@ impl ContactStore for DynamoStore {
     }
 
     async fn contact_by_address(&self, address: &str) -> Result<Option<Contact>, StoreError> {
-        let Some(item) = self.read_item(key(address_pk(address), ADDRESS_SK)).await? else {
-            return Ok(None);
-        };
-        match string_attr(&item, "principal") {
+        match self.address_owner(address).await? {
             Some(principal) => self.contact_of(&principal).await,
             None => Ok(None),
         }

@@ -99,39 +99,12 @@ fn fit_path(path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read;
-
     use super::*;
-
-    /// The archive's entries, read as any gzip and tar reader reads them.
-    fn entries(archive: &[u8]) -> Vec<(String, Vec<u8>)> {
-        let decoder = flate2::read::MultiGzDecoder::new(archive);
-        let mut reader = tar::Archive::new(decoder);
-        reader
-            .entries()
-            .unwrap()
-            .map(|entry| {
-                let mut entry = entry.unwrap();
-                let path = entry.path().unwrap().to_string_lossy().into_owned();
-                let mut bytes = Vec::new();
-                entry.read_to_end(&mut bytes).unwrap();
-                (path, bytes)
-            })
-            .collect()
-    }
+    use crate::doubles::{archive_entries as entries, noise};
 
     #[test]
     fn steps_chained_through_their_carries_make_one_archive() {
-        // Incompressible (xorshift), so that it fills a part.
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let big: Vec<u8> = (0..PART_BYTES + 100_000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 32) as u8
-            })
-            .collect();
+        let big = noise(PART_BYTES + 100_000);
         let mut uploaded = Vec::new();
 
         let mut first = ArchiveWriter::resume(Vec::new(), 1_700_000_000);

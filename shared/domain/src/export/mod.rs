@@ -100,6 +100,18 @@ pub struct ExportView {
     pub url_expires_at: Option<Timestamp>,
 }
 
+impl ExportView {
+    /// A job that is not done: nothing to download.
+    fn plain(job: ExportJob) -> Self {
+        Self {
+            job,
+            archive_expires_at: None,
+            url: None,
+            url_expires_at: None,
+        }
+    }
+}
+
 /// `GET /v2/exports/{id}`: the requester's own export (admins: anyone's); anyone else's is
 /// answered as not found. A done export whose archive is past its days is `expired`.
 pub async fn show_export<S, F>(
@@ -118,31 +130,30 @@ where
         .await?
         .filter(|job| caller.may_follow(&job.requested_by))
         .ok_or(DomainError::NotFound)?;
-    let mut view = ExportView {
-        archive_expires_at: None,
-        url: None,
-        url_expires_at: None,
-        job: job.clone(),
+    let (JobStatus::Done, Some(finished)) = (job.status, job.finished_at) else {
+        return Ok(ExportView::plain(job));
     };
-    if let (JobStatus::Done, Some(finished)) = (job.status, job.finished_at) {
-        let expires = Timestamp::from(finished.as_datetime() + Duration::days(ARCHIVE_DAYS));
-        view.archive_expires_at = Some(expires);
-        if now < expires {
-            let filename = format!(
-                "support-export-{}.tar.gz",
-                finished.as_datetime().date_naive()
-            );
-            let (url, until) = files
+    let expires = Timestamp::from(finished.as_datetime() + Duration::days(ARCHIVE_DAYS));
+    let link = if now < expires {
+        let filename = format!(
+            "support-export-{}.tar.gz",
+            finished.as_datetime().date_naive()
+        );
+        Some(
+            files
                 .presign_archive(&job.progress.archive, &filename)
-                .await?;
-            view.url = Some(url);
-            view.url_expires_at = Some(until);
-        } else {
-            job.status = JobStatus::Expired;
-            view.job = job;
-        }
-    }
-    Ok(view)
+                .await?,
+        )
+    } else {
+        job.status = JobStatus::Expired;
+        None
+    };
+    Ok(ExportView {
+        archive_expires_at: Some(expires),
+        url_expires_at: link.as_ref().map(|(_, until)| *until),
+        url: link.map(|(url, _)| url),
+        job,
+    })
 }
 
 /// What one step of an export did.
