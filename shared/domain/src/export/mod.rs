@@ -411,23 +411,22 @@ where
         .thread_view(Some(&ticket.summary))
         .map_err(|_| StoreError::Internal("an export's ticket turned invisible".into()))?;
 
-    let mut messages = Vec::new();
-    let mut cursor = None;
-    loop {
+    // The ticket came with the first page of its thread (as the requester reads it); the rest
+    // follows from where that page ends.
+    let mut messages = ticket.threads.clone();
+    let mut cursor = ticket.threads_next_cursor.clone();
+    while let Some(after) = cursor {
         let page = store
             .list_messages(
                 id,
                 &PageQuery {
                     limit: PAGE,
-                    cursor,
+                    cursor: Some(after),
                 },
             )
             .await?;
         messages.extend(page.messages.into_iter().filter(|m| view.shows(m)));
         cursor = page.next_cursor;
-        if cursor.is_none() {
-            break;
-        }
     }
     let mut history = Vec::new();
     if requester.is_staff() {
