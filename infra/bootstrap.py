@@ -4,7 +4,8 @@ checks the template agrees), the event bus, and the queues.
 
 Usage: python infra/bootstrap.py ENDPOINT PREFIX [--function-env FILE]
        (does nothing for what exists; with --function-env, appends to FILE the settings the
-       functions need to verify the local user pool's tokens)
+       functions need: the local user pool's (to verify its tokens), the queues', and the
+       mail settings)
 
 Names: table PREFIX, bucket PREFIX-attachments, bus PREFIX-events, queues PREFIX-ingest (with
 PREFIX-ingest-dlq after 3 receives), PREFIX-uploads (the bucket's ObjectCreated notifications,
@@ -13,11 +14,24 @@ tests and for people to look at), PREFIX-stream-failures (stream records given u
 PREFIX-webhooks (a rule's copy of every ticket event, which deliver-webhooks fans out into
 one message per delivery on the same queue, each retried by its visibility) with
 PREFIX-webhooks-dlq; PREFIX-data-jobs (one message per step of a data job, relayed to
-run-data-jobs) with PREFIX-data-jobs-dlq; the user pool PREFIX-users with its groups and app client
-(infra/identity.py).
+run-data-jobs) with PREFIX-data-jobs-dlq; PREFIX-inbound (the bucket's ObjectCreated
+notifications for `inbound/`, where SES receiving writes raw mail, relayed to on-email-received);
+PREFIX-notifications (a rule's copy of the ticket events people are told of by e-mail, relayed to
+send-notifications) with PREFIX-notifications-dlq; the user pool PREFIX-users with its groups and
+app client (infra/identity.py).
+
+Mail: the SES identities the desk sends from (the domain desk.example and support@desk.example,
+verified at once by the local server; shared by every prefix), and the mail settings of the
+functions: DESK_ADDRESS, NOTIFY_AGENTS_ADDRESS and MAIL_SIGNING_KEY, a random key made on first
+use and kept in .local/mail-signing-key so that signed links (reply and unsubscribe tokens) stay
+valid from one run to the next. PUBLIC_URL, the API's address, is written by infra/stack.sh,
+which knows the port.
 """
 
 import json
+import os
+import secrets
+import string
 import sys
 from pathlib import Path
 
@@ -30,6 +44,20 @@ DEFINITION = json.loads((Path(__file__).parent / "storage.json").read_text())
 REGION = "us-east-1"
 # The bus's rule targets need an account; moto's default.
 ACCOUNT = "123456789012"
+# The local desk's mail: the domain and address SES sends from, and where new tickets are told.
+MAIL_DOMAIN = "desk.example"
+DESK_ADDRESS = f"support@{MAIL_DOMAIN}"
+NOTIFY_AGENTS_ADDRESS = f"agents@{MAIL_DOMAIN}"
+# As the template's secret: 64 characters, no punctuation.
+SIGNING_KEY_FILE = Path(__file__).resolve().parent.parent / ".local" / "mail-signing-key"
+SIGNING_KEY_ALPHABET = string.ascii_letters + string.digits
+# The ticket events the template's NotificationEventsRule copies to the notification queue.
+NOTIFIED_EVENTS = [
+    "SupportTicket.Created",
+    "SupportTicket.Resolved",
+    "SupportTicket.Closed",
+    "SupportTicket.MessageAdded",
+]
 
 
 def clients(endpoint: str):
@@ -39,7 +67,9 @@ def clients(endpoint: str):
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-    return {name: boto3.client(name, **settings) for name in ("dynamodb", "s3", "sqs", "events")}
+    return {
+        name: boto3.client(name, **settings) for name in ("dynamodb", "s3", "sqs", "events", "sesv2")
+    }
 
 
 def create_table(dynamodb, name: str) -> None:
@@ -69,7 +99,7 @@ def queue(sqs, name: str, **attributes) -> tuple[str, str]:
     return url, arn
 
 
-def create_bucket(s3, name: str, uploads_arn: str) -> None:
+def create_bucket(s3, name: str, uploads_arn: str, inbound_arn: str) -> None:
     if not any(b["Name"] == name for b in s3.list_buckets().get("Buckets", [])):
         bucket = DEFINITION["bucket"]
         s3.create_bucket(Bucket=name)
@@ -97,22 +127,29 @@ def create_bucket(s3, name: str, uploads_arn: str) -> None:
             ]
         },
     )
-    # In AWS the bucket notifies the function; locally a queue stands in, and the relay invokes.
+    # In AWS the bucket notifies the functions; locally a queue stands in for each, and the relay
+    # invokes. One configuration holds both: putting it replaces the bucket's whole one.
     s3.put_bucket_notification_configuration(
         Bucket=name,
         NotificationConfiguration={
             "QueueConfigurations": [
-                {
-                    "QueueArn": uploads_arn,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "tickets/"}]}},
-                }
+                created_under("tickets/", uploads_arn),
+                # Raw mail, as SES receiving's S3 action writes it (key inbound/<message id>).
+                created_under("inbound/", inbound_arn),
             ]
         },
     )
 
 
-def create_bus(events, name: str, log_arn: str, webhooks_arn: str) -> None:
+def created_under(prefix: str, queue_arn: str) -> dict:
+    return {
+        "QueueArn": queue_arn,
+        "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
+    }
+
+
+def create_bus(events, name: str, log_arn: str, webhooks_arn: str, notifications_arn: str) -> None:
     if not any(b["Name"] == name for b in events.list_event_buses()["EventBuses"]):
         events.create_event_bus(Name=name)
     events.put_rule(
@@ -125,6 +162,45 @@ def create_bus(events, name: str, log_arn: str, webhooks_arn: str) -> None:
     events.put_targets(
         Rule=f"{name}-webhooks", EventBusName=name, Targets=[{"Id": "webhooks", "Arn": webhooks_arn}]
     )
+    # The template's NotificationEventsRule: what people are told of by e-mail. (Its other rule,
+    # SES's bounces and complaints on the default bus, has nothing to copy locally.)
+    notified = {"source": ["support-tickets"], "detail-type": NOTIFIED_EVENTS}
+    events.put_rule(Name=f"{name}-notifications", EventBusName=name, EventPattern=json.dumps(notified))
+    events.put_targets(
+        Rule=f"{name}-notifications",
+        EventBusName=name,
+        Targets=[{"Id": "notifications", "Arn": notifications_arn}],
+    )
+
+
+def verify_mail_identities(sesv2) -> None:
+    """The domain (the template's MailIdentity) and the desk's address. The local server
+    verifies an identity as it is created, and sends from any address of a verified domain."""
+    have = {i["IdentityName"] for i in sesv2.list_email_identities()["EmailIdentities"]}
+    for identity in (MAIL_DOMAIN, DESK_ADDRESS):
+        if identity not in have:
+            sesv2.create_email_identity(EmailIdentity=identity)
+
+
+def signing_key(path: Path = SIGNING_KEY_FILE) -> str:
+    """The local mail signing key: made once (readable by its owner only), then read back, so
+    that every local stack of this repository signs and checks links with the same key."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = "".join(secrets.choice(SIGNING_KEY_ALPHABET) for _ in range(64))
+    draft = path.with_name(f"{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    try:
+        # A link never replaces a file: of two stacks starting together, one key wins, whole.
+        os.link(draft, path)
+    except FileExistsError:
+        key = path.read_text().strip()
+    finally:
+        draft.unlink()
+    return key
 
 
 def main() -> None:
@@ -141,9 +217,10 @@ def main() -> None:
     )
     queue(aws["sqs"], f"{prefix}-stream-failures")
     _, uploads_arn = queue(aws["sqs"], f"{prefix}-uploads")
+    _, inbound_arn = queue(aws["sqs"], f"{prefix}-inbound")
     # Nobody consumes the events log: it keeps the last ten minutes of events.
     _, log_arn = queue(aws["sqs"], f"{prefix}-events-log", MessageRetentionPeriod="600")
-    create_bucket(aws["s3"], f"{prefix}-attachments", uploads_arn)
+    create_bucket(aws["s3"], f"{prefix}-attachments", uploads_arn, inbound_arn)
     _, webhooks_dlq_arn = queue(aws["sqs"], f"{prefix}-webhooks-dlq")
     # More receives than the local retry schedule has attempts: the function decides when a
     # delivery is given up; the dead-letter queue takes only what keeps crashing it.
@@ -151,7 +228,17 @@ def main() -> None:
     webhooks_url, webhooks_arn = queue(
         aws["sqs"], f"{prefix}-webhooks", VisibilityTimeout="10", RedrivePolicy=webhooks_redrive
     )
-    create_bus(aws["events"], f"{prefix}-events", log_arn, webhooks_arn)
+    _, notifications_dlq_arn = queue(aws["sqs"], f"{prefix}-notifications-dlq")
+    # As the template's: the dead-letter queue after 5 receives. A failed message comes back
+    # after 10 s locally (in AWS, after six times the function's timeout).
+    _, notifications_arn = queue(
+        aws["sqs"],
+        f"{prefix}-notifications",
+        VisibilityTimeout="10",
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": notifications_dlq_arn, "maxReceiveCount": "5"}),
+    )
+    create_bus(aws["events"], f"{prefix}-events", log_arn, webhooks_arn, notifications_arn)
+    verify_mail_identities(aws["sesv2"])
     _, jobs_dlq_arn = queue(aws["sqs"], f"{prefix}-data-jobs-dlq")
     jobs_url, _ = queue(
         aws["sqs"],
@@ -162,12 +249,15 @@ def main() -> None:
     settings = identity.function_env(endpoint, prefix)
     settings["WEBHOOK_QUEUE_URL"] = webhooks_url
     settings["DATA_JOB_QUEUE_URL"] = jobs_url
+    settings["DESK_ADDRESS"] = DESK_ADDRESS
+    settings["NOTIFY_AGENTS_ADDRESS"] = NOTIFY_AGENTS_ADDRESS
+    settings["MAIL_SIGNING_KEY"] = signing_key()
     if function_env:
         with open(function_env, "a") as env:
             for name, value in settings.items():
                 # Single quotes keep the JSON of the keys one value in a dotenv file.
                 env.write(f"{name}='{value}'\n")
-    print(f"==> table, bucket, bus, queues and user pool '{prefix}*' ready on {endpoint}")
+    print(f"==> table, bucket, bus, queues, mail identities and user pool '{prefix}*' ready on {endpoint}")
 
 
 if __name__ == "__main__":

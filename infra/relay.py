@@ -4,7 +4,9 @@ of `cargo lambda watch`.
 - the table's stream (moto's DynamoDB Streams API) -> on-ticket-change, in batches, honouring
   `batchItemFailures`: a failed record is retried a few times, then set aside in the
   PREFIX-stream-failures queue (AWS's on-failure destination), and the stream moves on;
-- the bucket's ObjectCreated notifications (queued in PREFIX-uploads) -> on-attachment-uploaded;
+- the bucket's ObjectCreated notifications: under `tickets/` (queued in PREFIX-uploads) ->
+  on-attachment-uploaded; under `inbound/`, the raw mail SES receiving writes (queued in
+  PREFIX-inbound; infra/mail.py delivers a message there) -> on-email-received;
 - the ingestion queue PREFIX-ingest -> ingest-tickets as SQS batches; only the messages the
   function did not report as failed are deleted, the others come back and, after 3 receives,
   go to the dead-letter queue as the redrive policy says;
@@ -16,6 +18,9 @@ of `cargo lambda watch`.
   person can watch a one-minute target warn and breach;
 - the data jobs' queue PREFIX-data-jobs -> run-data-jobs, the same way (each step of a job
   queues the next);
+- the notification queue PREFIX-notifications (the ticket events people are told of by e-mail)
+  -> send-notifications, the same way; after 5 receives a message goes to the dead-letter queue
+  (what the function sent, moto's SES keeps: `python infra/mail.py sent` lists it);
 - the daily schedule -> purge-deleted-tickets, every PURGE_SECONDS (default 3600) locally.
 
 Usage: python infra/relay.py MOTO_ENDPOINT API_URL PREFIX
@@ -56,7 +61,15 @@ class Relay:
         self.prefix = prefix
         self.queues = {
             name: self.sqs.get_queue_url(QueueName=f"{prefix}-{name}")["QueueUrl"]
-            for name in ("ingest", "uploads", "stream-failures", "webhooks", "data-jobs")
+            for name in (
+                "ingest",
+                "uploads",
+                "inbound",
+                "stream-failures",
+                "webhooks",
+                "data-jobs",
+                "notifications",
+            )
         }
         self.stream_arn = self.dynamodb.describe_table(TableName=prefix)["Table"]["LatestStreamArn"]
         # The last sequence number handled per shard. A fresh iterator is taken on every poll,
@@ -132,8 +145,12 @@ class Relay:
 
     # -- queues -------------------------------------------------------------------------------
 
-    def poll_uploads(self) -> bool:
-        messages = self.sqs.receive_message(QueueUrl=self.queues["uploads"], MaxNumberOfMessages=10).get("Messages", [])
+    def poll_bucket(self, queue: str, function: str) -> bool:
+        """The bucket's notifications queued in `queue`, each an S3 event to `function`, as S3
+        invokes it (asynchronously: one event at a time). S3's test events (one per notification
+        setting put) are dropped."""
+        url = self.queues[queue]
+        messages = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
         for message in messages:
             event = json.loads(message["Body"])
             for record in event.get("Records", []):
@@ -141,10 +158,16 @@ class Relay:
                 record.setdefault("userIdentity", {"principalId": "local"})
                 record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
                 record.setdefault("responseElements", {})
-            if "Records" in event and self.invoke("on-attachment-uploaded", event) is None:
+            if "Records" in event and self.invoke(function, event) is None:
                 continue  # left in the queue: it comes back
-            self.sqs.delete_message(QueueUrl=self.queues["uploads"], ReceiptHandle=message["ReceiptHandle"])
+            self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         return bool(messages)
+
+    def poll_uploads(self) -> bool:
+        return self.poll_bucket("uploads", "on-attachment-uploaded")
+
+    def poll_inbound(self) -> bool:
+        return self.poll_bucket("inbound", "on-email-received")
 
     def poll_queue(self, queue: str, function: str) -> bool:
         """One SQS batch of `queue` to `function`; the messages it did not report failed are
@@ -190,6 +213,9 @@ class Relay:
     def poll_data_jobs(self) -> bool:
         return self.poll_queue("data-jobs", "run-data-jobs")
 
+    def poll_notifications(self) -> bool:
+        return self.poll_queue("notifications", "send-notifications")
+
     # -- the schedule ------------------------------------------------------------------------
 
     def tick(self) -> bool:
@@ -217,9 +243,11 @@ class Relay:
         triggers = [
             self.poll_stream,
             self.poll_uploads,
+            self.poll_inbound,
             self.poll_ingest,
             self.poll_webhooks,
             self.poll_data_jobs,
+            self.poll_notifications,
             self.tick,
         ]
         for trigger in triggers:

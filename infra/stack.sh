@@ -87,6 +87,7 @@ seed_fixtures() {
 # resources named after PREFIX (see infra/bootstrap.py) and holding the fixtures' data, and the
 # relay that feeds the event functions their triggers. FUNCTIONS_ENDPOINT, when set, is where
 # the functions send their AWS calls instead of the server (the counting proxy in front of it).
+# PUBLIC_URL, the base of the links the notifications carry, is the local API's own address.
 start_api() {
   local port=$1 moto_port=$2 prefix=$3
   ensure_free "$port"
@@ -104,12 +105,14 @@ AUTO_CLOSE_AFTER_DAYS=4
 SLA_CACHE_SECONDS=${SLA_CACHE_SECONDS:-0}
 WEBHOOK_ALLOW_LOOPBACK=true
 WEBHOOK_RETRY_SECONDS=${WEBHOOK_RETRY_SECONDS:-1,2,4}
+PUBLIC_URL=http://127.0.0.1:$port
 RUST_LOG=info
 AWS_LAMBDA_LOG_FORMAT=JSON
 STORAGE_ATTEMPT_TIMEOUT_SECONDS=10
 GLIBC_TUNABLES="$(function_tunables)"
 ENV
-  # The pool's keys, issuer and audience: the functions verify tokens as API Gateway would.
+  # The pool's keys, issuer and audience (the functions verify tokens as API Gateway would),
+  # the queues' addresses and the mail settings.
   python "$root/infra/bootstrap.py" "http://127.0.0.1:$moto_port" "$prefix" \
       --function-env "$state/api-$port.env"
   seed_fixtures "http://127.0.0.1:$moto_port" "$prefix"

@@ -5,7 +5,11 @@
 - the routes are the ones Cargo.toml's `cargo lambda watch` router serves locally;
 - one function per functions/<dir>, each with exactly the DynamoDB actions of policies.json;
 - nothing in the template turns on the functions' local token verification: deployed, they read
-  the claims API Gateway's authorizer verified, and nothing else.
+  the claims API Gateway's authorizer verified, and nothing else; the only routes without the
+  authorizer are the unsubscribe link's;
+- the e-mail channel: SES writes only under inbound/, which only on-email-received reads; only
+  send-notifications sends, from the desk's identity through its configuration set; the receipt
+  rule set is the stack's, never activated by it.
 """
 
 from __future__ import annotations
@@ -50,10 +54,18 @@ OBJECTS_ARN = {
 EXPORTS_ARN = {
     "Fn::Sub": ["arn:${AWS::Partition}:s3:::support-tickets-${StackUuid}/exports/*", {"StackUuid": STACK_UUID}]
 }
+# The raw mail SES stores: read and removed by the one function that turns it into tickets.
+INBOUND_ARN = {
+    "Fn::Sub": ["arn:${AWS::Partition}:s3:::support-tickets-${StackUuid}/inbound/*", {"StackUuid": STACK_UUID}]
+}
+INBOUND_FUNCTION = "OnEmailReceivedFunction"
+INBOUND_ACTIONS = {"s3:GetObject", "s3:DeleteObject"}
 S3_ACTIONS = {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}
-# The bucket itself: listing only, and only for the data jobs (an erased client's archives).
+# The bucket itself: listing only, and only for the data jobs (an erased client's archives) and
+# on-email-received (without it, S3 answers a missing object 403: a repeated notification of a
+# message already moved would fail).
 BUCKET_ARN = {"Fn::Sub": ["arn:${AWS::Partition}:s3:::support-tickets-${StackUuid}", {"StackUuid": STACK_UUID}]}
-LISTING_FUNCTIONS = {"RunDataJobsFunction"}
+LISTING_FUNCTIONS = {"RunDataJobsFunction", "OnEmailReceivedFunction"}
 # The only resource events:PutEvents may name: the tickets bus.
 BUS_ARN = {"Fn::GetAtt": ["TicketsEventBus", "Arn"]}
 # The queues a function may write to: the webhook queue (sending a delivery, hiding a failed
@@ -62,6 +74,15 @@ BUS_ARN = {"Fn::GetAtt": ["TicketsEventBus", "Arn"]}
 WEBHOOK_QUEUE_ARN = {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
 DATA_JOB_QUEUE_ARN = {"Fn::GetAtt": ["DataJobQueue", "Arn"]}
 SQS_ACTIONS = {"sqs:SendMessage", "sqs:ChangeMessageVisibility"}
+# The one function that sends mail, and the only resources it may send with: the desk's domain
+# identity and its configuration set.
+SENDING_FUNCTION = "SendNotificationsFunction"
+IDENTITY_ARN = {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}"}
+CONFIGURATION_SET_ARN = {
+    "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}"
+}
+# The routes a signed link reaches without a token (the one-click unsubscribe of mail clients).
+PUBLIC_ROUTES = {("GET", "/v2/unsubscribe"): "UnsubscribeFunction", ("POST", "/v2/unsubscribe"): "UnsubscribeFunction"}
 
 # What turns on the functions' own token verification (local runs only).
 LOCAL_JWKS = "LOCAL_JWKS"
@@ -312,7 +333,8 @@ def test_local_token_verification_appears_nowhere_in_template(template: dict, te
     for owner, properties in environments.items():
         variables = properties.get("Environment", {}).get("Variables", {})
         assert LOCAL_JWKS not in variables, f"{owner} sets {LOCAL_JWKS}"
-    # Every route is behind the JWT authorizer, so a deployed function always gets claims.
+    # Every route is behind the JWT authorizer (but the unsubscribe link's, whose function reads
+    # no claims), so a deployed function that reads claims always gets verified ones.
     api = next(r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi")
     assert api["Properties"]["Auth"]["DefaultAuthorizer"], "the HTTP API has no default authorizer"
 
@@ -400,8 +422,36 @@ def test_the_stack_pool_gives_roles_by_group_and_lets_no_one_pick_their_own(temp
     for logical_id, function in functions_of(template).items():
         for event_id, event in function["Properties"].get("Events", {}).items():
             if event["Type"] == "HttpApi":
-                # An event-level Auth could switch the authorizer off (Authorizer: NONE).
-                assert "Auth" not in event["Properties"], f"{logical_id}.Events.{event_id} overrides Auth"
+                # An event-level Auth could switch the authorizer off (Authorizer: NONE), or pick
+                # another one: only the unsubscribe link's routes switch it off, and nothing else.
+                properties = event["Properties"]
+                route = (properties["Method"].upper(), properties["Path"])
+                if PUBLIC_ROUTES.get(route) == logical_id:
+                    assert properties.get("Auth") == {"Authorizer": "NONE"}, f"{logical_id}.Events.{event_id}"
+                else:
+                    assert "Auth" not in properties, f"{logical_id}.Events.{event_id} overrides Auth"
+
+
+def test_only_the_signed_unsubscribe_link_is_reached_without_a_token(template: dict) -> None:
+    """The unsubscribe routes are public (a mail client's one-click POST carries no token): the
+    function behind them trusts only the link's signature, reads no claims, and may do no more
+    than read a person's contact and switch its notifications off."""
+    public = {}
+    for logical_id, function in functions_of(template).items():
+        for event in function["Properties"].get("Events", {}).values():
+            properties = event["Properties"]
+            if event["Type"] == "HttpApi" and "Auth" in properties:
+                public[(properties["Method"].upper(), properties["Path"])] = logical_id
+    assert public == PUBLIC_ROUTES
+    (logical_id,) = set(PUBLIC_ROUTES.values())
+    function = functions_of(template)[logical_id]
+    for statement in statements(function):
+        # Reads and an update of the table's items: no new item, no delete, no other service.
+        assert set(as_list(statement["Action"])) <= {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+        assert as_list(statement["Resource"]) == [TABLE_ARN], statement
+    assert {"Fn::Sub": "{{resolve:secretsmanager:${MailSigningSecret}:SecretString}}"} == (
+        function["Properties"]["Environment"]["Variables"]["MAIL_SIGNING_KEY"]
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -541,6 +591,14 @@ def test_function_policies_name_only_the_table_and_its_indexes(template: dict) -
                 if "events:PutEvents" in actions:
                     problems.append(f"{logical_id}: events:PutEvents on {resource!r}")
                     continue
+                if resource in (IDENTITY_ARN, CONFIGURATION_SET_ARN):
+                    # Sending, by the one function that sends, and nothing else SES offers.
+                    if set(actions) != {"ses:SendEmail"} or logical_id != SENDING_FUNCTION:
+                        problems.append(f"{logical_id}: {actions} granted on {resource!r}")
+                    continue
+                if any(action.startswith("ses:") for action in actions):
+                    problems.append(f"{logical_id}: SES actions on {resource!r}")
+                    continue
                 if resource == WEBHOOK_QUEUE_ARN:
                     if set(actions) - SQS_ACTIONS:
                         problems.append(f"{logical_id}: {actions} granted on the webhook queue")
@@ -561,6 +619,11 @@ def test_function_policies_name_only_the_table_and_its_indexes(template: dict) -
                     if set(actions) != {"s3:ListBucket"} or logical_id not in LISTING_FUNCTIONS:
                         problems.append(f"{logical_id}: {actions} granted on the bucket")
                     continue
+                if resource == INBOUND_ARN:
+                    # The raw mail: read and removed by on-email-received only; only SES writes it.
+                    if set(actions) - INBOUND_ACTIONS or logical_id != INBOUND_FUNCTION:
+                        problems.append(f"{logical_id}: {actions} granted on the raw mail {resource!r}")
+                    continue
                 if set(actions) & S3_ACTIONS:
                     problems.append(f"{logical_id}: S3 actions on {resource!r}")
                     continue
@@ -572,8 +635,9 @@ def test_function_policies_name_only_the_table_and_its_indexes(template: dict) -
                         problems.append(f"{logical_id}: {actions} granted on the indexes")
                     continue
                 problems.append(
-                    f"{logical_id}: resource {resource!r} is neither the table ({TABLE_ARN}) "
-                    f"nor its indexes ({INDEXES_ARN})"
+                    f"{logical_id}: resource {resource!r} is none of the table ({TABLE_ARN}), its "
+                    f"indexes ({INDEXES_ARN}), the bucket's prefixes, the bus, the queues and the "
+                    "desk's SES identity and configuration set"
                 )
     assert not problems, "\n".join(problems)
 
@@ -591,10 +655,11 @@ def test_no_wildcard_or_scan_permissions_anywhere(template: dict, template_text:
                     or (action == "s3:ListBucket" and logical_id in LISTING_FUNCTIONS)
                     or action == "events:PutEvents"
                     or action in SQS_ACTIONS
+                    or (action == "ses:SendEmail" and logical_id == SENDING_FUNCTION)
                 ):
                     problems.append(
-                        f"{logical_id}: an action outside DynamoDB, the object actions and the "
-                        f"webhook queue's: {action!r}"
+                        f"{logical_id}: an action outside DynamoDB, the object actions, the "
+                        f"queues', the bus's and sending mail (send-notifications): {action!r}"
                     )
             for resource in as_list(statement.get("Resource", [])):
                 if resource == "*" or (isinstance(resource, str) and resource.endswith(":*")):
@@ -706,6 +771,244 @@ def test_reserved_concurrency_is_off_unless_asked_for(template: dict) -> None:
     assert template["Globals"]["Function"]["ReservedConcurrentExecutions"] == {
         "Fn::If": ["ReserveConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
     }
+
+
+# --------------------------------------------------------------------------------------------
+# E-mail: what SES may write, who reads it, who sends, and what the stack leaves to its owner
+
+
+def event_sources(template: dict, kind: str) -> dict[str, list[dict]]:
+    """Function -> the properties of its events of one kind."""
+    return {
+        logical_id: [e["Properties"] for e in function["Properties"].get("Events", {}).values() if e["Type"] == kind]
+        for logical_id, function in functions_of(template).items()
+    }
+
+
+def depends_on(resource: dict) -> set[str]:
+    return set(as_list(resource.get("DependsOn", [])))
+
+
+def test_the_desk_address_is_an_address_whose_plus_forms_are_the_reply_addresses(template: dict) -> None:
+    parameters = template["Parameters"]
+    desk = re.compile(parameters["DeskAddress"]["AllowedPattern"])
+    assert desk.fullmatch(parameters["DeskAddress"]["Default"])
+    assert desk.fullmatch("help@desk.example.co.uk")
+    # Its plus addresses carry the reply tokens: the desk's own address has none.
+    for refused in ("support+x@example.com", "support", "support@localhost", "a b@example.com", ""):
+        assert not desk.fullmatch(refused), refused
+    agents = re.compile(parameters["NotifyAgentsAddress"]["AllowedPattern"])
+    assert parameters["NotifyAgentsAddress"]["Default"] == ""
+    assert agents.fullmatch("") and agents.fullmatch("agents@example.com")
+    assert not agents.fullmatch("agents")
+
+
+def test_only_on_email_received_is_told_of_and_reads_the_raw_mail(template: dict) -> None:
+    prefixes = {}
+    for logical_id, events in event_sources(template, "S3").items():
+        for properties in events:
+            assert properties["Bucket"] == {"Ref": BUCKET_ID}, logical_id
+            (rule,) = properties["Filter"]["S3Key"]["Rules"]
+            assert rule["Name"] == "prefix", logical_id
+            prefixes.setdefault(logical_id, []).append(rule["Value"])
+    # Uploads and raw mail are told to different functions; neither prefix holds the other.
+    assert prefixes == {"OnAttachmentUploadedFunction": ["tickets/"], INBOUND_FUNCTION: ["inbound/"]}
+    readers = {}
+    for logical_id, function in functions_of(template).items():
+        for statement in statements(function):
+            if INBOUND_ARN in as_list(statement["Resource"]):
+                readers.setdefault(logical_id, set()).update(as_list(statement["Action"]))
+    assert readers == {INBOUND_FUNCTION: INBOUND_ACTIONS}
+    # What it makes of the mail goes under its ticket, as an upload's file would.
+    written = {
+        action
+        for statement in statements(functions_of(template)[INBOUND_FUNCTION])
+        if OBJECTS_ARN in as_list(statement["Resource"])
+        for action in as_list(statement["Action"])
+    }
+    assert written == {"s3:PutObject"}
+
+
+def test_ses_may_only_add_mail_under_inbound_for_the_stacks_rule_set(template: dict) -> None:
+    policy = template["Resources"]["AttachmentsBucketPolicy"]["Properties"]["PolicyDocument"]
+    allowed = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert len(allowed) == 1, "SES's is the bucket policy's one Allow"
+    (statement,) = allowed
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert as_list(statement["Action"]) == ["s3:PutObject"]
+    assert as_list(statement["Resource"]) == [{"Fn::Sub": "${%s.Arn}/inbound/*" % BUCKET_ID}]
+    assert not {"NotAction", "NotResource", "NotPrincipal"} & statement.keys()
+    condition = statement["Condition"]
+    assert condition.get("StringEquals") == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert condition.get("ArnLike") == {
+        "aws:SourceArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+            "receipt-rule-set/${InboundRuleSet}:receipt-rule/*"
+        }
+    }
+
+
+def test_the_receipt_rule_stores_the_desks_mail_under_inbound_once_ses_may_write_there(template: dict) -> None:
+    assert list(resources_of(template, "AWS::SES::ReceiptRuleSet")) == ["InboundRuleSet"]
+    rules = resources_of(template, "AWS::SES::ReceiptRule")
+    assert list(rules) == ["InboundRule"]
+    rule = rules["InboundRule"]
+    # SES checks (and writes to) the bucket when the rule is created: the policy comes first.
+    assert "AttachmentsBucketPolicy" in depends_on(rule)
+    properties = rule["Properties"]
+    assert properties["RuleSetName"] == {"Ref": "InboundRuleSet"}
+    assert not properties.get("After"), "the rule set holds the one rule"
+    body = properties["Rule"]
+    assert body["Enabled"] is True  # SES's default is a disabled rule
+    assert body["ScanEnabled"] is True  # the verdicts tickets-mail reads
+    assert body["TlsPolicy"] == "Require"
+    # The desk's address only (SES counts its plus addresses in), never the whole domain.
+    assert body["Recipients"] == [{"Ref": "DeskAddress"}]
+    assert body["Actions"] == [
+        {"S3Action": {"BucketName": {"Ref": BUCKET_ID}, "ObjectKeyPrefix": "inbound/"}}
+    ]
+    assert not resources_of(template, "AWS::SES::ReceiptFilter")
+
+
+def test_the_stack_never_activates_its_receipt_rule_set(template: dict) -> None:
+    """An account has one active rule set per region; activating this one would silently stop
+    whatever the active one did. The owner does it, with the command the outputs give."""
+    for logical_id, resource in template["Resources"].items():
+        kind = resource["Type"]
+        assert not kind.startswith("Custom::") and kind != "AWS::CloudFormation::CustomResource", logical_id
+        for item in walk(resource):
+            if isinstance(item, str):
+                flat = item.replace("-", "").replace("_", "").lower()
+                assert "setactivereceiptruleset" not in flat, f"{logical_id} activates a rule set"
+    outputs = {name: output for name, output in template["Outputs"].items()}
+    values = [output["Value"] for output in outputs.values()]
+    assert {"Ref": "InboundRuleSet"} in values
+    command = {
+        "Fn::Sub": "aws ses set-active-receipt-rule-set --rule-set-name ${InboundRuleSet} --region ${AWS::Region}"
+    }
+    (name,) = [name for name, output in outputs.items() if output["Value"] == command]
+    assert "replaces the account's active" in " ".join(outputs[name]["Description"].split())
+
+
+def test_only_send_notifications_sends_and_only_as_the_desk_through_its_configuration_set(
+    template: dict,
+) -> None:
+    resources = template["Resources"]
+    identity = resources["MailIdentity"]
+    assert identity["Type"] == "AWS::SES::EmailIdentity"
+    properties = identity["Properties"]
+    assert properties["EmailIdentity"] == {"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "DeskAddress"}]}]}
+    assert properties["DkimAttributes"] == {"SigningEnabled": True}
+    assert properties["ConfigurationSetAttributes"] == {"ConfigurationSetName": {"Ref": "MailConfigurationSet"}}
+    assert resources["MailConfigurationSet"]["Type"] == "AWS::SES::ConfigurationSet"
+
+    senders = {}
+    for logical_id, function in functions_of(template).items():
+        for statement in statements(function):
+            if any(action.startswith("ses:") for action in as_list(statement["Action"])):
+                senders[logical_id] = (as_list(statement["Action"]), as_list(statement["Resource"]))
+    assert senders == {SENDING_FUNCTION: (["ses:SendEmail"], [IDENTITY_ARN, CONFIGURATION_SET_ARN])}
+    variables = functions_of(template)[SENDING_FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["SES_CONFIGURATION_SET"] == {"Ref": "MailConfigurationSet"}
+    assert variables["DESK_ADDRESS"] == {"Ref": "DeskAddress"}
+    assert variables["NOTIFY_AGENTS_ADDRESS"] == {"Ref": "NotifyAgentsAddress"}
+    assert variables["PUBLIC_URL"] == {"Fn::Sub": "https://${%s}.execute-api.${AWS::Region}.${AWS::URLSuffix}" % API_ID}
+
+    # The DNS records to publish: the MX to SES's receiving endpoint and the three DKIM CNAMEs.
+    outputs = template["Outputs"].values()
+    (records,) = [o["Value"]["Fn::Sub"] for o in outputs if "MailIdentity" in refs_in_sub(o["Value"])]
+    assert "MX 10 inbound-smtp.${AWS::Region}.amazonaws.com" in records
+    for n in (1, 2, 3):
+        assert f"${{MailIdentity.DkimDNSTokenName{n}}} CNAME ${{MailIdentity.DkimDNSTokenValue{n}}}" in records
+
+
+def refs_in_sub(value: Any) -> set[str]:
+    """Logical ids a plain Fn::Sub string names (${Id} and ${Id.Attribute})."""
+    if not (isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str)):
+        return set()
+    return {name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", value["Fn::Sub"])}
+
+
+def test_bounces_and_complaints_of_the_stacks_mail_reach_the_notification_queue(template: dict) -> None:
+    resources = template["Resources"]
+    destination = resources["MailFeedbackDestination"]["Properties"]
+    assert destination["ConfigurationSetName"] == {"Ref": "MailConfigurationSet"}
+    events = destination["EventDestination"]
+    assert events["Enabled"] is True
+    assert sorted(events["MatchingEventTypes"]) == ["bounce", "complaint"]
+    # SES publishes to the default bus only.
+    assert events["EventBridgeDestination"] == {
+        "EventBusArn": {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"}
+    }
+    feedback = resources["MailFeedbackRule"]["Properties"]
+    assert feedback.get("EventBusName", "default") == "default"
+    assert feedback["EventPattern"] == {
+        "source": ["aws.ses"],
+        "detail-type": ["Email Bounced", "Email Complaint Received"],
+        # Another application's configuration set bounces are not the desk's to act on.
+        "detail": {"mail": {"tags": {"ses:configuration-set": [{"Ref": "MailConfigurationSet"}]}}},
+    }
+    tickets = resources["NotificationEventsRule"]["Properties"]
+    assert tickets["EventBusName"] == {"Ref": "TicketsEventBus"}
+    assert tickets["EventPattern"]["source"] == ["support-tickets"]
+    assert sorted(tickets["EventPattern"]["detail-type"]) == [
+        "SupportTicket.Closed",
+        "SupportTicket.Created",
+        "SupportTicket.MessageAdded",
+        "SupportTicket.Resolved",
+    ]
+    rule_arns = [{"Fn::GetAtt": ["NotificationEventsRule", "Arn"]}, {"Fn::GetAtt": ["MailFeedbackRule", "Arn"]}]
+    for rule in (feedback, tickets):
+        (target,) = rule["Targets"]
+        assert target["Arn"] == {"Fn::GetAtt": ["NotificationQueue", "Arn"]}
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["NotificationDeadLetterQueue", "Arn"]}}
+    # Each queue takes messages from those two rules only.
+    policies = {
+        refs(policy["Properties"]["Queues"]).pop(): policy["Properties"]["PolicyDocument"]["Statement"]
+        for policy in resources_of(template, "AWS::SQS::QueuePolicy").values()
+    }
+    for queue in ("NotificationQueue", "NotificationDeadLetterQueue"):
+        (statement,) = policies[queue]
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert as_list(statement["Action"]) == ["sqs:SendMessage"]
+        assert statement["Resource"] == {"Fn::GetAtt": [queue, "Arn"]}
+        assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule_arns}}
+    # send-notifications reads the queue in batches, reporting the messages that failed.
+    (trigger,) = event_sources(template, "SQS")[SENDING_FUNCTION]
+    assert trigger["Queue"] == {"Fn::GetAtt": ["NotificationQueue", "Arn"]}
+    assert trigger["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = resources["NotificationQueue"]["Properties"]
+    timeout = functions_of(template)[SENDING_FUNCTION]["Properties"]["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
+
+
+def test_the_mail_signing_key_is_generated_and_given_only_to_the_functions_that_sign(
+    template: dict, template_text: str
+) -> None:
+    secret = template["Resources"]["MailSigningSecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert "SecretString" not in secret["Properties"], "the key is generated, never written down"
+    generated = secret["Properties"]["GenerateSecretString"]
+    assert generated["PasswordLength"] >= 64 and generated["ExcludePunctuation"] is True
+    reference = {"Fn::Sub": "{{resolve:secretsmanager:${MailSigningSecret}:SecretString}}"}
+    holders = {
+        logical_id
+        for logical_id, function in functions_of(template).items()
+        if "MAIL_SIGNING_KEY" in function["Properties"].get("Environment", {}).get("Variables", {})
+    }
+    assert holders == {INBOUND_FUNCTION, SENDING_FUNCTION, "UnsubscribeFunction"}
+    for logical_id in holders:
+        variables = functions_of(template)[logical_id]["Properties"]["Environment"]["Variables"]
+        assert variables["MAIL_SIGNING_KEY"] == reference, logical_id
+    assert "MAIL_SIGNING_KEY" not in template["Globals"]["Function"]["Environment"]["Variables"]
+    assert template_text.count("resolve:secretsmanager") == len(holders)
+
+
+def test_refused_raw_mail_expires_and_nothing_else_of_a_ticket_does(template: dict) -> None:
+    rules = template["Resources"][BUCKET_ID]["Properties"]["LifecycleConfiguration"]["Rules"]
+    expiring = {rule.get("Prefix"): rule["ExpirationInDays"] for rule in rules if "ExpirationInDays" in rule}
+    assert expiring == {"exports/": 7, "inbound/": 14}
 
 
 # --------------------------------------------------------------------------------------------

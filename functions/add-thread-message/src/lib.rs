@@ -4,23 +4,24 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use tickets_domain::service::post_message;
-use tickets_domain::store::{ThreadWriter, TicketReader};
+use tickets_domain::store::{ContactStore, ThreadWriter, TicketReader};
 use tickets_domain::NewMessage;
 use tickets_http::{request, respond, Api, ApiError, Reply};
 use tickets_lambda::metrics::{self, Metric};
 
 pub async fn handle<S>(api: &Api<S>, req: Request) -> Result<Response<Body>, Error>
 where
-    S: TicketReader + ThreadWriter,
+    S: TicketReader + ThreadWriter + ContactStore,
 {
     Ok(respond(&req, add_thread_message(api, &req).await))
 }
 
 async fn add_thread_message<S>(api: &Api<S>, req: &Request) -> Result<Reply, ApiError>
 where
-    S: TicketReader + ThreadWriter,
+    S: TicketReader + ThreadWriter + ContactStore,
 {
     let caller = api.auth.caller(req)?;
+    tickets_http::remember_contact(&api.store, &caller).await;
     let message: NewMessage = request::json_body(req)?;
     let id = request::ticket_id(req)?;
     let stored = post_message(&api.store, &id, &caller, message).await?;

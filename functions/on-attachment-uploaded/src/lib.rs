@@ -3,16 +3,14 @@
 //! and the attachment `rejected`. Unknown keys are logged and ignored, and a repeated event
 //! changes nothing.
 
-use std::borrow::Cow;
-
 use aws_lambda_events::event::s3::S3Event;
 use lambda_runtime::{Error, LambdaEvent};
-use percent_encoding::percent_decode_str;
 use tickets_domain::service::settle_upload;
 use tickets_domain::service::UploadOutcome;
 use tickets_domain::store::{AttachmentReader, AttachmentWriter, FileStore};
 use tickets_domain::UploadRules;
 use tickets_lambda::metrics::{self, Metric};
+use tickets_s3::event_key;
 
 pub struct Deps<S, F> {
     pub store: S,
@@ -30,7 +28,7 @@ where
             tracing::warn!("S3 record without an object key");
             continue;
         };
-        let key = decode_key(&raw_key);
+        let key = event_key(&raw_key);
         // A failure is returned so that the event is retried; settling is safe to repeat.
         let outcome = settle_upload(&deps.store, &deps.files, &deps.rules, &key)
             .await
@@ -41,29 +39,4 @@ where
         tracing::info!(key = %key, outcome = ?outcome, "upload checked");
     }
     Ok(())
-}
-
-/// S3 event keys are URL-encoded as in a form: `+` for a space, `%XX` for other bytes.
-pub fn decode_key(raw: &str) -> String {
-    let spaced: Cow<str> = if raw.contains('+') {
-        raw.replace('+', " ").into()
-    } else {
-        raw.into()
-    };
-    percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::decode_key;
-
-    #[test]
-    fn keys_are_decoded_as_s3_encodes_them() {
-        assert_eq!(
-            decode_key("tickets/a+b/%C3%B1and%C3%BA+file.png"),
-            "tickets/a b/ñandú file.png"
-        );
-        assert_eq!(decode_key("tickets/x%2By"), "tickets/x+y");
-        assert_eq!(decode_key("plain/key"), "plain/key");
-    }
 }

@@ -14,6 +14,7 @@ pub mod export;
 pub mod history;
 pub mod idempotency;
 pub mod lifecycle;
+pub mod mail;
 pub mod merge;
 pub mod model;
 pub mod notify;

@@ -1,9 +1,11 @@
-//! Who a ticket's change is told by e-mail, and what (docs/DESIGN.md, Not built yet): the
+//! Who a ticket's change is told by e-mail, and what (docs/DESIGN.md, E-mail): the
 //! client hears of every public answer from the staff, of the ticket's resolution and of its
 //! closing; the assigned agent hears of the client's messages, and a new or unassigned ticket's
 //! go to the agents' shared address when the desk wants that. An internal note reaches no one
-//! by e-mail, and nobody is told of what they did themselves. One rule, read from the domain
-//! events alone (which never carry message text: the sender reads it when it writes).
+//! by e-mail, and nobody is told of what they did themselves, but for the receipt of a new
+//! ticket, which its client always gets (its reference and its reply address). One rule, read
+//! from the domain events alone (which never carry message text: the sender reads it when it
+//! writes).
 
 use serde_json::Value;
 
@@ -27,6 +29,8 @@ pub enum Telling {
     Resolved,
     Closed,
     Opened,
+    /// The receipt of a new ticket: its reference and reply address.
+    Acknowledged,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,7 +95,16 @@ pub fn notifications(
         }
         "SupportTicket.Resolved" => to_client(Telling::Resolved),
         "SupportTicket.Closed" => to_client(Telling::Closed),
-        "SupportTicket.Created" => to_staff(Telling::Opened),
+        "SupportTicket.Created" => {
+            // The one notice its own author gets: the receipt of what they opened.
+            let receipt = Notification {
+                recipient: Recipient::Person(client.to_owned()),
+                telling: Telling::Acknowledged,
+            };
+            return std::iter::once(receipt)
+                .chain(to_staff(Telling::Opened))
+                .collect();
+        }
         _ => None,
     };
     found.into_iter().collect()
@@ -178,8 +191,17 @@ mod tests {
         assert!(notifications(&written, None, NotifySettings::default()).is_empty());
         let opened = event("Created", json!({"client": "alice", "by": "alice"}));
         assert_eq!(
-            notifications(&opened, None, DESK)[0].recipient,
-            Recipient::Agents
+            notifications(&opened, None, DESK),
+            vec![
+                Notification {
+                    recipient: Recipient::Person("alice".into()),
+                    telling: Telling::Acknowledged
+                },
+                Notification {
+                    recipient: Recipient::Agents,
+                    telling: Telling::Opened
+                }
+            ]
         );
     }
 
@@ -190,7 +212,13 @@ mod tests {
         let resolved = event("Resolved", json!({"client": "alice", "by": "alice"}));
         assert!(notifications(&resolved, Some("bob"), DESK).is_empty());
         let opened = event("Created", json!({"client": "alice", "by": "bob"}));
-        assert!(notifications(&opened, Some("bob"), DESK).is_empty());
+        assert_eq!(
+            notifications(&opened, Some("bob"), DESK),
+            vec![Notification {
+                recipient: Recipient::Person("alice".into()),
+                telling: Telling::Acknowledged
+            }]
+        );
         assert!(notifications(&message("system", "system", false), Some("bob"), DESK).is_empty());
         let updated = event("Updated", json!({"client": "alice", "by": "bob"}));
         assert!(notifications(&updated, Some("bob"), DESK).is_empty());

@@ -149,12 +149,30 @@ pub async fn post_message<S>(
 where
     S: TicketReader + ThreadWriter,
 {
+    post_message_as(store, id, caller, message, None).await
+}
+
+/// [`post_message`] under a message id chosen by the caller (an inbound e-mail's, the same on
+/// every delivery of it: the second write finds the message stored and changes nothing).
+pub async fn post_message_as<S>(
+    store: &S,
+    id: &str,
+    caller: &Caller,
+    message: NewMessage,
+    message_id: Option<&str>,
+) -> Result<ThreadMessage, DomainError>
+where
+    S: TicketReader + ThreadWriter,
+{
     let levels = store.service_levels().await?;
     for _ in 0..MAX_ATTEMPTS {
         let ticket = caller.visible(store.get_summary(id).await?)?;
-        let posted = message
+        let mut posted = message
             .clone()
             .post(&ticket, caller, Timestamp::now(), &levels)?;
+        if let Some(message_id) = message_id {
+            posted.message.id = message_id.to_owned();
+        }
         match store.add_message(&posted).await {
             Ok(()) => return Ok(posted.message),
             Err(StoreError::VersionConflict) => continue,

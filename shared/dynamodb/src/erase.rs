@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, DeleteRequest, TransactWriteItem, WriteRequest,
 };
 use tickets_domain::attachment::object_key;
-use tickets_domain::store::{ErasurePlan, Removed, TicketEraser};
+use tickets_domain::store::{raw_mail_key, ErasurePlan, Removed, TicketEraser};
 use tickets_domain::{StoreError, TicketSummary, Timestamp};
 
 use crate::error::{internal, store_error};
@@ -140,13 +140,23 @@ impl DynamoStore {
 impl TicketEraser for DynamoStore {
     async fn plan_erasure(&self, id: &str) -> Result<Option<ErasurePlan>, StoreError> {
         let keys = self.partition_keys(&ticket_pk(id)).await?;
-        let files: Vec<String> = keys
+        // The attachments' files, and the raw messages that became part of the ticket.
+        let attachments: Vec<String> = keys
             .iter()
             .filter_map(|key| string_attr(key, SK))
             .filter_map(|sk| {
                 sk.strip_prefix(ATTACHMENT_PREFIX)
                     .map(|att| object_key(id, att))
             })
+            .collect();
+        let files: Vec<String> = keys
+            .iter()
+            .filter_map(|key| string_attr(key, SK))
+            .filter_map(|sk| {
+                sk.strip_prefix(crate::mail::INBOUND_PREFIX)
+                    .map(|mail| raw_mail_key(id, mail))
+            })
+            .chain(attachments.iter().cloned())
             .collect();
         let Some(ticket) = self.ticket_item(id).await? else {
             return Ok(None);
@@ -164,7 +174,7 @@ impl TicketEraser for DynamoStore {
         let removed = Removed {
             tickets: 1,
             messages: count(MESSAGE_PREFIX),
-            attachments: files.len() as u64,
+            attachments: attachments.len() as u64,
             files: files.len() as u64,
             history_entries: self.count_history(id).await?,
             ..Removed::default()

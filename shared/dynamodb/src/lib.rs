@@ -18,6 +18,7 @@ mod idempotency;
 mod items;
 mod jobs;
 mod list;
+mod mail;
 mod merge;
 mod retry;
 mod sla;

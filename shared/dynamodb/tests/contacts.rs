@@ -11,6 +11,7 @@ fn contact(principal: &str, address: &str) -> Contact {
         address: address.to_lowercase(),
         source: ContactSource::Token,
         notifications: true,
+        staff: false,
         created_at: Timestamp::now(),
     }
 }

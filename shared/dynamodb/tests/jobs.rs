@@ -134,6 +134,7 @@ async fn desk(store: &DynamoStore) -> Vec<String> {
         address: address.into(),
         source: ContactSource::Email,
         notifications: true,
+        staff: false,
         created_at: Timestamp::now(),
     };
     store

@@ -24,6 +24,17 @@ pub struct Api<S, F = ()> {
     pub auth: Auth,
 }
 
+/// Remembers the caller's verified address for notifications (once per person and warm
+/// function); a failure is logged and never fails the request.
+pub async fn remember_contact<S: tickets_domain::store::ContactStore>(
+    store: &S,
+    caller: &tickets_domain::Caller,
+) {
+    if let Err(err) = tickets_domain::mail::remember_caller(store, caller).await {
+        tracing::warn!(error = %err, "contact not remembered");
+    }
+}
+
 impl<S> Api<S> {
     pub fn new(store: S, auth: Auth) -> Self {
         Self {

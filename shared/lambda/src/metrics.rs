@@ -19,6 +19,13 @@ pub enum Metric {
     MessagesPosted,
     AttachmentsRejected,
     EventsPublished,
+    /// Inbound e-mail: tickets opened, replies taken, messages refused.
+    MailTickets,
+    MailReplies,
+    MailRefused,
+    /// Notifications sent, and those not sent for good (refused by SES).
+    MailSent,
+    MailFailed,
     /// Requests answered 5xx and event records given up on.
     Failures,
 }
@@ -30,6 +37,11 @@ impl Metric {
             Metric::MessagesPosted => "MessagesPosted",
             Metric::AttachmentsRejected => "AttachmentsRejected",
             Metric::EventsPublished => "EventsPublished",
+            Metric::MailTickets => "MailTickets",
+            Metric::MailReplies => "MailReplies",
+            Metric::MailRefused => "MailRefused",
+            Metric::MailSent => "MailSent",
+            Metric::MailFailed => "MailFailed",
             Metric::Failures => "Failures",
         }
     }

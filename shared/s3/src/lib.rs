@@ -2,6 +2,7 @@
 //! pass through Lambda), and the check of what was really uploaded.
 
 mod archives;
+mod mail;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -12,7 +13,7 @@ use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation}
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::Client;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use tickets_domain::store::{FileStore, PresignedUpload, StoredObject};
 use tickets_domain::{Attachment, StoreError, Timestamp};
 
@@ -59,6 +60,13 @@ impl S3Files {
             bucket,
         ))
     }
+}
+
+/// An object key as an S3 event names it: URL-encoded as in a form (`+` for a space, `%XX`
+/// for other bytes).
+pub fn event_key(raw: &str) -> String {
+    let spaced = raw.replace('+', " ");
+    percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
 }
 
 /// S3 settings for presigned URLs: no default CRC32 checksums, which a presigned PUT cannot
@@ -210,6 +218,16 @@ impl FileStore for S3Files {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_keys_are_decoded_as_s3_encodes_them() {
+        assert_eq!(
+            event_key("tickets/a+b/%C3%B1and%C3%BA+file.png"),
+            "tickets/a b/ñandú file.png"
+        );
+        assert_eq!(event_key("tickets/x%2By"), "tickets/x+y");
+        assert_eq!(event_key("plain/key"), "plain/key");
+    }
 
     #[test]
     fn content_disposition_keeps_the_exact_name_and_a_safe_fallback() {

@@ -27,6 +27,9 @@ pub struct Contact {
     pub source: ContactSource,
     /// Whether they receive notifications (they may switch them off).
     pub notifications: bool,
+    /// An agent or admin (known from their token): their mail may post as staff.
+    #[serde(default)]
+    pub staff: bool,
     pub created_at: Timestamp,
 }
 

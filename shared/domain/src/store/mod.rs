@@ -8,6 +8,7 @@ mod exports;
 mod files;
 mod history;
 mod lifecycle;
+mod mail;
 mod sla;
 mod threads;
 mod tickets;
@@ -24,6 +25,9 @@ pub use history::{HistoryPage, HistoryStore};
 pub use lifecycle::{
     ClientData, ErasureJob, ErasureJobs, ErasurePlan, FailedJobs, JobKind, JobQueue, JobStatus,
     Removed, TicketEraser,
+};
+pub use mail::{
+    raw_mail_key, MailFiles, MailSender, MailStore, RawMail, SendFailure, INBOUND_PREFIX,
 };
 pub use sla::{ClockWatcher, ServiceLevels, SlaStore, StoredSla};
 pub use threads::{MessagePage, ThreadReader, ThreadWriter};

@@ -1,0 +1,16 @@
+use lambda_http::{run, service_fn, Error};
+use tickets_dynamodb::DynamoStore;
+use tickets_http::{Api, Auth};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    let tickets_lambda::Init { settings, aws } = tickets_lambda::init()?;
+    let api = Api::new(
+        DynamoStore::from_config(&aws, &settings)?,
+        Auth::from_settings(&settings)?,
+    );
+    run(service_fn(|req| {
+        put_notification_settings::handle(&api, req)
+    }))
+    .await
+}
