@@ -121,7 +121,7 @@ where
     } = deps;
     let (bytes, received_at) = match files.raw_mail(key, inbound.max_bytes).await? {
         RawMail::Gone => return Ok(Received::Gone),
-        RawMail::TooLarge(_) => return refuse(store, mail_id, "too-large").await,
+        RawMail::TooLarge(_) => return refuse(store, mail_id, "too_large").await,
         RawMail::Found { bytes, received_at } => (bytes, received_at),
     };
     let mail = match inbound.inbox.read(&bytes) {
@@ -227,7 +227,7 @@ async fn newcomer<S: ContactStore>(
     };
     Ok(match store.remember_contact(&contact).await? {
         ContactRemembered::New => Ok(contact.principal),
-        ContactRemembered::Taken(owner) if owner.staff => Err("staff-not-a-reply"),
+        ContactRemembered::Taken(owner) if owner.staff => Err("staff_not_a_reply"),
         ContactRemembered::Taken(owner) | ContactRemembered::Known(owner) => Ok(owner.principal),
     })
 }
@@ -331,7 +331,7 @@ where
         });
     }
     let Some(ticket) = deps.store.get_ticket(ticket_id).await? else {
-        return Ok(Received::Refused("ticket-gone"));
+        return Ok(Received::Refused("ticket_gone"));
     };
     let mut text = message_text(&mail.text, MESSAGE_MAX_BYTES);
     let (taken, left) = mail_attachments(
@@ -375,10 +375,10 @@ where
             })
         }
         // Closed, merged or deleted since it was read, or a text the thread refuses.
-        Err(DomainError::Conflict(_)) => Ok(Received::Refused("ticket-closed")),
-        Err(DomainError::NotFound) => Ok(Received::Refused("ticket-gone")),
+        Err(DomainError::Conflict(_)) => Ok(Received::Refused("ticket_closed")),
+        Err(DomainError::NotFound) => Ok(Received::Refused("ticket_gone")),
         Err(DomainError::Validation(_) | DomainError::Forbidden(_)) => {
-            Ok(Received::Refused("message-refused"))
+            Ok(Received::Refused("message_refused"))
         }
         Err(err) => Err(err.into()),
     }

@@ -196,10 +196,10 @@ pub fn route(
     match ticket {
         Some(ticket) => {
             let Some(sender) = sender else {
-                return Route::Refuse("sender-not-on-ticket");
+                return Route::Refuse("sender_not_on_ticket");
             };
             if ticket.is_deleted() {
-                return Route::Refuse("ticket-deleted");
+                return Route::Refuse("ticket_deleted");
             }
             if staff {
                 return if authenticated {
@@ -208,14 +208,14 @@ pub fn route(
                         caller: Caller::new(sender.principal.clone(), Role::Agent),
                     }
                 } else {
-                    Route::Refuse("staff-not-authenticated")
+                    Route::Refuse("staff_not_authenticated")
                 };
             }
             if sender.principal != ticket.client {
-                return Route::Refuse("sender-not-on-ticket");
+                return Route::Refuse("sender_not_on_ticket");
             }
             if !(via_reply_address || authenticated) {
-                return Route::Refuse("client-not-authenticated");
+                return Route::Refuse("client_not_authenticated");
             }
             if ticket.status == Status::Closed {
                 Route::FollowUp {
@@ -230,12 +230,12 @@ pub fn route(
             }
         }
         None => match sender {
-            Some(_) if staff => Route::Refuse("staff-not-a-reply"),
+            Some(_) if staff => Route::Refuse("staff_not_a_reply"),
             Some(sender) => Route::Open {
                 client: sender.principal.clone(),
             },
             None if take_strangers => Route::OpenForNewcomer,
-            None => Route::Refuse("unknown-sender"),
+            None => Route::Refuse("unknown_sender"),
         },
     }
 }
@@ -287,11 +287,11 @@ pub fn mail_attachments(
         let reason = if file.size == 0 {
             Some("empty")
         } else if file.size > rules.max_bytes {
-            Some("too-large")
+            Some("too_large")
         } else if !rules.allowed_types.contains(&content_type) {
-            Some("type-not-allowed")
+            Some("type_not_allowed")
         } else if existing + taken.len() >= ATTACHMENTS_MAX {
-            Some("too-many")
+            Some("too_many")
         } else {
             None
         };
@@ -557,16 +557,16 @@ mod tests {
         ));
         assert_eq!(
             route(Some(&client), Some(&ticket), false, false, true),
-            Route::Refuse("client-not-authenticated")
+            Route::Refuse("client_not_authenticated")
         );
         let stranger = contact("someone-else", false);
         assert_eq!(
             route(Some(&stranger), Some(&ticket), true, true, true),
-            Route::Refuse("sender-not-on-ticket")
+            Route::Refuse("sender_not_on_ticket")
         );
         assert_eq!(
             route(None, Some(&ticket), true, true, true),
-            Route::Refuse("sender-not-on-ticket")
+            Route::Refuse("sender_not_on_ticket")
         );
     }
 
@@ -580,11 +580,11 @@ mod tests {
         ));
         assert_eq!(
             route(Some(&agent), Some(&ticket), true, false, true),
-            Route::Refuse("staff-not-authenticated")
+            Route::Refuse("staff_not_authenticated")
         );
         assert_eq!(
             route(Some(&agent), None, false, true, true),
-            Route::Refuse("staff-not-a-reply")
+            Route::Refuse("staff_not_a_reply")
         );
     }
 
@@ -611,7 +611,7 @@ mod tests {
         );
         assert_eq!(
             route(None, None, false, false, false),
-            Route::Refuse("unknown-sender")
+            Route::Refuse("unknown_sender")
         );
     }
 
@@ -698,7 +698,7 @@ mod tests {
         assert_eq!(taken[0].1.id, ids.id("attachment-0"));
         assert_eq!(
             left,
-            [(1, "type-not-allowed"), (2, "too-large"), (3, "empty")]
+            [(1, "type_not_allowed"), (2, "too_large"), (3, "empty")]
         );
         let (taken, left) = mail_attachments(
             &files[..1],
@@ -709,7 +709,7 @@ mod tests {
             &UploadRules::default(),
         );
         assert!(taken.is_empty());
-        assert_eq!(left, [(0, "too-many")]);
+        assert_eq!(left, [(0, "too_many")]);
     }
 
     #[test]
