@@ -221,7 +221,7 @@ async fn a_new_address_opens_a_ticket_and_a_redelivered_event_changes_nothing() 
     handle(&setup.deps, event.clone()).await.unwrap();
     assert_eq!(
         stored_ticket_ids(&setup.deps.store).await,
-        [ticket_id.clone()]
+        std::slice::from_ref(&ticket_id)
     );
     assert_eq!(all_items(&setup.deps.store).await.len(), written);
     assert!(!exists(&setup.s3, &setup.bucket, "inbound/ses-one").await);
