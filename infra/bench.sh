@@ -57,6 +57,11 @@ export WEBHOOK_ALLOW_LOOPBACK=true
 # The data jobs' queue (erase-client and export-client queue a job's first step on it; the
 # benchmark runs the steps itself, one invocation each).
 export DATA_JOB_QUEUE_URL="http://127.0.0.1:$moto_port/123456789012/$prefix-data-jobs"
+# The e-mail functions: the desk's address (verified in the local SES by bootstrap), the key
+# that signs reply addresses and links, and where links point.
+export DESK_ADDRESS=support@desk.example NOTIFY_AGENTS_ADDRESS=agents@desk.example
+export MAIL_SIGNING_KEY=local-mail-signing-key-for-the-local-stack-only-0123456789
+export PUBLIC_URL=http://127.0.0.1:9000
 # What Lambda sets for the template's LoggingConfig (LogFormat: JSON).
 export AWS_LAMBDA_LOG_FORMAT=JSON AWS_LAMBDA_LOG_LEVEL=INFO
 # Active tracing: every invocation is sampled (the emulator says so) and each AWS call is sent

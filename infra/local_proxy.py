@@ -464,6 +464,9 @@ def handler(upstream: str, faults: Faults, counts: Counts, bill: Billing | None 
                     except ValueError:
                         pass
                 return record, {}
+            # SES v2 is a REST API: its operations are paths.
+            if self.path.startswith("/v2/email/outbound-emails"):
+                return {"service": "ses", "op": "SendEmail"}, {}
             return {"service": "s3", "op": self.command}, {}
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = any

@@ -64,6 +64,9 @@ const CONSUMES_WEBHOOKS: &[&str] = &["delete-webhook"];
 /// invocations) once there are this many.
 const MADE_WEBHOOKS_KEPT: usize = 30;
 
+/// The function that reads inbound mail: each invocation gets a message of its own.
+const INBOUND_FUNCTION: &str = "on-email-received";
+
 /// The pause before each cold start.
 const COLD_SETTLE: Duration = Duration::from_millis(100);
 
@@ -172,6 +175,10 @@ impl Settings {
             "WEBHOOK_QUEUE_URL",
             "WEBHOOK_ALLOW_LOOPBACK",
             "DATA_JOB_QUEUE_URL",
+            "DESK_ADDRESS",
+            "MAIL_SIGNING_KEY",
+            "PUBLIC_URL",
+            "NOTIFY_AGENTS_ADDRESS",
         ] {
             if let Some(value) = self::env().get(name) {
                 env.push((name.to_string(), value.to_string()));
@@ -257,6 +264,9 @@ pub struct Pools<'a> {
     /// Webhooks `create-webhook` made, and what removes them.
     made_webhooks: Vec<String>,
     remove_webhooks: &'a dyn Fn(&[String]),
+    /// Where SES's receipt rule would store a raw message (`<moto>/<bucket>/inbound/`): each
+    /// invocation of `on-email-received` gets a new message there, from a new address.
+    inbound: String,
 }
 
 impl Pools<'_> {
@@ -296,11 +306,36 @@ impl Pools<'_> {
             (self.remove_webhooks)(&std::mem::take(&mut self.made_webhooks));
         }
         self.unique += 1;
+        if function.name == INBOUND_FUNCTION {
+            event = self.inbound_mail(&event);
+        }
         for id in FIXTURE_UNIQUE {
             let unique = format!("{}{:012x}", &id[..id.len() - 12], self.unique);
             event = event.replace(id, &unique);
         }
         event
+    }
+
+    /// Stores a new raw message where the receipt rule would (straight into the server, not
+    /// counted) and points the S3 event at it.
+    fn inbound_mail(&self, event: &str) -> String {
+        let id = format!("bench{:012x}", self.unique);
+        let raw = format!(
+            "X-SES-Spam-Verdict: PASS\r\nX-SES-Virus-Verdict: PASS\r\n\
+             Authentication-Results: amazonses.com; spf=pass smtp.mailfrom=customer.example; \
+             dkim=pass header.i=@customer.example; dmarc=pass header.from=customer.example\r\n\
+             From: Customer {id} <{id}@customer.example>\r\nTo: support@desk.example\r\n\
+             Subject: The printer is on fire\r\nMessage-ID: <{id}@customer.example>\r\n\
+             MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+             It smokes since this morning.\r\n\r\nThanks,\r\nA customer\r\n"
+        );
+        let (status, _) = http("PUT", &format!("{}{id}", self.inbound), &[], raw.as_bytes());
+        if status / 100 != 2 {
+            eprintln!("warning: storing an inbound message answered {status}");
+        }
+        let mut event: Value = serde_json::from_str(event).unwrap_or_default();
+        event["Records"][0]["s3"]["object"]["key"] = Value::from(format!("inbound/{id}"));
+        event.to_string()
     }
 
     /// Learns from a response: a declared attachment is uploaded to its presigned URL and
@@ -1067,7 +1102,21 @@ fn main() {
         spare_webhooks: Vec::new(),
         made_webhooks: Vec::new(),
         remove_webhooks: &remove_webhooks,
+        inbound: format!(
+            "{}/{}/inbound/",
+            settings.moto,
+            var("BUCKET_NAME", "tickets-bench-attachments")
+        ),
     };
+    // The fixtures' client has an address: send-notifications writes to it.
+    tokio
+        .block_on(seed::contact(
+            &sdk,
+            &table,
+            "client-1",
+            "client-1@customer.example",
+        ))
+        .expect("seed the client's contact");
     tokio
         .block_on(seed::webhooks(
             &sdk,

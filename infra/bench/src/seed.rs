@@ -260,6 +260,27 @@ pub async fn floor_sample(client: &Client, table: &str, id: &str, floor: &mut Fl
     }
 }
 
+/// A person's address, as their verified token would leave it (for the notifications).
+pub async fn contact(
+    client: &Client,
+    table: &str,
+    principal: &str,
+    address: &str,
+) -> Result<(), Error> {
+    use tickets_domain::store::{Contact, ContactSource, ContactStore};
+    let store = tickets_dynamodb::DynamoStore::new(client.clone(), table);
+    let contact = Contact {
+        principal: principal.into(),
+        address: address.into(),
+        source: ContactSource::Token,
+        notifications: true,
+        staff: false,
+        created_at: tickets_domain::Timestamp::now(),
+    };
+    store.remember_contact(&contact).await?;
+    Ok(())
+}
+
 /// Webhooks for the webhook functions, straight into the table through the store: one with the
 /// fixture's id when `id` is given (active, delivering to `url`), otherwise `count` paused
 /// ones with fresh ids (for `delete-webhook` to remove, one per invocation).

@@ -219,6 +219,15 @@ impl Cost {
             + a as f64 * p.get("s3_put_copy_post_list_request")
             + b as f64 * p.get("s3_get_head_request")
             + self.events as f64 * p.get("eventbridge_custom_event")
+            + self.emails() as f64 * p.get("ses_outbound_email")
+    }
+
+    /// E-mails sent through SES.
+    fn emails(&self) -> u64 {
+        self.other
+            .iter()
+            .filter(|op| *op == "ses.SendEmail")
+            .count() as u64
     }
 
     fn s3(&self) -> String {
