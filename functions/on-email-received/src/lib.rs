@@ -129,20 +129,28 @@ where
         Reading::Mail(mail) => mail,
     };
     let ids = MailIds::new(mail_id, received_at);
-    let signed = mail
-        .reply_token
-        .as_deref()
-        .and_then(|token| inbound.key.ticket_of(token));
-    let answered = match &signed {
-        Some(ticket) => Some(ticket.clone()),
+    let token = mail.reply_token.as_deref();
+    let answered = match token.and_then(|token| inbound.key.ticket_of(token)) {
+        Some(ticket) => Some(ticket),
         None => quoted_ticket(store, &mail).await?,
     };
-    let ticket = match &answered {
+    let mut ticket = match &answered {
         Some(id) => store.get_summary(id).await?,
         None => None,
     };
-    let via_reply_address = signed.is_some() && ticket.is_some();
+    // A ticket merged into another one: the conversation goes on there.
+    if let Some(into) = ticket.as_ref().and_then(|t| t.merged_into.clone()) {
+        ticket = store.get_summary(&into).await?;
+    }
     let sender = store.contact_by_address(&mail.from).await?;
+    // The reply address vouches for the sender only if it was made for them, about the
+    // ticket it names (a merged ticket's address keeps vouching for its client).
+    let via_reply_address = match (token, &answered, &sender) {
+        (Some(token), Some(named), Some(sender)) => {
+            inbound.key.vouches(token, named, &sender.principal)
+        }
+        _ => false,
+    };
     let routed = route(
         sender.as_ref(),
         ticket.as_ref(),
@@ -307,7 +315,9 @@ where
     Ok(Received::Opened { ticket: ticket_id })
 }
 
-/// Writes the message in `ticket_id`'s thread as `caller`, with its files as attachments.
+/// Writes the message in `ticket_id`'s thread as `caller`, then adds its files as
+/// attachments: a message the ticket refuses (closed meanwhile) leaves no file behind. After a
+/// crash, the message found stored, the files it has not got yet are added.
 async fn reply<S, F>(
     deps: &Deps<S, F>,
     mail: &InboundMail,
@@ -320,20 +330,9 @@ where
     F: FileStore + MailFiles,
 {
     let message_id = ids.id("message");
-    if deps
-        .store
-        .thread_message(ticket_id, &message_id)
-        .await?
-        .is_some()
-    {
-        return Ok(Received::Repeated {
-            ticket: ticket_id.to_owned(),
-        });
-    }
     let Some(ticket) = deps.store.get_ticket(ticket_id).await? else {
         return Ok(Received::Refused("ticket_gone"));
     };
-    let mut text = message_text(&mail.text, MESSAGE_MAX_BYTES);
     let (taken, left) = mail_attachments(
         &files_of(mail),
         ids,
@@ -342,13 +341,35 @@ where
         ticket.attachments.len(),
         &deps.inbound.rules,
     );
-    log_left_out(&left);
-    if text.is_empty() {
-        if taken.is_empty() {
-            return Ok(Received::Refused("empty"));
+    let posted_before = deps
+        .store
+        .thread_message(ticket_id, &message_id)
+        .await?
+        .is_some();
+    if !posted_before {
+        let mut text = message_text(&mail.text, MESSAGE_MAX_BYTES);
+        if text.is_empty() {
+            if taken.is_empty() {
+                return Ok(Received::Refused("empty"));
+            }
+            text = "(attachments)".into();
         }
-        text = "(attachments)".into();
+        let message = NewMessage {
+            message: Some(text),
+            internal: Some(false),
+        };
+        match post_message_as(&deps.store, ticket_id, caller, message, Some(&message_id)).await {
+            Ok(_) => metrics::count(Metric::MailReplies, 1),
+            // Closed, merged or deleted since it was read, or a text the thread refuses.
+            Err(DomainError::Conflict(_)) => return Ok(Received::Refused("ticket_closed")),
+            Err(DomainError::NotFound) => return Ok(Received::Refused("ticket_gone")),
+            Err(DomainError::Validation(_) | DomainError::Forbidden(_)) => {
+                return Ok(Received::Refused("message_refused"))
+            }
+            Err(err) => return Err(err.into()),
+        }
     }
+    log_left_out(&left);
     for (n, attachment) in &taken {
         if ticket.attachments.iter().any(|a| a.id == attachment.id) {
             continue;
@@ -361,44 +382,45 @@ where
                 &attachment.content_type,
             )
             .await?;
-        add_attachment(&deps.store, ticket_id, attachment).await?;
-    }
-    let message = NewMessage {
-        message: Some(text),
-        internal: Some(false),
-    };
-    match post_message_as(&deps.store, ticket_id, caller, message, Some(&message_id)).await {
-        Ok(_) => {
-            metrics::count(Metric::MailReplies, 1);
-            Ok(Received::Replied {
-                ticket: ticket_id.to_owned(),
-            })
+        if !add_attachment(&deps.store, ticket_id, attachment).await? {
+            // The ticket closed between the message and its files: the file goes again.
+            tracing::warn!(
+                file = n,
+                reason = "ticket_closed",
+                "an inbound file was not attached"
+            );
+            deps.files
+                .delete(&object_key(ticket_id, &attachment.id))
+                .await?;
         }
-        // Closed, merged or deleted since it was read, or a text the thread refuses.
-        Err(DomainError::Conflict(_)) => Ok(Received::Refused("ticket_closed")),
-        Err(DomainError::NotFound) => Ok(Received::Refused("ticket_gone")),
-        Err(DomainError::Validation(_) | DomainError::Forbidden(_)) => {
-            Ok(Received::Refused("message_refused"))
-        }
-        Err(err) => Err(err.into()),
     }
+    let ticket = ticket_id.to_owned();
+    Ok(if posted_before {
+        Received::Repeated { ticket }
+    } else {
+        Received::Replied { ticket }
+    })
 }
 
-/// Adds an attachment record beside its ticket (the ticket as it is when written).
+/// Adds an attachment record beside its ticket (the ticket as it is when written); `false`
+/// when the ticket takes no more (closed or gone).
 async fn add_attachment<S: Store>(
     store: &S,
     ticket_id: &str,
     attachment: &tickets_domain::Attachment,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     for _ in 0..3 {
         let Some(ticket): Option<TicketSummary> = store.get_summary(ticket_id).await? else {
-            return Ok(());
+            return Ok(false);
         };
+        if ticket.status == tickets_domain::Status::Closed || ticket.is_deleted() {
+            return Ok(false);
+        }
         match store
             .add_attachment(attachment, &TicketEdit::check(&ticket))
             .await
         {
-            Ok(()) => return Ok(()),
+            Ok(()) => return Ok(true),
             Err(StoreError::VersionConflict) => continue,
             Err(err) => return Err(err.into()),
         }
@@ -417,7 +439,8 @@ pub fn settings(
     settings: &tickets_lambda::Settings,
 ) -> Result<Inbound, tickets_lambda::SettingError> {
     use tickets_lambda::SettingError;
-    let desk = settings.required("DESK_ADDRESS")?;
+    let desk = tickets_domain::mail::desk_address(settings.required("DESK_ADDRESS")?)
+        .map_err(|problem| SettingError::new("DESK_ADDRESS", problem))?;
     let key = MailKey::new(settings.required("MAIL_SIGNING_KEY")?)
         .map_err(|reason| SettingError::new("MAIL_SIGNING_KEY", reason))?;
     let max_bytes = match settings.get("INBOUND_MAX_BYTES") {
@@ -443,11 +466,19 @@ pub fn settings(
     };
     let defaults = InboundDefaults {
         category: settings
-            .get("INBOUND_CATEGORY")
-            .map_or_else(|| InboundDefaults::default().category, str::to_owned),
+            .parsed(
+                "INBOUND_CATEGORY",
+                tickets_domain::Category::General,
+                "a ticket category",
+            )?
+            .to_string(),
         priority: settings
-            .get("INBOUND_PRIORITY")
-            .map_or_else(|| InboundDefaults::default().priority, str::to_owned),
+            .parsed(
+                "INBOUND_PRIORITY",
+                tickets_domain::Priority::Medium,
+                "a ticket priority",
+            )?
+            .to_string(),
     };
     let rules = UploadRules::from_settings(
         settings.get("ATTACHMENT_MAX_BYTES"),

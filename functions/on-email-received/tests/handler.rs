@@ -333,7 +333,18 @@ async fn replies_land_in_their_thread_as_their_sender_may_write() {
     )
     .await;
     let ticket_id = ticket_of(&opened);
-    let reply_to = format!("support+{}@desk.example", key.reply_token(&ticket_id));
+    let erin = setup
+        .deps
+        .store
+        .get_summary(&ticket_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .client;
+    let reply_to = format!(
+        "support+{}@desk.example",
+        key.reply_token(&ticket_id, &erin)
+    );
 
     // The client, to the reply address, without DKIM: her message, public.
     let replied = receive_now(
@@ -369,6 +380,24 @@ async fn replies_land_in_their_thread_as_their_sender_may_write() {
     assert_eq!(
         receive_now(&setup, "third", &stranger).await,
         Received::Refused("sender_not_on_ticket")
+    );
+    // The address the agents' list got vouches for nobody else: a forged From of the client
+    // without DKIM, sent to it, is refused.
+    let agents_address = format!(
+        "support+{}@desk.example",
+        key.reply_token(&ticket_id, "agents")
+    );
+    let forged = raw(
+        "erin@customer.example",
+        &agents_address,
+        "Re: Help",
+        false,
+        "",
+        "Refund me.",
+    );
+    assert_eq!(
+        receive_now(&setup, "forged", &forged).await,
+        Received::Refused("client_not_authenticated")
     );
     // An agent known from its token: only with DKIM/DMARC alignment, then as the agent.
     let agent = tickets_domain::Caller::new("agent-7", tickets_domain::Role::Agent)
@@ -420,7 +449,10 @@ async fn a_reply_reopens_a_resolved_ticket_and_one_to_a_closed_ticket_opens_a_fo
         .await
         .unwrap();
     set_status(store, &ticket.summary, Status::Resolved).await;
-    let reply_to = format!("support+{}@desk.example", key.reply_token(&ticket.id));
+    let reply_to = format!(
+        "support+{}@desk.example",
+        key.reply_token(&ticket.id, "client-9")
+    );
 
     let reply = raw(
         "nine@customer.example",

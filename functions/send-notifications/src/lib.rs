@@ -33,6 +33,9 @@ use tickets_domain::{MessageType, StoreError, TicketSummary, Timestamp};
 use tickets_lambda::metrics::{self, Metric};
 use tickets_mail::{Notice, Outgoing};
 
+/// The agents' shared address, as a recipient.
+const RECIPIENT_AGENTS: &str = "agents";
+
 /// The desk's side of its mail.
 #[derive(Clone, Debug)]
 pub struct Outbound {
@@ -47,10 +50,13 @@ pub struct Outbound {
 }
 
 impl Outbound {
-    /// `support+<token>@domain` for the ticket.
-    fn reply_address(&self, ticket_id: &str) -> String {
+    /// `support+<token>@domain` for the ticket and the recipient (a person's id, or `agents`).
+    fn reply_address(&self, ticket_id: &str, recipient: &str) -> String {
         let (local, domain) = self.desk.split_once('@').unwrap_or((&self.desk, ""));
-        format!("{local}+{}@{domain}", self.key.reply_token(ticket_id))
+        format!(
+            "{local}+{}@{domain}",
+            self.key.reply_token(ticket_id, recipient)
+        )
     }
 
     fn domain(&self) -> &str {
@@ -219,26 +225,26 @@ impl<S: Store, M: MailSender> Deps<S, M> {
                 Some(contact) if contact.notifications => {
                     (contact.address, format!("person:{id}"), Some(id.as_str()))
                 }
-                Some(_) => return Ok(Sent::Skipped("switched-off")),
-                None => return Ok(Sent::Skipped("no-address")),
+                Some(_) => return Ok(Sent::Skipped("switched_off")),
+                None => return Ok(Sent::Skipped("no_address")),
             },
             Recipient::Agents => match &self.outbound.agents {
-                Some(address) => (address.clone(), "agents".to_owned(), None),
-                None => return Ok(Sent::Skipped("no-agents-address")),
+                Some(address) => (address.clone(), RECIPIENT_AGENTS.to_owned(), None),
+                None => return Ok(Sent::Skipped("no_agents_address")),
             },
         };
         if self.store.is_suppressed(&address).await? {
             return Ok(Sent::Skipped("suppressed"));
         }
         let Some(notice) = self.notice(ticket, telling).await? else {
-            return Ok(Sent::Skipped("nothing-to-tell"));
+            return Ok(Sent::Skipped("nothing_to_tell"));
         };
         if !self
             .store
             .claim_notice(event_id, &recipient_key, Timestamp::now())
             .await?
         {
-            return Ok(Sent::Skipped("sent-before"));
+            return Ok(Sent::Skipped("sent_before"));
         }
         let outgoing = self.outgoing(
             event_id,
@@ -316,13 +322,14 @@ impl<S: Store, M: MailSender> Deps<S, M> {
     ) -> Outgoing {
         let outbound = &self.outbound;
         let base = outbound.public_url.trim_end_matches('/');
-        let unsubscribe_url = match principal {
-            Some(principal) => format!(
+        // A person switches their own notices off; the agents' shared address is the desk's
+        // setting, with no link to stop it.
+        let unsubscribe_url = principal.map(|principal| {
+            format!(
                 "{base}/v2/unsubscribe?token={}",
                 outbound.key.unsubscribe_token(principal)
-            ),
-            None => format!("{base}/v2/me/notifications"),
-        };
+            )
+        });
         let domain = outbound.domain();
         let recipient_tag: String = recipient_key
             .chars()
@@ -331,7 +338,7 @@ impl<S: Store, M: MailSender> Deps<S, M> {
         Outgoing {
             from: (outbound.desk_name.clone(), outbound.desk.clone()),
             to: address.to_owned(),
-            reply_to: outbound.reply_address(&ticket.id),
+            reply_to: outbound.reply_address(&ticket.id, principal.unwrap_or(RECIPIENT_AGENTS)),
             reference: ticket.id.clone(),
             title: ticket.title.clone(),
             notice,

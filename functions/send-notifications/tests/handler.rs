@@ -151,7 +151,11 @@ async fn an_answer_reaches_the_client_once_however_often_its_event_comes() {
     let (to, mime) = &sent[0];
     assert_eq!(to, "client@example.com");
     assert!(mime.contains("Unplug it & wait <5 min>."));
-    let token = setup.deps.outbound.key.reply_token(&setup.ticket);
+    let token = setup
+        .deps
+        .outbound
+        .key
+        .reply_token(&setup.ticket, "client-1");
     assert!(
         mime.contains(&format!("Reply-To: <support+{token}@desk.example>")),
         "{mime}"

@@ -22,6 +22,28 @@ use crate::validation::{DESCRIPTION_MAX, TITLE_MAX};
 /// The prefix a principal made for an e-mail address takes (`mail:<id>`).
 pub const MAIL_PRINCIPAL_PREFIX: &str = "mail:";
 
+/// The longest local part of the desk's address: its reply addresses add `+` and a 42-character
+/// token, and a local part holds at most 64 characters (RFC 5321).
+pub const DESK_LOCAL_MAX: usize = 64 - 1 - 42;
+
+/// The desk's address (`DESK_ADDRESS`), lowercased, when its reply addresses can be written.
+pub fn desk_address(text: &str) -> Result<String, String> {
+    let address = text.trim().to_lowercase();
+    match address.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty()
+                && local.len() <= DESK_LOCAL_MAX
+                && !local.contains('+')
+                && domain.contains('.') =>
+        {
+            Ok(address)
+        }
+        _ => Err(format!(
+            "must be an address whose part before @ has 1 to {DESK_LOCAL_MAX} characters, without +"
+        )),
+    }
+}
+
 /// The key that signs reply addresses and unsubscribe links (`MAIL_SIGNING_KEY`).
 #[derive(Clone)]
 pub struct MailKey(Vec<u8>);
@@ -58,27 +80,31 @@ impl MailKey {
         mac.finalize().into_bytes().to_vec()
     }
 
-    /// The token of a ticket's reply address (`support+<token>@domain`): the ticket's id and a
-    /// signature, in lowercase letters and digits (mail systems may lowercase a local part).
-    /// Only who received the desk's mail about the ticket knows it; it still lets only the
-    /// ticket's client and the staff write into the ticket ([`route`]).
-    pub fn reply_token(&self, ticket_id: &str) -> String {
+    /// The token of a ticket's reply address for one recipient (`support+<token>@domain`): the
+    /// ticket's id and a signature over the ticket and the recipient, in lowercase letters and
+    /// digits (mail systems may lowercase a local part). It vouches for that recipient only:
+    /// a reply that comes to it from anyone else is not vouched for ([`MailKey::vouches`]), so
+    /// a notice forwarded or seen on a shared list lets nobody write as the client.
+    pub fn reply_token(&self, ticket_id: &str, recipient: &str) -> String {
         let id = ticket_id.to_ascii_lowercase();
-        let signature = base32(&self.mac("reply", &id));
+        let signature = base32(&self.mac("reply", &format!("{id}\0{recipient}")));
         format!("{id}{}", &signature[..REPLY_SIGNATURE_CHARS])
     }
 
-    /// The ticket a reply token names, when its signature holds.
+    /// The ticket a reply token names (not yet vouched for: see [`MailKey::vouches`]).
     pub fn ticket_of(&self, token: &str) -> Option<String> {
         let token = token.to_ascii_lowercase();
         if token.len() != 26 + REPLY_SIGNATURE_CHARS || !token.is_ascii() {
             return None;
         }
-        let (id, _) = token.split_at(26);
-        let expected = self.reply_token(id);
-        let ticket = id.to_ascii_uppercase();
-        (constant_eq(expected.as_bytes(), token.as_bytes()) && crate::model::is_valid_id(&ticket))
-            .then_some(ticket)
+        let ticket = token[..26].to_ascii_uppercase();
+        crate::model::is_valid_id(&ticket).then_some(ticket)
+    }
+
+    /// Whether `token` was made for `recipient` about `ticket_id`.
+    pub fn vouches(&self, token: &str, ticket_id: &str, recipient: &str) -> bool {
+        let expected = self.reply_token(ticket_id, recipient);
+        constant_eq(expected.as_bytes(), token.to_ascii_lowercase().as_bytes())
     }
 
     /// The token of a person's unsubscribe link: their id and a signature.
@@ -460,7 +486,7 @@ pub async fn notification_choice<S: ContactStore>(
 }
 
 /// Switches the caller's notifications on or off. Without a known address there is nothing to
-/// switch (409: sign in with a verified address, or write to the desk first).
+/// switch (409: the caller's token carries no verified address).
 pub async fn choose_notifications<S: ContactStore>(
     store: &S,
     caller: &Caller,
@@ -503,20 +529,25 @@ mod tests {
     }
 
     #[test]
-    fn a_reply_token_names_its_ticket_only_with_its_signature() {
+    fn a_reply_token_names_its_ticket_and_vouches_for_its_recipient_only() {
         let ticket = crate::model::new_id();
-        let token = key().reply_token(&ticket);
+        let token = key().reply_token(&ticket, "client-1");
         assert_eq!(token.len(), 42);
         assert!(token
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         assert_eq!(key().ticket_of(&token), Some(ticket.clone()));
-        assert_eq!(key().ticket_of(&token.to_uppercase()), Some(ticket.clone()));
+        assert!(key().vouches(&token, &ticket, "client-1"));
+        assert!(key().vouches(&token.to_uppercase(), &ticket, "client-1"));
+        assert!(
+            !key().vouches(&token, &ticket, "agents"),
+            "another recipient"
+        );
         let mut forged = token.clone();
         forged.replace_range(41.., if token.ends_with('a') { "b" } else { "a" });
-        assert_eq!(key().ticket_of(&forged), None);
+        assert!(!key().vouches(&forged, &ticket, "client-1"));
         let other = MailKey::new("another signing key, also long enough to be used").unwrap();
-        assert_eq!(other.ticket_of(&token), None);
+        assert!(!other.vouches(&token, &ticket, "client-1"));
         assert_eq!(key().ticket_of("short"), None);
     }
 
@@ -529,6 +560,26 @@ mod tests {
         assert_eq!(key().unsubscriber(&swapped), None);
         assert_eq!(key().unsubscriber("garbage"), None);
         assert_eq!(key().unsubscriber(""), None);
+    }
+
+    #[test]
+    fn the_desk_address_leaves_room_for_reply_tokens() {
+        assert_eq!(
+            desk_address(" Support@Desk.Example ").unwrap(),
+            "support@desk.example"
+        );
+        let longest = format!("{}@desk.example", "s".repeat(DESK_LOCAL_MAX));
+        assert!(desk_address(&longest).is_ok());
+        let reply = format!("s+{}", key().reply_token(&crate::model::new_id(), "x"));
+        assert!(reply.len() <= 64);
+        for bad in [
+            format!("{}@desk.example", "s".repeat(DESK_LOCAL_MAX + 1)),
+            "support+x@desk.example".into(),
+            "support".into(),
+            "@desk.example".into(),
+        ] {
+            assert!(desk_address(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

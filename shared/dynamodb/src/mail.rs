@@ -1,7 +1,8 @@
 //! The e-mail channel's items. An inbound message refused: `MAIL#<SES id>` / `REFUSED` (the
 //! reason; kept 90 days). An inbound message taken: `TICKET#<id>` / `MAIL#<SES id>`, in the
 //! ticket's partition, so that erasing the ticket finds its raw copy. A notice claimed before
-//! sending: `NOTICE#<event id>` / `TO#<recipient>` (kept 30 days, longer than any redelivery).
+//! sending: `NOTICE#<event id>` / `TO#<digest of the recipient>` (kept 30 days, longer than any
+//! redelivery; the digest names nobody).
 //! A notice sent: `SENT#<SES id>` / `SENT` naming the ticket (kept a year: replies quote it).
 //! An address suppressed: `SUPPRESSED#<SHA-256 of the address>` / `SUPPRESSED`, so that no
 //! item keyed by an address outlives the person's erasure.
@@ -34,10 +35,23 @@ fn text(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
 }
 
+fn hex_digest(text: &str) -> String {
+    Sha256::digest(text)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn suppressed_pk(address: &str) -> String {
-    let digest = Sha256::digest(address.trim().to_lowercase());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("SUPPRESSED#{hex}")
+    format!("SUPPRESSED#{}", hex_digest(&address.trim().to_lowercase()))
+}
+
+/// A notice's claim: the recipient by a digest, so that the claim names nobody.
+fn notice_key(event_id: &str, recipient: &str) -> Item {
+    key(
+        format!("NOTICE#{event_id}"),
+        &format!("TO#{}", &hex_digest(recipient)[..32]),
+    )
 }
 
 impl DynamoStore {
@@ -92,7 +106,7 @@ impl MailStore for DynamoStore {
         recipient: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let mut item = key(format!("NOTICE#{event_id}"), &format!("TO#{recipient}"));
+        let mut item = notice_key(event_id, recipient);
         item.insert("at".into(), text(&at.to_string()));
         item.insert(TTL.into(), expiry(at, NOTICE_DAYS));
         condition_held(
@@ -110,10 +124,7 @@ impl MailStore for DynamoStore {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(
-                format!("NOTICE#{event_id}"),
-                &format!("TO#{recipient}"),
-            )))
+            .set_key(Some(notice_key(event_id, recipient)))
             .send()
             .await
             .map_err(store_error)?;
@@ -135,10 +146,7 @@ impl MailStore for DynamoStore {
         self.client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(
-                format!("NOTICE#{event_id}"),
-                &format!("TO#{recipient}"),
-            )))
+            .set_key(Some(notice_key(event_id, recipient)))
             .update_expression("SET sentId = :id")
             .expression_attribute_values(":id", text(sent_id))
             .send()

@@ -30,7 +30,7 @@ pub enum Notice {
         client: String,
         description: String,
     },
-    /// A ticket opened by e-mail: its reference, to the sender.
+    /// A new ticket's receipt: its reference, to its client.
     Acknowledged,
 }
 
@@ -48,7 +48,8 @@ pub struct Outgoing {
     pub notice: Notice,
     /// Where the ticket is read, and the signed link that switches notifications off.
     pub ticket_url: String,
-    pub unsubscribe_url: String,
+    /// `None` for a shared address, which nobody can switch off by a link (the desk's setting).
+    pub unsubscribe_url: Option<String>,
     /// The ids of the messages before this one (threading); without angle brackets.
     pub thread: Vec<String>,
     /// This message's own id (SES replaces it; what it answers is stored instead).
@@ -86,20 +87,23 @@ impl Outgoing {
                 description,
             } => (format!("{client} opened a ticket:"), description.clone()),
             Notice::Acknowledged => (
-                "We received your message and opened a ticket.".into(),
-                "Reply to this e-mail to add to it; keep the reference in the subject.".into(),
+                "We received your request and opened a ticket.".into(),
+                "Reply to this e-mail to add to it.".into(),
             ),
         }
     }
 
     pub fn text_body(&self) -> String {
         let (heading, text) = self.paragraphs();
+        let unsubscribe = self
+            .unsubscribe_url
+            .as_ref()
+            .map_or_else(String::new, |url| format!("Stop these e-mails: {url}\n"));
         format!(
-            "## {marker} ##\n\n{heading}\n\n{text}\n\n--\nTicket #{reference}: {url}\nStop these e-mails: {unsubscribe}\n",
+            "## {marker} ##\n\n{heading}\n\n{text}\n\n--\nTicket #{reference}: {url}\n{unsubscribe}",
             marker = capitalised(REPLY_MARKER),
             reference = self.reference,
             url = self.ticket_url,
-            unsubscribe = self.unsubscribe_url,
         )
     }
 
@@ -113,13 +117,15 @@ impl Outgoing {
             "<!DOCTYPE html><html><body>\
              <p style=\"color:#888\">## {marker} ##</p>\
              <p><strong>{heading}</strong></p>{paragraphs}\
-             <hr><p style=\"color:#888\">Ticket <a href=\"{url}\">#{reference}</a> · \
-             <a href=\"{unsubscribe}\">Stop these e-mails</a></p></body></html>",
+             <hr><p style=\"color:#888\">Ticket <a href=\"{url}\">#{reference}</a>{unsubscribe}</p></body></html>",
             marker = escape(&capitalised(REPLY_MARKER)),
             heading = escape(&heading),
             reference = escape(&self.reference),
             url = escape(&self.ticket_url),
-            unsubscribe = escape(&self.unsubscribe_url),
+            unsubscribe = self.unsubscribe_url.as_ref().map_or_else(String::new, |url| format!(
+                " · <a href=\"{}\">Stop these e-mails</a>",
+                escape(url)
+            )),
         )
     }
 
@@ -132,13 +138,16 @@ impl Outgoing {
             .subject(self.subject())
             .message_id(self.message_id.as_str())
             .header("Auto-Submitted", Raw::new("auto-generated"))
-            .header("List-Unsubscribe", URL::new(self.unsubscribe_url.as_str()))
-            .header(
-                "List-Unsubscribe-Post",
-                Raw::new("List-Unsubscribe=One-Click"),
-            )
             .text_body(self.text_body())
             .html_body(self.html_body());
+        if let Some(url) = &self.unsubscribe_url {
+            builder = builder
+                .header("List-Unsubscribe", URL::new(url.as_str()))
+                .header(
+                    "List-Unsubscribe-Post",
+                    Raw::new("List-Unsubscribe=One-Click"),
+                );
+        }
         if let Some(last) = self.thread.last() {
             builder = builder
                 .in_reply_to(last.as_str())
@@ -191,8 +200,7 @@ mod tests {
                 text: text.into(),
             },
             ticket_url: "https://desk.example/tickets/01J?x=1&y=2".into(),
-            unsubscribe_url: "https://api.desk.example/v2/notifications/unsubscribe?token=abc"
-                .into(),
+            unsubscribe_url: Some("https://api.desk.example/v2/unsubscribe?token=abc".into()),
             thread: vec![
                 "first@desk.example".into(),
                 "second@email.amazonses.com".into(),
@@ -217,7 +225,7 @@ mod tests {
         );
         assert_eq!(
             message.header_raw("List-Unsubscribe").map(str::trim),
-            Some("<https://api.desk.example/v2/notifications/unsubscribe?token=abc>")
+            Some("<https://api.desk.example/v2/unsubscribe?token=abc>")
         );
         assert_eq!(
             message.header_raw("List-Unsubscribe-Post").map(str::trim),

@@ -10,7 +10,7 @@ use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
 use aws_sdk_sesv2::Client;
 use tickets_domain::store::{MailSender, SendFailure};
-use tickets_lambda::{AwsFailure, SettingError, Settings};
+use tickets_lambda::{SettingError, Settings};
 
 /// Attempts per message (SES answers a burst over the sending rate with throttling errors).
 const ATTEMPTS: u32 = 6;
@@ -76,10 +76,15 @@ impl MailSender for SesSender {
             Err(err) => {
                 let code = err.as_service_error().and_then(|e| e.code()).unwrap_or("");
                 let refused = REFUSALS.contains(&code);
-                match tickets_lambda::classify("send mail", &err) {
-                    AwsFailure::Permanent(detail) if refused => Err(SendFailure::Permanent(detail)),
-                    AwsFailure::Permanent(detail) => Err(SendFailure::Transient(detail)),
-                    AwsFailure::Transient => Err(SendFailure::Transient(code.to_owned())),
+                // Only SES's error code is kept: its message may name the recipient, and an
+                // address never reaches a log line. Anything but a refusal (throttling after
+                // the retries, a timeout, an account paused) may pass later: the queue brings
+                // the message back.
+                let code = if code.is_empty() { "unavailable" } else { code };
+                if refused {
+                    Err(SendFailure::Permanent(code.to_owned()))
+                } else {
+                    Err(SendFailure::Transient(code.to_owned()))
                 }
             }
         }
