@@ -22,16 +22,14 @@ app client (infra/identity.py).
 
 Mail: the SES identities the desk sends from (the domain desk.example and support@desk.example,
 verified at once by the local server; shared by every prefix), and the mail settings of the
-functions: DESK_ADDRESS, NOTIFY_AGENTS_ADDRESS and MAIL_SIGNING_KEY, a random key made on first
-use and kept in .local/mail-signing-key so that signed links (reply and unsubscribe tokens) stay
-valid from one run to the next. PUBLIC_URL, the API's address, is written by infra/stack.sh,
-which knows the port.
+functions: DESK_ADDRESS, NOTIFY_AGENTS_ADDRESS and MAIL_SIGNING_KEY, the fixed local key below
+(not a secret: it signs the local stack's reply and unsubscribe links only, the same on every
+machine and run, so that a fixture in events/ or a test can carry a link signed with it; the
+template's stack makes its own with Secrets Manager). PUBLIC_URL, the API's address, is written
+by infra/stack.sh, which knows the port.
 """
 
 import json
-import os
-import secrets
-import string
 import sys
 from pathlib import Path
 
@@ -48,9 +46,9 @@ ACCOUNT = "123456789012"
 MAIL_DOMAIN = "desk.example"
 DESK_ADDRESS = f"support@{MAIL_DOMAIN}"
 NOTIFY_AGENTS_ADDRESS = f"agents@{MAIL_DOMAIN}"
-# As the template's secret: 64 characters, no punctuation.
-SIGNING_KEY_FILE = Path(__file__).resolve().parent.parent / ".local" / "mail-signing-key"
-SIGNING_KEY_ALPHABET = string.ascii_letters + string.digits
+# The local stacks' mail signing key: public, fixed, never a deployed stack's (the template's
+# comes from Secrets Manager). At least 32 characters, as the functions require.
+MAIL_SIGNING_KEY = "local-mail-signing-key-for-the-local-stack-only-0123456789"
 # The ticket events the template's NotificationEventsRule copies to the notification queue.
 NOTIFIED_EVENTS = [
     "SupportTicket.Created",
@@ -182,27 +180,6 @@ def verify_mail_identities(sesv2) -> None:
             sesv2.create_email_identity(EmailIdentity=identity)
 
 
-def signing_key(path: Path = SIGNING_KEY_FILE) -> str:
-    """The local mail signing key: made once (readable by its owner only), then read back, so
-    that every local stack of this repository signs and checks links with the same key."""
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = "".join(secrets.choice(SIGNING_KEY_ALPHABET) for _ in range(64))
-    draft = path.with_name(f"{path.name}.{os.getpid()}")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(key + "\n")
-    try:
-        # A link never replaces a file: of two stacks starting together, one key wins, whole.
-        os.link(draft, path)
-    except FileExistsError:
-        key = path.read_text().strip()
-    finally:
-        draft.unlink()
-    return key
-
-
 def main() -> None:
     endpoint, prefix = sys.argv[1:3]
     function_env = sys.argv[4] if sys.argv[3:4] == ["--function-env"] else None
@@ -251,7 +228,7 @@ def main() -> None:
     settings["DATA_JOB_QUEUE_URL"] = jobs_url
     settings["DESK_ADDRESS"] = DESK_ADDRESS
     settings["NOTIFY_AGENTS_ADDRESS"] = NOTIFY_AGENTS_ADDRESS
-    settings["MAIL_SIGNING_KEY"] = signing_key()
+    settings["MAIL_SIGNING_KEY"] = MAIL_SIGNING_KEY
     if function_env:
         with open(function_env, "a") as env:
             for name, value in settings.items():

@@ -14,10 +14,12 @@ stream or queue let go of it. And it costs, per request, in proportion to the ta
 - the stream keeps every record forever, and every shard iterator ever handed out.
 
 What changes:
-0. **Per-item objects are not tracked**: DynamoDB items, stream records and shard iterators, and
-   SQS messages are left out of that list (the dashboard no longer lists them; every one is
-   still readable through its service's own API). SES's sent messages, which the local `sent`
-   tool reads from the dashboard, stay tracked.
+0. **Per-item objects are not tracked**: DynamoDB items, stream records and shard iterators, SQS
+   messages and S3 objects are left out of that list (the dashboard no longer lists them; every
+   one is still readable through its service's own API). SES's sent messages, which the local
+   `sent` tool reads from the dashboard, stay tracked. (An S3 object's parts of a multipart
+   upload, an export archive's, belong to no bucket: the dashboard, reading their status, failed
+   on them with a 500 from the first multipart upload on, and `sent` with it.)
    Attribute names and short string values (statuses, ids, index keys, times) are interned:
    items repeat them, and moto keeps a string object per attribute of each item.
 1. **Transactions** save only the items they touch (and where the stream stood) and put exactly
@@ -59,6 +61,7 @@ from typing import Any
 import moto
 import moto.dynamodb.models as models
 import moto.dynamodbstreams.models as streams_models
+import moto.s3.models as s3_models
 import moto.sqs.models as sqs_models
 from moto.core.common_models import BaseModel
 from moto.core.utils import unix_time_millis
@@ -78,7 +81,7 @@ MAX_SHARD_ITERATORS = 1_000
 _base_model_new = BaseModel.__new__
 
 
-UNTRACKED = (models.Item, StreamRecord, streams_models.ShardIterator, sqs_models.Message)
+UNTRACKED = (models.Item, StreamRecord, streams_models.ShardIterator, sqs_models.Message, s3_models.FakeKey)
 
 
 def base_model_new(cls, *args: Any, **kwargs: Any):

@@ -1,7 +1,10 @@
 """End-to-end tests: real HTTP requests to the local API (`cargo lambda watch` routing to every
 function, which store in the local DynamoDB). infra/test.sh starts both and sets API_URL."""
 
+import base64
 import gzip
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -17,6 +20,7 @@ import requests
 from joserfc import jwk, jwt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "infra"))
+import bootstrap  # noqa: E402
 import identity  # noqa: E402
 
 BASE = "/v2/support-tickets"
@@ -62,6 +66,20 @@ def forged(key: jwk.RSAKey | None = None, **changes) -> str:
     claims.update(changes)
     claims = {name: value for name, value in claims.items() if value is not None}
     return jwt.encode({"alg": "RS256", "kid": "dummy"}, claims, key or pool_key())
+
+
+def unsubscribe_token(principal: str, key: str = bootstrap.MAIL_SIGNING_KEY) -> str:
+    """The token of PRINCIPAL's unsubscribe link, signed as the functions sign it
+    (`MailKey::unsubscribe_token`), by default with the local stacks' key: the principal and
+    the first 16 bytes of an HMAC-SHA256 over `unsubscribe`, a NUL byte and the principal, each
+    base64url without padding, joined by a dot."""
+
+    def encode(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+    who = principal.encode("utf-8")
+    mac = hmac.new(key.strip().encode("utf-8"), b"unsubscribe\0" + who, hashlib.sha256)
+    return f"{encode(who)}.{encode(mac.digest()[:16])}"
 
 
 class Ids(dict):

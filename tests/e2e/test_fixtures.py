@@ -6,7 +6,10 @@ right after bootstrap. It creates, when missing, ticket 01JD6ZKQ8C4W3M5T7N9P1R3S
 `client-1` with its first message (exactly the ticket of on-ticket-change's stream record), its
 `available` attachment 01JD6ZKQ8D6X8Z0B2D4F6H8K0M with the object that on-attachment-uploaded's
 S3 event names, and a ticket of `client-1` resolved 30 days ago for close-resolved-tickets. The
-HTTP fixtures call as `admin-1`.
+HTTP fixtures call as `admin-1` (the notification settings' with a verified address in its
+claims); the unsubscribe link is `client-1`'s, signed with the local stacks' fixed key
+(infra/bootstrap.py). The raw message that on-email-received's S3 event names is not seeded:
+its test stores it first, as SES receiving would (infra/mail.py).
 
 Some fixtures change that data (delete-ticket soft-deletes the ticket, delete-attachment
 removes the attachment and its object). So that no test depends on the order they run in, each
@@ -20,19 +23,26 @@ ticket still resolved: this run closes it; already closed by an earlier run or t
 schedule: nothing to close).
 """
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
+import boto3
 import pytest
 import requests
+from botocore.exceptions import ClientError
 
-from .conftest import Api, eventually, token
+from .conftest import CROCKFORD, Api, eventually, moto_endpoint, signed_in, token, unsubscribe_token
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "infra"))
+import mail  # noqa: E402
+
 FUNCTIONS = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "Cargo.toml").exists())
 PREFIX = "tickets-e2e"
 
@@ -52,6 +62,23 @@ EXPORT_JOB = "01JD6ZKQ8S8J0M2P4R6T8W0Y2A"
 WEBHOOK, SPARE_WEBHOOK, DELIVERY = "01JD6ZKQ8H2C4E6G8J0M2P4R6T", "01JD6ZKQ8J3D5F7H9K1N3Q5S7V", "01JD6ZKQ8K4E6G8J0M2P4R6T8W"
 DESCRIPTION = "The login page shows error 500."
 OBJECT_SIZE = 20480
+# The address the notification settings' claims vouch for.
+ADMIN_ADDRESS = "admin-1@example.com"
+# What on-email-received's S3 event names: a message from a user of the local pool, whose token
+# made its address known to the desk (so that the ticket it opens is theirs, found by their id).
+MAILER = "fixtures-mailer"
+INBOUND_MAIL = (
+    b"From: Fixture Mailer <fixtures-mailer@example.com>\r\n"
+    b"To: Support <support@desk.example>\r\n"
+    b"Subject: Scanner offline\r\n"
+    b"Date: Tue, 24 Nov 2026 10:00:00 +0000\r\n"
+    b"Message-ID: <fixture-inbound-1@example.com>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b"\r\n"
+    b"The scanner on the second floor is offline since this morning.\r\n"
+)
+RECEIVED_AT = datetime(2026, 11, 24, 10, 0, 1, tzinfo=timezone.utc)
 
 
 def invoke(api_url: str, function: str):
@@ -73,15 +100,18 @@ def invoke(api_url: str, function: str):
 
 
 class HttpAnswer:
-    """An API Gateway (HTTP API) response, as an HTTP function answers."""
+    """An API Gateway (HTTP API) response, as an HTTP function answers: `body` the parsed JSON,
+    `text` the body as sent (the unsubscribe link's HTML pages have no JSON)."""
 
     def __init__(self, answer: dict):
         self.status = answer["statusCode"]
         self.headers = {name.lower(): value for name, value in answer.get("headers", {}).items()}
-        self.body = json.loads(answer["body"]) if answer.get("body") else None
+        self.text = answer.get("body") or ""
+        html = self.headers.get("content-type", "").startswith("text/html")
+        self.body = json.loads(self.text) if self.text and not html else None
 
     def __repr__(self) -> str:
-        return f"{self.status} {self.headers} {self.body}"
+        return f"{self.status} {self.headers} {self.body if self.body is not None else self.text}"
 
 
 def invoke_http(api_url: str, function: str) -> HttpAnswer:
@@ -131,6 +161,20 @@ def seeded(admin):
     restore_and_seed(admin)
     yield
     restore_and_seed(admin)
+
+
+def fixture_event(function: str) -> dict:
+    return json.loads((ROOT / "events" / f"{function}.json").read_text())
+
+
+def aws(service: str):
+    return boto3.client(
+        service,
+        endpoint_url=moto_endpoint(),
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
 
 
 def fixture_ticket(admin: Api) -> dict:
@@ -312,6 +356,43 @@ def test_create_ticket(api_url, seeded):
     assert (first["author"], first["type"], first["message"]) == (CLIENT, "user", DESCRIPTION)
 
 
+def test_get_notification_settings(api_url):
+    # The claims vouch for admin-1's address: the desk remembers it, and writes there (nothing
+    # here switches admin-1's notifications off).
+    answer = invoke_http(api_url, "get-notification-settings")
+    assert answer.status == 200, answer
+    assert answer.body == {"success": True, "data": {"address": ADMIN_ADDRESS, "email": True}}
+
+
+def test_put_notification_settings(api_url):
+    # Switched on: the same answer however often it runs, and GET agrees.
+    answer = invoke_http(api_url, "put-notification-settings")
+    assert answer.status == 200, answer
+    assert answer.body == {"success": True, "data": {"address": ADMIN_ADDRESS, "email": True}}
+    assert invoke_http(api_url, "get-notification-settings").body == answer.body
+
+
+def test_unsubscribe(api_url):
+    # client-1's link, signed with the local stacks' key. Opened, it only asks to confirm: a
+    # form that posts the same token back.
+    token = fixture_event("unsubscribe")["queryStringParameters"]["token"]
+    assert token == unsubscribe_token(CLIENT)
+    answer = invoke_http(api_url, "unsubscribe")
+    assert answer.status == 200, answer
+    assert answer.headers["content-type"].startswith("text/html")
+    assert answer.headers["cache-control"] == "no-store"
+    assert "Stop e-mail notifications?" in answer.text
+    assert f'<form method="post" action="?token={token}">' in answer.text
+    # Confirmed (no sign-in: the link is all it takes); client-1 has no address the desk knows,
+    # so nothing else changes. A link signed with another key is refused.
+    url = f"{api_url}/v2/unsubscribe"
+    confirmed = requests.post(url, params={"token": token}, timeout=30)
+    assert confirmed.status_code == 200 and "You are unsubscribed" in confirmed.text, confirmed.text
+    forged = unsubscribe_token(CLIENT, key="another signing key, also long enough to be used")
+    refused = requests.get(url, params={"token": forged}, timeout=30)
+    assert refused.status_code == 400 and "This link is not valid" in refused.text, refused.text
+
+
 # -- the event functions -----------------------------------------------------------------------
 
 
@@ -466,6 +547,80 @@ def test_get_export(api_url, seeded):
 def test_run_data_jobs(api_url, seeded):
     # A step of a job that ended does nothing, and does not fail.
     assert invoke(api_url, "run-data-jobs") == {"batchItemFailures": []}
+
+
+def derived_suffix(mail_id: str, what: str) -> str:
+    """The last 16 characters of the id an inbound message's `what` takes (`MailIds::id`): its
+    80 random bits are the first 10 bytes of SHA-256 over the SES message id, NUL and `what`;
+    only the first 10 characters, the time received, differ from one delivery to the next."""
+    bits = int.from_bytes(hashlib.sha256(f"{mail_id}\0{what}".encode()).digest()[:10], "big")
+    return "".join(CROCKFORD[(bits >> (5 * (15 - n))) & 31] for n in range(16))
+
+
+def test_on_email_received(api_url, admin):
+    # The mailer signs in once, so the desk knows its address as the mailer's; its message,
+    # stored where the S3 event says, opens a ticket of the mailer's and moves beside its files.
+    # (The bucket's notification also hands the message to the function through the relay:
+    # whichever runs first opens the ticket, the other finds the message gone.)
+    sub, mailer_token = signed_in(MAILER, "client")
+    assert Api(api_url, mailer_token).session.get(f"{api_url}/v2/me/notifications", timeout=30).status_code == 200
+    key = fixture_event("on-email-received")["Records"][0]["s3"]["object"]["key"]
+    mail_id = key.removeprefix("inbound/")
+    bucket = f"{PREFIX}-attachments"
+    s3 = aws("s3")
+
+    def tickets() -> set[str]:
+        response = admin.request("GET", params={"client": sub, "sort": "-createdAt", "limit": 100})
+        assert response.status_code == 200, response.text
+        return {t["_id"] for t in response.json()["data"]}
+
+    def stored(object_key: str) -> bytes | None:
+        try:
+            return s3.get_object(Bucket=bucket, Key=object_key)["Body"].read()
+        except ClientError:
+            return None
+
+    before = tickets()
+    raw = mail.received(INBOUND_MAIL, mail_id, when=RECEIVED_AT)
+    s3.put_object(Bucket=bucket, Key=key, Body=raw)
+    assert invoke(api_url, "on-email-received") is None
+    opened = eventually(lambda: tickets() - before)
+    assert len(opened) == 1, opened
+    (ticket_id,) = opened
+    assert ticket_id.endswith(derived_suffix(mail_id, "ticket"))
+    ticket = admin.request("GET", f"/{ticket_id}").json()["data"]
+    assert (ticket["client"], ticket["title"], ticket["status"]) == (sub, "Scanner offline", "open")
+    assert "The scanner on the second floor is offline" in ticket["description"]
+    assert eventually(lambda: stored(key) is None), "the message stayed under inbound/"
+    assert stored(f"tickets/{ticket_id}/mail/{mail_id}") == raw
+    # The event again: the message is gone from inbound/, nothing more happens.
+    assert invoke(api_url, "on-email-received") is None
+    assert tickets() - before == {ticket_id}
+
+
+def header(message: dict, name: str) -> str | None:
+    return next((value for key, value in message["headers"] if key.lower() == name.lower()), None)
+
+
+def test_send_notifications(api_url, seeded):
+    # The seeded ticket's creation: its client has no address the desk knows (no receipt), the
+    # agents' shared address is told of the new ticket, once however often the event comes.
+    event = json.loads(fixture_event("send-notifications")["Records"][0]["body"])
+    for _ in range(2):
+        assert invoke(api_url, "send-notifications") == {"batchItemFailures": []}
+    message_id = f"<{event['id']}.agents@desk.example>"
+    sent = [
+        summary
+        for summary in map(mail.summary, mail.sent_messages(moto_endpoint()))
+        if header(summary, "Message-ID") == message_id
+    ]
+    assert len(sent) == 1, sent
+    (notice,) = sent
+    assert notice["to"] == ["agents@desk.example"]
+    assert notice["subject"].startswith(f"[#{TICKET}] New ticket:"), notice["subject"]
+    assert header(notice, "Reply-To").startswith("support+")
+    # The shared address is the desk's setting: no link to stop it.
+    assert header(notice, "List-Unsubscribe") is None
 
 
 # -- webhooks (the seeded ones are paused: the local stack's receivers are the tests' own) -------

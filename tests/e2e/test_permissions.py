@@ -9,13 +9,18 @@ are the admins' alone: everyone else is refused alike (403), whatever the webhoo
 made here is paused at once (it receives nothing) and removed after the call. An export is
 the admins' to start for anyone, and each person's for themselves (`me`, or their own id); a
 client naming another client is answered as if there were none (404), an agent is refused
-(403); an export is followed by whoever started it and by admins, everyone else 404."""
+(403); an export is followed by whoever started it and by admins, everyone else 404. Each
+signed-in caller reads and changes their own notification choice, whatever the role (the
+local pool's tokens vouch for an address). The unsubscribe link takes no sign-in: the owner's
+signed link answers every caller alike, whatever token it sends or none (200), and a link
+signed with another key is refused alike (400); its answers are HTML pages, not the JSON
+envelope."""
 
 import time
 
 import pytest
 
-from .conftest import Api, forged, unknown_id
+from .conftest import Api, forged, unknown_id, unsubscribe_token
 from .test_sla import document, policies
 
 CALLERS = ["client", "other_client", "agent", "admin", "anonymous", "expired", "malformed"]
@@ -53,6 +58,11 @@ MATRIX = {
     "remove a webhook": [403, 403, 403, 200, 401, 401, 401],
     "read a webhook's deliveries": [403, 403, 403, 200, 401, 401, 401],
     "send a delivery that does not exist again": [403, 403, 403, 404, 401, 401, 401],
+    "read one's notification choice": [200, 200, 200, 200, 401, 401, 401],
+    "switch one's notifications off": [200, 200, 200, 200, 401, 401, 401],
+    "open the owner's unsubscribe link": [200, 200, 200, 200, 200, 200, 200],
+    "confirm the owner's unsubscribe link": [200, 200, 200, 200, 200, 200, 200],
+    "open a forged unsubscribe link": [400, 400, 400, 400, 400, 400, 400],
 }
 
 WEBHOOKS = "/v2/webhooks"
@@ -93,6 +103,8 @@ def webhook_call(route: str, caller: Api, admin: Api):
         webhooks(admin, path, "DELETE")
 
 UPLOAD = {"filename": "notes.txt", "size": 5, "type": "text/plain"}
+NOTIFICATIONS = "/v2/me/notifications"
+UNSUBSCRIBE = "/v2/unsubscribe"
 
 
 def call(route: str, caller: Api, owner: Api, owner_id: str, ticket: dict, admin: Api):
@@ -149,6 +161,17 @@ def call(route: str, caller: Api, owner: Api, owner_id: str, ticket: dict, admin
         stored = policies(admin)
         assert stored.status_code == 200, stored.text
         return policies(caller, "PUT", json=document(stored.json()["data"]))
+    if route == "read one's notification choice":
+        return caller.session.get(f"{caller.url}{NOTIFICATIONS}", timeout=30)
+    if route == "switch one's notifications off":
+        return caller.session.put(f"{caller.url}{NOTIFICATIONS}", json={"email": False}, timeout=30)
+    if route.endswith("unsubscribe link"):
+        if route == "open a forged unsubscribe link":
+            link = unsubscribe_token(owner_id, key="another signing key, also long enough to be used")
+        else:
+            link = unsubscribe_token(owner_id)
+        method = "POST" if route.startswith("confirm") else "GET"
+        return caller.session.request(method, f"{caller.url}{UNSUBSCRIBE}", params={"token": link}, timeout=30)
     if route == "declare an attachment":
         return caller.request("POST", f"{path}/attachments", json=UPLOAD)
     if route in ("download a pending attachment", "remove the owner's attachment"):
@@ -183,6 +206,12 @@ def test_each_caller_gets_the_right_answer_on_each_route(route, request, ids):
             resolve = {"status": "resolved", "resolution": "Fixed"}
             assert admin.request("PATCH", f"/{ticket['_id']}", json=resolve).status_code == 200
         response = call(route, callers[name], owner, ids["client"], ticket, admin)
+        if "unsubscribe" in route:
+            # Pages for a person in a browser, whatever the status.
+            assert response.headers["content-type"].startswith("text/html"), response.headers
+            assert response.text.startswith("<!DOCTYPE html>"), response.text
+            got.append(response.status_code)
+            continue
         body = response.json()
         assert body["success"] is (response.status_code < 400), response.text
         if route == "bulk update" and response.status_code == 200:

@@ -14,7 +14,6 @@ import email.policy
 import json
 import re
 import socket
-import stat
 import subprocess
 import sys
 import time
@@ -313,10 +312,16 @@ def test_the_stack_sends_from_the_desk_domain(server: str) -> None:
         ses.send_email(Content={"Raw": {"Data": b"From: x@elsewhere.example\r\nTo: a@b.example\r\n\r\nx"}})
 
 
-def test_the_signing_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
-    path = tmp_path / "state" / "mail-signing-key"
-    key = bootstrap.signing_key(path)
-    assert re.fullmatch(r"[A-Za-z0-9]{64}", key)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert bootstrap.signing_key(path) == key
-    assert sorted(p.name for p in path.parent.iterdir()) == ["mail-signing-key"]
+def test_the_local_stacks_sign_with_the_fixed_local_key(server: str, tmp_path: Path) -> None:
+    """Not a secret: the local stacks' links are signed with one documented key, so that the
+    fixtures (events/unsubscribe.json) and the tests can carry links signed with it."""
+    env = tmp_path / "api.env"
+    subprocess.run(
+        [sys.executable, str(ROOT / "infra" / "bootstrap.py"), server, "mailtest", "--function-env", str(env)],
+        check=True,
+        capture_output=True,
+    )
+    settings = dict(line.split("=", 1) for line in env.read_text().splitlines())
+    assert settings["MAIL_SIGNING_KEY"] == f"'{bootstrap.MAIL_SIGNING_KEY}'"
+    # The functions refuse a key of fewer than 32 characters (MailKey::new).
+    assert len(bootstrap.MAIL_SIGNING_KEY.strip()) >= 32

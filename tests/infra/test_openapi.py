@@ -2,7 +2,8 @@
 
 - it validates as OpenAPI 3.1 (openapi-spec-validator) and schemathesis loads every operation;
 - its routes are exactly the HttpApi routes of template.yaml and of Cargo.toml's
-  `cargo lambda watch` router;
+  `cargo lambda watch` router, and the ones it documents without a token (`security: []`)
+  exactly the template's routes without the JWT authorizer;
 - its error codes are exactly the ones the HTTP crate can answer with;
 - the query parameters it lists are exactly the ones the list functions accept (any other
   is a 400, so a parameter missing from either side is a bug in the other);
@@ -177,6 +178,27 @@ def test_the_spec_routes_equal_the_template_and_the_local_router(spec: dict) -> 
     )
 
 
+def public_template_routes() -> set[tuple[str, str]]:
+    """The routes template.yaml serves without the JWT authorizer (`Auth: {Authorizer: NONE}`)."""
+    template = load_template(TEMPLATE)
+    return {
+        (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+        for resource in template["Resources"].values()
+        if resource.get("Type") == "AWS::Serverless::Function"
+        for event in resource["Properties"].get("Events", {}).values()
+        if event["Type"] == "HttpApi" and event["Properties"].get("Auth") == {"Authorizer": "NONE"}
+    }
+
+
+def test_the_routes_without_a_token_are_the_ones_the_template_leaves_open(spec: dict) -> None:
+    public = {
+        (method, path)
+        for method, path in spec_routes(spec)
+        if operation(spec, method, path).get("security") == []
+    }
+    assert public == public_template_routes()
+
+
 def test_every_operation_is_named_and_documents_the_statuses_every_route_can_give(
     spec: dict,
 ) -> None:
@@ -184,8 +206,13 @@ def test_every_operation_is_named_and_documents_the_statuses_every_route_can_giv
     for method, path in sorted(spec_routes(spec)):
         op = operation(spec, method, path)
         ids.append(op.get("operationId"))
-        # Every function reads the caller first and reaches storage.
-        missing = {"401", "500", "503"} - set(op["responses"])
+        if op.get("security") == []:
+            # A route without a token (the unsubscribe link) reads no caller: its signed link
+            # is refused (400) instead, and a function that fails is API Gateway's 500.
+            missing = {"400", "500"} - set(op["responses"])
+        else:
+            # Every function reads the caller first and reaches storage.
+            missing = {"401", "500", "503"} - set(op["responses"])
         assert not missing, f"{method} {path} does not document {sorted(missing)}"
         # One success status per route; a download redirects (302) to the file, or names an
         # external link it will not redirect to (200).
