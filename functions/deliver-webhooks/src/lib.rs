@@ -13,7 +13,7 @@
 
 use std::time::Instant;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::future::join_all;
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::{json, Value};
@@ -65,18 +65,10 @@ where
         }
     }))
     .await;
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = messages
-        .iter()
-        .zip(outcomes)
-        .filter(|(_, outcome)| outcome.is_err())
-        .map(|(message, _)| {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = message.message_id.clone().unwrap_or_default();
-            failure
-        })
-        .collect();
-    Ok(response)
+    Ok(tickets_lambda::batch_response(
+        &messages,
+        outcomes.iter().map(Result::is_ok),
+    ))
 }
 
 impl<S, Q, C, P> Deliverer<S, Q, C, P>

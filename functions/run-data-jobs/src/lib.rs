@@ -7,7 +7,7 @@
 //! last attempt (`JOB_ATTEMPTS`, the queue's receive count before the dead-letter queue) the
 //! job is marked `failed`, so that whoever follows it learns so.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::future::join_all;
 use lambda_runtime::{Error, LambdaEvent};
 use tickets_domain::export::{export_step, ExportStep};
@@ -69,18 +69,7 @@ where
 {
     let messages = event.payload.records;
     let outcomes = join_all(messages.iter().map(|message| run_step(jobs, message))).await;
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = messages
-        .iter()
-        .zip(outcomes)
-        .filter(|(_, ok)| !ok)
-        .map(|(message, _)| {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = message.message_id.clone().unwrap_or_default();
-            failure
-        })
-        .collect();
-    Ok(response)
+    Ok(tickets_lambda::batch_response(&messages, outcomes))
 }
 
 /// Runs the step a message names; whether the message is done with.

@@ -17,7 +17,7 @@
 //! back); one SES refuses for good is recorded on the ticket's history, and the message is
 //! reported failed alone. Every message of a batch is handled on its own.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::future::join_all;
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::{json, Value};
@@ -94,18 +94,10 @@ where
 {
     let messages = event.payload.records;
     let outcomes = join_all(messages.iter().map(|message| deps.handle_message(message))).await;
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = messages
-        .iter()
-        .zip(outcomes)
-        .filter(|(_, outcome)| outcome.is_err())
-        .map(|(message, _)| {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = message.message_id.clone().unwrap_or_default();
-            failure
-        })
-        .collect();
-    Ok(response)
+    Ok(tickets_lambda::batch_response(
+        &messages,
+        outcomes.iter().map(Result::is_ok),
+    ))
 }
 
 /// What became of one notice.

@@ -6,6 +6,7 @@
 //! All of it is on the cold-start path, so it does as little as Lambda allows; see
 //! docs/PERFORMANCE.md for what each choice saves.
 
+mod batch;
 mod config;
 mod errors;
 mod logging;
@@ -15,6 +16,7 @@ mod settings;
 pub mod testing;
 mod xray;
 
+pub use batch::batch_response;
 pub use config::{aws_config, client_retries, client_timeouts};
 pub use errors::{classify, AwsFailure};
 pub use logging::init_logging;
