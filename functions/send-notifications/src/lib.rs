@@ -279,7 +279,9 @@ impl<S: Store, M: MailSender> Deps<S, M> {
                 let Some(message) = self.store.thread_message(&ticket.id, id).await? else {
                     return Ok(None);
                 };
-                if message.internal {
+                // A ticket's first message is its description, which the receipt and the
+                // new-ticket notice tell (it is stored beside the description, without text).
+                if message.internal || message.message.trim().is_empty() {
                     return Ok(None);
                 }
                 let author = match message.kind {

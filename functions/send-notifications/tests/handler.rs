@@ -11,7 +11,7 @@ use tickets_domain::mail::MailKey;
 use tickets_domain::service::post_message;
 use tickets_domain::store::{
     Contact, ContactSource, ContactStore, HistoryStore, MailSender, MailStore, PageQuery,
-    SendFailure, TicketReader, TicketWriter,
+    SendFailure, ThreadReader, TicketReader, TicketWriter,
 };
 use tickets_domain::{Caller, NewMessage, Role, Timestamp};
 use tickets_dynamodb::testing::{fresh_store, seed_ticket};
@@ -346,4 +346,47 @@ async fn a_new_ticket_gets_its_receipt_and_a_message_nobody_can_read_fails_alone
     let sent = setup.deps.sender.sent();
     assert_eq!(sent.len(), 1);
     assert!(sent[0].1.contains("Received: Printer"), "{}", sent[0].1);
+}
+
+#[tokio::test]
+async fn a_new_tickets_first_message_is_told_once_by_the_new_ticket_notice() {
+    let mut setup = setup().await;
+    setup.deps.outbound.agents = Some("agents@desk.example".into());
+    let ticket = setup
+        .deps
+        .store
+        .list_messages(
+            &setup.ticket,
+            &PageQuery {
+                limit: 1,
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap();
+    let first = &ticket.messages[0];
+    let created = envelope(
+        "ev-9",
+        "Created",
+        json!({"ticketId": setup.ticket, "client": "client-1", "by": "client-1"}),
+    );
+    let described = envelope(
+        "ev-10",
+        "MessageAdded",
+        json!({"ticketId": setup.ticket, "client": "client-1", "messageId": first.id,
+               "author": "client-1", "type": "user", "internal": false}),
+    );
+    handle(&setup.deps, batch(&[created, described]))
+        .await
+        .unwrap();
+    let sent: Vec<String> = setup
+        .deps
+        .sender
+        .sent()
+        .into_iter()
+        .map(|(to, _)| to)
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent.contains(&"client@example.com".to_owned()));
+    assert!(sent.contains(&"agents@desk.example".to_owned()));
 }
