@@ -333,12 +333,21 @@ where
     let Some(ticket) = deps.store.get_ticket(ticket_id).await? else {
         return Ok(Received::Refused("ticket_gone"));
     };
+    // The ticket's other files count toward its cap; this message's own (added by an attempt
+    // before a crash) do not, so that a retry takes the same files as the first attempt.
+    let files = files_of(mail);
+    let own: Vec<String> = (0..files.len()).map(|n| ids.attachment(n)).collect();
+    let existing = ticket
+        .attachments
+        .iter()
+        .filter(|a| !own.contains(&a.id))
+        .count();
     let (taken, left) = mail_attachments(
-        &files_of(mail),
+        &files,
         ids,
         ticket_id,
         &caller.id,
-        ticket.attachments.len(),
+        existing,
         &deps.inbound.rules,
     );
     let posted_before = deps

@@ -377,13 +377,8 @@ pub fn settings(
     use tickets_lambda::SettingError;
     let key = MailKey::new(settings.required("MAIL_SIGNING_KEY")?)
         .map_err(|reason| SettingError::new("MAIL_SIGNING_KEY", reason))?;
-    let desk = settings.required("DESK_ADDRESS")?.trim().to_lowercase();
-    if !desk.contains('@') {
-        return Err(SettingError::new(
-            "DESK_ADDRESS",
-            "must be an e-mail address",
-        ));
-    }
+    let desk = tickets_domain::mail::desk_address(settings.required("DESK_ADDRESS")?)
+        .map_err(|problem| SettingError::new("DESK_ADDRESS", problem))?;
     Ok(Outbound {
         key,
         desk,

@@ -169,7 +169,12 @@ impl MailIds {
         }
     }
 
-    /// The id of what the message makes under `what` (`ticket`, `message`, `attachment-3`).
+    /// The id the message's `n`th file takes as an attachment.
+    pub fn attachment(&self, n: usize) -> String {
+        self.id(&format!("attachment-{n}"))
+    }
+
+    /// The id of what the message makes under `what` (`ticket`, `message`).
     pub fn id(&self, what: &str) -> String {
         let digest = Sha256::digest(format!("{}\0{what}", self.mail_id));
         let mut random = [0u8; 16];
@@ -325,7 +330,7 @@ pub fn mail_attachments(
             left.push((n, reason));
             continue;
         }
-        let id = ids.id(&format!("attachment-{n}"));
+        let id = ids.attachment(n);
         taken.push((
             n,
             Attachment {
@@ -746,7 +751,7 @@ mod tests {
         assert_eq!(taken[0].0, 0);
         assert_eq!(taken[0].1.status, AttachmentStatus::Available);
         assert_eq!(taken[0].1.content_type, "application/pdf");
-        assert_eq!(taken[0].1.id, ids.id("attachment-0"));
+        assert_eq!(taken[0].1.id, ids.attachment(0));
         assert_eq!(
             left,
             [(1, "type_not_allowed"), (2, "too_large"), (3, "empty")]
