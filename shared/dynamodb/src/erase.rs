@@ -216,12 +216,13 @@ impl TicketEraser for DynamoStore {
     async fn erase_ticket(&self, id: &str, job: Option<&str>) -> Result<(), StoreError> {
         let history = self.partition_keys(&format!("AUDIT#{id}")).await?;
         self.delete_keys(history).await?;
-        let others: Vec<Item> = self
+        let mut others: Vec<Item> = self
             .partition_keys(&ticket_pk(id))
             .await?
             .into_iter()
             .filter(|key| string_attr(key, SK).as_deref() != Some(TICKET_SK))
             .collect();
+        others.extend(crate::mail::lookups_of(&others));
         self.delete_keys(others).await?;
         for _ in 0..FINAL_ATTEMPTS {
             let Some(item) = self.ticket_item(id).await? else {
@@ -238,7 +239,8 @@ impl TicketEraser for DynamoStore {
         }
         // Written between the first sweep and the ticket item's delete (nothing can be
         // written after it: every write of a ticket's items requires the ticket item).
-        let left = self.partition_keys(&ticket_pk(id)).await?;
+        let mut left = self.partition_keys(&ticket_pk(id)).await?;
+        left.extend(crate::mail::lookups_of(&left));
         self.delete_keys(left).await
     }
 

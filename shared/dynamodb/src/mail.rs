@@ -3,7 +3,8 @@
 //! ticket's partition, so that erasing the ticket finds its raw copy. A notice claimed before
 //! sending: `NOTICE#<event id>` / `TO#<digest of the recipient>` (kept 30 days, longer than any
 //! redelivery; the digest names nobody).
-//! A notice sent: `SENT#<SES id>` / `SENT` naming the ticket (kept a year: replies quote it).
+//! A notice sent: `SENT#<SES id>` / `SENT` naming the ticket (kept a year: replies quote it),
+//! marked in the ticket's partition (`SENT#<SES id>`) so that erasing the ticket removes it.
 //! An address suppressed: `SUPPRESSED#<SHA-256 of the address>` / `SUPPRESSED`, so that no
 //! item keyed by an address outlives the person's erasure.
 
@@ -20,6 +21,8 @@ use crate::DynamoStore;
 pub(crate) const INBOUND_PREFIX: &str = "MAIL#";
 const REFUSED_SK: &str = "REFUSED";
 const SENT_SK: &str = "SENT";
+/// The sort key prefix of a notice's mark in its ticket's partition.
+const SENT_PREFIX: &str = "SENT#";
 const SUPPRESSED_SK: &str = "SUPPRESSED";
 
 const REFUSAL_DAYS: i64 = 90;
@@ -33,6 +36,19 @@ fn expiry(at: Timestamp, days: i64) -> AttributeValue {
 
 fn text(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
+}
+
+fn sent_key(sent_id: &str) -> Item {
+    key(format!("SENT#{sent_id}"), SENT_SK)
+}
+
+/// The items outside a ticket's partition that its partition's `keys` point at (the lookups
+/// of the notices sent about it), for an erasure to delete with them.
+pub(crate) fn lookups_of(keys: &[Item]) -> Vec<Item> {
+    keys.iter()
+        .filter_map(|item| string_attr(item, "sk"))
+        .filter_map(|sk| sk.strip_prefix(SENT_PREFIX).map(sent_key))
+        .collect()
 }
 
 fn hex_digest(text: &str) -> String {
@@ -95,7 +111,7 @@ impl MailStore for DynamoStore {
 
     async fn ticket_of_sent(&self, sent_id: &str) -> Result<Option<String>, StoreError> {
         Ok(self
-            .read_item(key(format!("SENT#{sent_id}"), SENT_SK))
+            .read_item(sent_key(sent_id))
             .await?
             .and_then(|item| string_attr(&item, "ticket")))
     }
@@ -139,10 +155,14 @@ impl MailStore for DynamoStore {
         sent_id: &str,
     ) -> Result<(), StoreError> {
         let now = Timestamp::now();
-        let mut sent = key(format!("SENT#{sent_id}"), SENT_SK);
+        let mut sent = sent_key(sent_id);
         sent.insert("ticket".into(), text(ticket_id));
         sent.insert(TTL.into(), expiry(now, SENT_DAYS));
         self.put_item(sent, None).await?;
+        // Its mark in the ticket's partition: erasing the ticket finds the lookup item by it.
+        let mut mark = key(ticket_pk(ticket_id), &format!("{SENT_PREFIX}{sent_id}"));
+        mark.insert(TTL.into(), expiry(now, SENT_DAYS));
+        self.put_item(mark, None).await?;
         self.client
             .update_item()
             .table_name(&self.table)
