@@ -45,9 +45,10 @@ sam_started=$SECONDS
 # SAM calls the Makefile once per function; the first call builds them all in one cargo call
 # (both cores link side by side), the others copy what it built. samconfig.toml: in source.
 # The check is that the template builds every function for arm64; the release profile's
-# whole-program optimisation (one LTO link per function, most of the build's time) is left to
-# deployments and to ./infra/bench.sh, which measures what it gives (docs/PERFORMANCE.md).
-CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+# optimisation (one LTO link per function, and the optimiser's passes over the SDK crates: most
+# of the build's time) is left to deployments and to ./infra/bench.sh, which measures what it
+# gives (docs/PERFORMANCE.md).
+CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
   nice -n 19 sam build --template template.yaml >"$state/sam-build.log" 2>&1 &
 sam_pid=$!
 
