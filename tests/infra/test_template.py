@@ -819,14 +819,16 @@ def test_only_on_email_received_is_told_of_and_reads_the_raw_mail(template: dict
             if INBOUND_ARN in as_list(statement["Resource"]):
                 readers.setdefault(logical_id, set()).update(as_list(statement["Action"]))
     assert readers == {INBOUND_FUNCTION: INBOUND_ACTIONS}
-    # What it makes of the mail goes under its ticket, as an upload's file would.
+    # What it makes of the mail goes under its ticket, as an upload's file would; a reply's
+    # file whose ticket closed before it could be attached is deleted again. It reads nothing
+    # there.
     written = {
         action
         for statement in statements(functions_of(template)[INBOUND_FUNCTION])
         if OBJECTS_ARN in as_list(statement["Resource"])
         for action in as_list(statement["Action"])
     }
-    assert written == {"s3:PutObject"}
+    assert written == {"s3:DeleteObject", "s3:PutObject"}
 
 
 def test_ses_may_only_add_mail_under_inbound_for_the_stacks_rule_set(template: dict) -> None:
