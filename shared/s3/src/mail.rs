@@ -2,30 +2,19 @@
 //! they carry, stored by the function (they pass through it: SES gives no other way).
 
 use aws_sdk_s3::primitives::ByteStream;
-use tickets_domain::store::{MailFiles, RawMail};
+use tickets_domain::store::{FileStore, MailFiles, RawMail};
 use tickets_domain::{StoreError, Timestamp};
 
 use crate::{failed, request_failed, S3Files};
 
 impl MailFiles for S3Files {
     async fn raw_mail(&self, key: &str, max_bytes: u64) -> Result<RawMail, StoreError> {
-        let head = match self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(head) => head,
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => {
-                return Ok(RawMail::Gone)
-            }
-            Err(err) => return Err(request_failed("head raw mail", err)),
+        // The size first (the file store's `inspect`): a message too large is never read.
+        let Some(head) = self.inspect(key).await? else {
+            return Ok(RawMail::Gone);
         };
-        let size = head.content_length().unwrap_or(0).max(0) as u64;
-        if size > max_bytes {
-            return Ok(RawMail::TooLarge(size));
+        if head.size > max_bytes {
+            return Ok(RawMail::TooLarge(head.size));
         }
         let object = match self
             .client
