@@ -11,6 +11,9 @@ source "$(dirname "$0")/stack.sh"
 "$root/infra/venv.sh"
 cd "$root"
 
+# A one-shot build gains nothing from incremental caches, which would take gigabytes of disk.
+export CARGO_INCREMENTAL=0
+
 moto_port=5105
 api_port=9105
 # The hourly schedule is invoked directly by the tests, not by the relay's clock.
@@ -27,6 +30,16 @@ export MOTO_ENDPOINT="http://127.0.0.1:$moto_port"
 echo "==> Rust tests: domain units, storage against moto, handlers in-process"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
+  # The test binaries (each links the SDK: a hundred of them take gigabytes) are not needed
+  # again; removing them leaves the disk for the release build below.
+  cargo nextest list --workspace --locked --list-type binaries-only --message-format json \
+    | python -c 'import json, os, sys
+paths = [b["binary-path"] for b in json.load(sys.stdin)["rust-binaries"].values()]
+freed = sum(os.path.getsize(p) for p in paths if os.path.exists(p))
+for p in paths:
+    if os.path.exists(p):
+        os.remove(p)
+print(f"    removed {len(paths)} test binaries ({freed / 1e9:.1f} GB)")'
 else
   cargo test --workspace --locked --no-fail-fast
 fi
