@@ -62,13 +62,15 @@ fn batch(records: Vec<Value>) -> LambdaEvent<aws_lambda_events::event::dynamodb:
     )
 }
 
-async fn setup() -> (Deps<DynamoStore, Recorder>, TicketSummary) {
+async fn setup() -> (Deps<DynamoStore, Recorder, DynamoStore>, TicketSummary) {
     let (store, _) = fresh_store().await;
     let ticket = seed_ticket(&store, "client-1", "Streamed").await.summary;
     (
         Deps {
-            history: store,
+            history: store.clone(),
             publisher: Recorder::default(),
+            reports: store,
+            zone: tickets_domain::reports::Tz::UTC,
         },
         ticket,
     )

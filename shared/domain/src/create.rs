@@ -135,6 +135,7 @@ impl NewTicket {
                 resolved_at: None,
                 first_response_at: None,
                 closed_at: None,
+                reopened_at: None,
                 deleted_at: None,
                 changed_by: Some(caller.id.clone()),
                 satisfaction: None,

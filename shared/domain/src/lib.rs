@@ -18,6 +18,7 @@ pub mod mail;
 pub mod merge;
 pub mod model;
 pub mod notify;
+pub mod reports;
 pub mod satisfaction;
 pub mod service;
 pub mod sla;
@@ -66,6 +67,7 @@ pub(crate) mod testing {
             resolved_at: None,
             first_response_at: None,
             closed_at: None,
+            reopened_at: None,
             deleted_at: None,
             changed_by: None,
             satisfaction: None,

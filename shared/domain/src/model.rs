@@ -237,6 +237,10 @@ pub struct TicketSummary {
     pub resolved_at: Option<Timestamp>,
     pub first_response_at: Option<Timestamp>,
     pub closed_at: Option<Timestamp>,
+    /// When the ticket was last reopened (moved from `resolved` back to an active status);
+    /// absent until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reopened_at: Option<Timestamp>,
     /// Set while the ticket is soft-deleted; only admins see such a ticket.
     pub deleted_at: Option<Timestamp>,
     /// Who made the latest change to the ticket's own fields (`system` for automation).

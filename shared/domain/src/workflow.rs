@@ -15,7 +15,8 @@ impl TicketSummary {
     /// Moves the ticket to `to`, recording the timestamps the move implies.
     ///
     /// Entering `resolved` needs a resolution and sets `resolvedAt`; leaving it for an active
-    /// status (a reopen) clears `resolvedAt`; entering `closed` sets `closedAt`.
+    /// status (a reopen) clears `resolvedAt` and sets `reopenedAt`; entering `closed` sets
+    /// `closedAt`.
     pub fn transition(&mut self, to: Status, now: Timestamp) -> Result<(), DomainError> {
         let from = self.status;
         if from == to {
@@ -37,7 +38,12 @@ impl TicketSummary {
                 self.resolved_at = Some(now);
             }
             Status::Closed => self.closed_at = Some(now),
-            Status::Open | Status::Pending | Status::InProgress => self.resolved_at = None,
+            Status::Open | Status::Pending | Status::InProgress => {
+                if from == Status::Resolved {
+                    self.reopened_at = Some(now);
+                }
+                self.resolved_at = None;
+            }
         }
         self.status = to;
         Ok(())
@@ -85,6 +91,13 @@ mod tests {
         reopened.resolved_at = Some(now);
         reopened.transition(Status::Open, now).unwrap();
         assert_eq!(reopened.resolved_at, None);
+        assert_eq!(reopened.reopened_at, Some(now));
+        let mut started = summary(Status::Open);
+        started.transition(Status::InProgress, now).unwrap();
+        assert_eq!(
+            started.reopened_at, None,
+            "only leaving resolved is a reopen"
+        );
 
         let mut closed = summary(Status::Resolved);
         closed.resolved_at = Some(now);

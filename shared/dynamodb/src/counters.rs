@@ -87,6 +87,15 @@ impl DynamoStore {
         pk: String,
         delta: &BTreeMap<String, i64>,
     ) -> Result<Update, StoreError> {
+        self.add_update(key(pk, COUNTER_SK), delta)
+    }
+
+    /// `ADD` of each number of `delta` to the attribute it names, in the item `key`.
+    pub(crate) fn add_update(
+        &self,
+        key: Item,
+        delta: &BTreeMap<String, i64>,
+    ) -> Result<Update, StoreError> {
         let mut expression = Vec::with_capacity(delta.len());
         let mut names = HashMap::with_capacity(delta.len());
         let mut values = HashMap::with_capacity(delta.len());
@@ -97,7 +106,7 @@ impl DynamoStore {
         }
         Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(pk, COUNTER_SK)))
+            .set_key(Some(key))
             .update_expression(format!("ADD {}", expression.join(", ")))
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))

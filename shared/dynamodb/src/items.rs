@@ -441,6 +441,7 @@ pub(crate) fn sample_ticket() -> TicketSummary {
         resolved_at: None,
         first_response_at: None,
         closed_at: None,
+        reopened_at: None,
         deleted_at: None,
         changed_by: None,
         satisfaction: None,

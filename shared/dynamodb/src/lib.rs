@@ -20,11 +20,13 @@ mod jobs;
 mod list;
 mod mail;
 mod merge;
+mod reports;
 mod retry;
 mod sla;
 mod stream;
 pub use counters::Recount;
-pub use stream::change_from_stream;
+pub use reports::Rebuild;
+pub use stream::{change_from_stream, ticket_images};
 pub use upgrade::Relayout;
 
 /// The item layout's key functions, for the hot-partition simulation (`infra/bench`,

@@ -87,6 +87,31 @@ pub fn change_from_stream(
     Ok(None)
 }
 
+/// A ticket before and after a change.
+pub type TicketImages = (Option<TicketSummary>, Option<TicketSummary>);
+
+/// A ticket item's images, for the reports (`None` for every other item): what the ticket was
+/// before the change and is after it (`None`: created, or erased). The images keep what the
+/// reports read; the description is not among the ticket item's attributes.
+pub fn ticket_images(
+    old: Option<serde_dynamo::Item>,
+    new: Option<serde_dynamo::Item>,
+) -> Result<Option<TicketImages>, StoreError> {
+    let is_ticket = |item: &Option<serde_dynamo::Item>| {
+        matches!(
+            item.as_ref().and_then(|item| item.get(SK)),
+            Some(serde_dynamo::AttributeValue::S(sk)) if sk == TICKET_SK
+        )
+    };
+    if !is_ticket(&old) && !is_ticket(&new) {
+        return Ok(None);
+    }
+    let read = |item: Option<serde_dynamo::Item>| -> Result<Option<TicketSummary>, StoreError> {
+        item.map(|item| from_item(Item::from(item))).transpose()
+    };
+    Ok(Some((read(old)?, read(new)?)))
+}
+
 fn ticket_id_of(item: &Item) -> Result<String, StoreError> {
     string_attr(item, crate::items::PK)
         .and_then(|pk| pk.strip_prefix("TICKET#").map(str::to_owned))

@@ -337,6 +337,15 @@ pub fn stream_image(ticket: &tickets_domain::TicketSummary) -> serde_dynamo::Ite
         .into()
 }
 
+/// A ticket's item as this layout stores it (for writing tickets straight into a table).
+pub fn ticket_item(
+    ticket: &tickets_domain::TicketSummary,
+) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    crate::items::Layout::default()
+        .ticket_item(ticket)
+        .expect("a ticket item")
+}
+
 /// A thread message's item as the table's stream shows it.
 pub fn stream_message_image(
     ticket: &tickets_domain::TicketSummary,

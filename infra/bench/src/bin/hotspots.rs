@@ -285,6 +285,7 @@ fn lifecycle(
         resolved_at: None,
         first_response_at: None,
         closed_at: None,
+        reopened_at: None,
         deleted_at: None,
         changed_by: None,
         satisfaction: None,

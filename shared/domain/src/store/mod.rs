@@ -9,6 +9,7 @@ mod files;
 mod history;
 mod lifecycle;
 mod mail;
+mod reports;
 mod sla;
 mod threads;
 mod tickets;
@@ -29,6 +30,7 @@ pub use lifecycle::{
 pub use mail::{
     raw_mail_key, MailFiles, MailSender, MailStore, RawMail, SendFailure, INBOUND_PREFIX,
 };
+pub use reports::ReportStore;
 pub use sla::{ClockWatcher, ServiceLevels, SlaStore, StoredSla};
 pub use threads::{MessagePage, ThreadReader, ThreadWriter};
 pub use tickets::{
