@@ -19,6 +19,7 @@
 //! 6. prints the tables (and writes them to `BENCH_REPORT`).
 
 mod jobs;
+mod reports;
 mod runtime_api;
 mod seed;
 mod stats;
@@ -1216,6 +1217,14 @@ fn main() {
         job_tickets,
     );
 
+    // The reports: a year's daily report from the figures of 1,000 and 50,000 tickets.
+    let report_sizes: Vec<usize> = var("BENCH_REPORT_TICKETS", "1000,50000")
+        .split(',')
+        .map(|n| n.trim().parse().expect("BENCH_REPORT_TICKETS: numbers"))
+        .collect();
+    let report_rows =
+        reports::report_rows(&h, &functions, &tokio, &sdk, &table, &report_sizes);
+
     // 3. The floors.
     let hello = Function {
         name: "bench-hello".into(),
@@ -1318,7 +1327,10 @@ fn main() {
         seed_large,
         total: started.elapsed(),
     });
-    let report = report + &stats::job_section(&job_rows, &stats::Prices::load(&settings.root));
+    let prices = stats::Prices::load(&settings.root);
+    let report = report
+        + &stats::job_section(&job_rows, &prices)
+        + &stats::report_section(&report_rows, &prices);
     println!("{report}");
     if let Some(parent) = settings.report.parent() {
         let _ = std::fs::create_dir_all(parent);

@@ -152,6 +152,42 @@ pub fn job_section(rows: &[JobRow], p: &Prices) -> String {
     out
 }
 
+/// The reports' table: a year's daily report at each number of tickets.
+pub fn report_section(rows: &[crate::reports::ReportRow], p: &Prices) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n### Reports (a year's daily report, `GET /v2/reports`; prices of {})\n",
+        p.date()
+    );
+    let _ = writeln!(
+        out,
+        "The figures of N made-up tickets spread over the year (ten agents), then one report of the last 366 \
+         days through the counting proxy. The items read depend on the days and groups, not on N. $ per report \
+         (DynamoDB reads, the HTTP API request, 50 ms of Lambda).\n"
+    );
+    let _ = writeln!(
+        out,
+        "| tickets | groupBy | rows | DynamoDB requests | items read | RRU | latency ms | $ per report |\n|---:|---|---:|---:|---:|---:|---:|---:|"
+    );
+    for row in rows {
+        let price = row.cost.storage_price(p) + p.get("http_api_request") + p.lambda(50.0);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.6} |",
+            row.tickets,
+            row.group_by,
+            row.rows,
+            row.cost.dynamodb.len(),
+            row.cost.read,
+            row.cost.rru,
+            row.latency.as_secs_f64() * 1000.0,
+            price
+        );
+    }
+    out
+}
+
 impl Cost {
     /// The same requests (in any order), items evaluated and written, and S3 requests.
     fn same_as(&self, other: &Cost) -> bool {

@@ -252,10 +252,22 @@ impl DynamoStore {
     /// report time zone (figures of days no ticket counts on any more go to zero). It reads
     /// the whole table: run it when the desk is quiet.
     pub async fn rebuild_reports(&self, zone: chrono_tz::Tz) -> Result<Rebuild, StoreError> {
-        let mut report = Rebuild::default();
         let tickets = self.scan_tickets().await?;
-        report.tickets = tickets.len();
-        let wanted = tickets_domain::reports::recount(&tickets, zone);
+        self.rebuild_reports_from(&tickets, zone).await
+    }
+
+    /// Makes the stored figures those of `tickets` (the rebuild, once the tickets are read; the
+    /// benchmark's figures of made-up tickets).
+    pub async fn rebuild_reports_from(
+        &self,
+        tickets: &[tickets_domain::TicketSummary],
+        zone: chrono_tz::Tz,
+    ) -> Result<Rebuild, StoreError> {
+        let mut report = Rebuild {
+            tickets: tickets.len(),
+            ..Rebuild::default()
+        };
+        let wanted = tickets_domain::reports::recount(tickets, zone);
         let mut stored: BTreeMap<(Dimension, String), Figures> = BTreeMap::new();
         for dimension in Dimension::ALL {
             let items = self
