@@ -74,7 +74,13 @@ def ensure_pool(endpoint: str, prefix: str) -> tuple[str, str]:
     app = cognito.create_user_pool_client(
         UserPoolId=pool,
         ClientName=f"{prefix}-api",
-        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        # The dashboard signs in from the browser with the user's password (USER_PASSWORD_AUTH),
+        # as the template's app client allows; the tests sign in as an administrator.
+        ExplicitAuthFlows=[
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+        ],
         ReadAttributes=["email", "email_verified"],
         WriteAttributes=["email", SELF_WRITABLE],
     )["UserPoolClient"]["ClientId"]
@@ -98,7 +104,14 @@ def jwks(endpoint: str, pool: str) -> str:
 def function_env(endpoint: str, prefix: str) -> dict[str, str]:
     """What the functions need to verify the pool's tokens themselves (local runs only)."""
     pool, app = ensure_pool(endpoint, prefix)
-    return {"LOCAL_JWKS": jwks(endpoint, pool), "JWT_ISSUER": issuer(pool), "JWT_AUDIENCE": app}
+    return {
+        "LOCAL_JWKS": jwks(endpoint, pool),
+        "JWT_ISSUER": issuer(pool),
+        "JWT_AUDIENCE": app,
+        # Where the dashboard's browser signs in: the local pool (serve-pages reads the app
+        # client from JWT_AUDIENCE).
+        "PAGES_COGNITO_ENDPOINT": f"{endpoint}/",
+    }
 
 
 def ensure_user(endpoint: str, prefix: str, user: str, role: str, email: str | None = None) -> str:

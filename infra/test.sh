@@ -14,6 +14,18 @@ cd "$root"
 # A one-shot build gains nothing from incremental caches, which would take gigabytes of disk.
 export CARGO_INCREMENTAL=0
 
+# The pages' tests drive Debian's chromium (Playwright cannot download its own here): installed
+# in the background while Rust builds, waited for before the end-to-end tests.
+chromium_pid=""
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "==> installing chromium (Debian's package) in the background"
+  sudo=""
+  [[ $(id -u) == 0 ]] || sudo="sudo"
+  ( $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+      --no-install-recommends chromium ) >"$state/chromium-install.log" 2>&1 &
+  chromium_pid=$!
+fi
+
 moto_port=5105
 api_port=9105
 # The hourly schedule is invoked directly by the tests, not by the relay's clock.
@@ -65,7 +77,13 @@ CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PRO
   nice -n 19 sam build --template template.yaml >"$state/sam-build.log" 2>&1 &
 sam_pid=$!
 
-echo "==> end-to-end tests and fuzzing over HTTP"
+if [[ -n $chromium_pid ]] && ! wait "$chromium_pid"; then
+  tail -20 "$state/chromium-install.log"
+  echo "chromium could not be installed" >&2
+  exit 1
+fi
+
+echo "==> end-to-end tests (the pages' in chromium) and fuzzing over HTTP"
 export API_URL="http://127.0.0.1:$api_port"
 e2e_status=0
 python -m pytest tests/e2e tests/fuzz -q -p no:cacheprovider || e2e_status=$?

@@ -7,8 +7,8 @@ right after bootstrap. It creates, when missing, ticket 01JD6ZKQ8C4W3M5T7N9P1R3S
 `available` attachment 01JD6ZKQ8D6X8Z0B2D4F6H8K0M with the object that on-attachment-uploaded's
 S3 event names, and a ticket of `client-1` resolved 30 days ago for close-resolved-tickets. The
 HTTP fixtures call as `admin-1` (the notification settings' with a verified address in its
-claims); the unsubscribe link is `client-1`'s, signed with the local stacks' fixed key
-(infra/bootstrap.py). The raw message that on-email-received's S3 event names is not seeded:
+claims), but get-report's, which calls as the agent `agent-1` (reports are staff's); the
+unsubscribe link is `client-1`'s, signed with the local stacks' fixed key (infra/bootstrap.py). The raw message that on-email-received's S3 event names is not seeded:
 its test stores it first, as SES receiving would (infra/mail.py).
 
 Some fixtures change that data (delete-ticket soft-deletes the ticket, delete-attachment
@@ -393,6 +393,22 @@ def test_unsubscribe(api_url):
     assert refused.status_code == 400 and "This link is not valid" in refused.text, refused.text
 
 
+def test_serve_pages(api_url):
+    # The dashboard's page, with the policy that keeps it to this API and the user pool; the
+    # same page over HTTP, and the file it loads first.
+    answer = invoke_http(api_url, "serve-pages")
+    assert answer.status == 200, answer
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    assert '<canvas id="volumes"' in answer.text
+    assert "script-src 'self';" in answer.headers["content-security-policy"]
+    page = requests.get(f"{api_url}/dashboard", timeout=30)
+    assert page.status_code == 200 and page.text == answer.text
+    script = requests.get(f"{api_url}/pages/dashboard.js", timeout=30)
+    assert script.status_code == 200 and "InitiateAuth" in script.text
+    again = requests.get(f"{api_url}/pages/dashboard.js", headers={"If-None-Match": script.headers["etag"]}, timeout=30)
+    assert again.status_code == 304
+
+
 # -- the event functions -----------------------------------------------------------------------
 
 
@@ -450,6 +466,41 @@ def test_get_sla_policies(api_url, admin, seeded):
     assert isinstance(stored["policies"], list)
     assert answer.headers["etag"] == f'"{stored["version"]}"'
     assert stored == sla_policies(admin).json()["data"]
+
+
+def test_get_report(api_url, agent, seeded):
+    # The fixture asks an agent's report of the week the fixture ticket was opened in, a day at a
+    # time: the ticket counts on its day once the stream consumer has counted it (the relay
+    # feeds it in the background).
+    query = fixture_event("get-report")["queryStringParameters"]
+    opened_on = OPENED_AT[:10]
+
+    def counted():
+        answer = invoke_http(api_url, "get-report")
+        assert answer.status == 200, answer
+        day = next((row for row in answer.body["data"]["series"] if row["period"] == opened_on), None)
+        assert day, answer
+        return answer if day["created"] >= 1 else None
+
+    answer = eventually(counted)
+    assert answer, f"the fixture ticket is not counted on {opened_on}"
+    report = answer.body["data"]
+    assert (report["from"], report["to"]) == (query["from"], query["to"])
+    assert (report["interval"], report["groupBy"], report["timeZone"]) == ("day", "none", "UTC")
+    days = [f"2026-11-{day}" for day in range(23, 30)]
+    # Every day of the range, quiet ones too, for all tickets (`group` null).
+    assert [(row["period"], row["group"]) for row in report["series"]] == [(day, None) for day in days]
+    assert report["totals"]["created"] == sum(row["created"] for row in report["series"])
+    assert report["totals"]["backlog"] == report["series"][-1]["backlog"]
+
+    # The route answers an agent the same report over HTTP (the figures may have moved since).
+    response = agent.session.get(f"{agent.url}/v2/reports", params=query, timeout=30)
+    assert response.status_code == 200, response.text
+    served = response.json()["data"]
+    assert [(row["period"], row["group"]) for row in served["series"]] == [(day, None) for day in days]
+    assert {k: served[k] for k in ("from", "to", "interval", "groupBy", "timeZone")} == {
+        k: report[k] for k in ("from", "to", "interval", "groupBy", "timeZone")
+    }
 
 
 def test_put_sla_policies(api_url, admin, seeded):

@@ -4,7 +4,9 @@ The ticket belongs to `client`. Another client must never learn it exists (404, 
 except on the staff-only routes, which refuse every client alike whatever the ticket (403).
 Expired and malformed local tokens are refused on every route (401). The service-level policies
 are the desk's, not a ticket's: staff read them, only admins write them (here the document
-already stored, written back as it is, so that no other test finds the desk changed). Webhooks
+already stored, written back as it is, so that no other test finds the desk changed). The
+reports are staff's too: a client is refused (403) before its parameters are read, so only staff
+learn that a query is bad (400). Webhooks
 are the admins' alone: everyone else is refused alike (403), whatever the webhook; each one
 made here is paused at once (it receives nothing) and removed after the call. An export is
 the admins' to start for anyone, and each person's for themselves (`me`, or their own id); a
@@ -51,6 +53,10 @@ MATRIX = {
     "list by rating": [403, 403, 200, 200, 401, 401, 401],
     "read the service-level policies": [403, 403, 200, 200, 401, 401, 401],
     "write back the service-level policies": [403, 403, 403, 200, 401, 401, 401],
+    "read the reports": [403, 403, 200, 200, 401, 401, 401],
+    "read a report whose from is after its to": [403, 403, 400, 400, 401, 401, 401],
+    "read a report over 366 days": [403, 403, 400, 400, 401, 401, 401],
+    "read a report grouped by client": [403, 403, 400, 400, 401, 401, 401],
     "register a webhook": [403, 403, 403, 201, 401, 401, 401],
     "list webhooks": [403, 403, 403, 200, 401, 401, 401],
     "read a webhook": [403, 403, 403, 200, 401, 401, 401],
@@ -105,6 +111,14 @@ def webhook_call(route: str, caller: Api, admin: Api):
 UPLOAD = {"filename": "notes.txt", "size": 5, "type": "text/plain"}
 NOTIFICATIONS = "/v2/me/notifications"
 UNSUBSCRIBE = "/v2/unsubscribe"
+REPORTS = "/v2/reports"
+# The reports' query per route: a valid one, then bad ones, which a client never gets to (403).
+REPORT_QUERIES = {
+    "read the reports": {"from": "2026-11-01", "to": "2026-11-30", "interval": "week", "groupBy": "agent"},
+    "read a report whose from is after its to": {"from": "2026-11-30", "to": "2026-11-01"},
+    "read a report over 366 days": {"from": "2025-01-01", "to": "2026-01-02"},
+    "read a report grouped by client": {"groupBy": "client"},
+}
 
 
 def call(route: str, caller: Api, owner: Api, owner_id: str, ticket: dict, admin: Api):
@@ -157,6 +171,8 @@ def call(route: str, caller: Api, owner: Api, owner_id: str, ticket: dict, admin
         return caller.request("GET", f"{path}/history")
     if route == "read the service-level policies":
         return policies(caller)
+    if route in REPORT_QUERIES:
+        return caller.session.get(f"{caller.url}{REPORTS}", params=REPORT_QUERIES[route], timeout=30)
     if route == "write back the service-level policies":
         stored = policies(admin)
         assert stored.status_code == 200, stored.text

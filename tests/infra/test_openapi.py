@@ -5,8 +5,8 @@
   `cargo lambda watch` router, and the ones it documents without a token (`security: []`)
   exactly the template's routes without the JWT authorizer;
 - its error codes are exactly the ones the HTTP crate can answer with;
-- the query parameters it lists are exactly the ones the list functions accept (any other
-  is a 400, so a parameter missing from either side is a bug in the other);
+- the query parameters it lists are exactly the ones the list functions and the report accept
+  (any other is a 400, so a parameter missing from either side is a bug in the other);
 - the event types it lists are exactly the ones the domain announces (`EVENT_TYPES`);
 - every example it gives (bodies, answers, parameters, schemas; the routes and what a webhook
   receives) is valid against its schema.
@@ -33,6 +33,7 @@ ERRORS_RS = ROOT / "shared" / "http" / "src" / "error.rs"
 LIST_TICKETS_RS = ROOT / "functions" / "list-tickets" / "src" / "lib.rs"
 LIST_MESSAGES_RS = ROOT / "functions" / "list-thread-messages" / "src" / "lib.rs"
 LIST_DELIVERIES_RS = ROOT / "functions" / "list-webhook-deliveries" / "src" / "lib.rs"
+GET_REPORT_RS = ROOT / "functions" / "get-report" / "src" / "lib.rs"
 HISTORY_RS = ROOT / "shared" / "domain" / "src" / "history.rs"
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -206,7 +207,12 @@ def test_every_operation_is_named_and_documents_the_statuses_every_route_can_giv
     for method, path in sorted(spec_routes(spec)):
         op = operation(spec, method, path)
         ids.append(op.get("operationId"))
-        if op.get("security") == []:
+        pages = "pages" in op.get("tags", [])
+        if pages:
+            # The pages' files are served from the function itself: only a missing file (404)
+            # or a failed function (API Gateway's 500); a repeat with the ETag is a 304.
+            missing = ({"404", "500"} if "{file}" in path else {"500"}) - set(op["responses"])
+        elif op.get("security") == []:
             # A route without a token (the unsubscribe link) reads no caller: its signed link
             # is refused (400) instead, and a function that fails is API Gateway's 500.
             missing = {"400", "500"} - set(op["responses"])
@@ -217,7 +223,12 @@ def test_every_operation_is_named_and_documents_the_statuses_every_route_can_giv
         # One success status per route; a download redirects (302) to the file, or names an
         # external link it will not redirect to (200).
         success = sorted(status for status in op["responses"] if status.startswith(("2", "3")))
-        expected = ["200", "302"] if path.endswith("{attachmentId}") and method == "GET" else success[:1]
+        if path.endswith("{attachmentId}") and method == "GET":
+            expected = ["200", "302"]
+        elif pages:
+            expected = ["200", "304"]
+        else:
+            expected = success[:1]
         assert success == expected, f"{method} {path}: success statuses {success}"
         if "{id}" in path:
             assert "404" in op["responses"], f"{method} {path} does not document 404"
@@ -261,6 +272,14 @@ def test_the_deliveries_query_parameters_are_the_ones_the_function_accepts(spec:
     assert query_parameters(
         spec, "GET", "/v2/webhooks/{id}/deliveries"
     ) == rust_strings(deliveries[1])
+
+
+def test_the_report_query_parameters_are_the_ones_the_function_accepts(spec: dict) -> None:
+    report = re.search(
+        r"const PARAMS: \[&str; \d+\] = \[(.*?)\];", GET_REPORT_RS.read_text(encoding="utf-8"), re.S
+    )
+    assert report, "PARAMS not found in functions/get-report/src/lib.rs"
+    assert query_parameters(spec, "GET", "/v2/reports") == rust_strings(report[1])
 
 
 def test_the_event_types_are_the_ones_the_domain_announces(spec: dict) -> None:

@@ -82,7 +82,14 @@ CONFIGURATION_SET_ARN = {
     "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}"
 }
 # The routes a signed link reaches without a token (the one-click unsubscribe of mail clients).
-PUBLIC_ROUTES = {("GET", "/v2/unsubscribe"): "UnsubscribeFunction", ("POST", "/v2/unsubscribe"): "UnsubscribeFunction"}
+UNSUBSCRIBE_ROUTES = {("GET", "/v2/unsubscribe"): "UnsubscribeFunction", ("POST", "/v2/unsubscribe"): "UnsubscribeFunction"}
+# The pages and their files: served from the function itself, which calls nothing.
+PAGE_ROUTES = {
+    ("GET", "/docs"): "ServePagesFunction",
+    ("GET", "/dashboard"): "ServePagesFunction",
+    ("GET", "/pages/{file}"): "ServePagesFunction",
+}
+PUBLIC_ROUTES = {**UNSUBSCRIBE_ROUTES, **PAGE_ROUTES}
 
 # What turns on the functions' own token verification (local runs only).
 LOCAL_JWKS = "LOCAL_JWKS"
@@ -432,10 +439,11 @@ def test_the_stack_pool_gives_roles_by_group_and_lets_no_one_pick_their_own(temp
                     assert "Auth" not in properties, f"{logical_id}.Events.{event_id} overrides Auth"
 
 
-def test_only_the_signed_unsubscribe_link_is_reached_without_a_token(template: dict) -> None:
+def test_only_the_signed_unsubscribe_link_and_the_pages_are_reached_without_a_token(template: dict) -> None:
     """The unsubscribe routes are public (a mail client's one-click POST carries no token): the
     function behind them trusts only the link's signature, reads no claims, and may do no more
-    than read a person's contact and switch its notifications off."""
+    than read a person's contact and switch its notifications off. The pages are public too,
+    and their function may do nothing at all (it serves what is built into it)."""
     public = {}
     for logical_id, function in functions_of(template).items():
         for event in function["Properties"].get("Events", {}).values():
@@ -443,7 +451,9 @@ def test_only_the_signed_unsubscribe_link_is_reached_without_a_token(template: d
             if event["Type"] == "HttpApi" and "Auth" in properties:
                 public[(properties["Method"].upper(), properties["Path"])] = logical_id
     assert public == PUBLIC_ROUTES
-    (logical_id,) = set(PUBLIC_ROUTES.values())
+    (pages,) = set(PAGE_ROUTES.values())
+    assert not list(statements(functions_of(template)[pages])), "the pages' function is granted nothing"
+    (logical_id,) = set(UNSUBSCRIBE_ROUTES.values())
     function = functions_of(template)[logical_id]
     for statement in statements(function):
         # Reads and an update of the table's items: no new item, no delete, no other service.

@@ -24,7 +24,14 @@ pub async fn handle<S: ReportStore>(deps: &Deps<S>, req: Request) -> Result<Resp
     let wants_csv = accepts_csv(&req);
     Ok(match get_report(deps, &req).await {
         Ok(report) if wants_csv => csv_response(&report),
-        Ok(report) => respond(&req, Ok(Reply::ok(&report))),
+        Ok(report) => {
+            let mut response = respond(&req, Ok(Reply::ok(&report)));
+            // The same URL answers CSV to another `Accept`.
+            response
+                .headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("Accept"));
+            response
+        }
         Err(err) => respond(&req, Err(err)),
     })
 }

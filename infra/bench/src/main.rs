@@ -1222,8 +1222,7 @@ fn main() {
         .split(',')
         .map(|n| n.trim().parse().expect("BENCH_REPORT_TICKETS: numbers"))
         .collect();
-    let report_rows =
-        reports::report_rows(&h, &functions, &tokio, &sdk, &table, &report_sizes);
+    let report_rows = reports::report_rows(&h, &functions, &tokio, &sdk, &table, &report_sizes);
 
     // 3. The floors.
     let hello = Function {

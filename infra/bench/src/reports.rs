@@ -30,7 +30,10 @@ pub struct ReportRow {
 fn ticket(n: usize, count: usize, today: chrono::NaiveDate) -> TicketSummary {
     let day = today - Days::new((n * 365 / count.max(1)) as u64);
     let minutes = |m: usize| chrono::Duration::minutes(m as i64);
-    let created = day.and_time(NaiveTime::from_hms_opt(8, 0, 0).unwrap()).and_utc() + minutes(n % 600);
+    let created = day
+        .and_time(NaiveTime::from_hms_opt(8, 0, 0).unwrap())
+        .and_utc()
+        + minutes(n % 600);
     let at = |after: usize| Timestamp::from(created + minutes(after));
     let mut ticket = TicketSummary {
         id: format!("BENCH{n:08}"),
@@ -57,20 +60,24 @@ fn ticket(n: usize, count: usize, today: chrono::NaiveDate) -> TicketSummary {
         sla: None,
         version: 1,
     };
-    if n % 10 != 0 {
+    if !n.is_multiple_of(10) {
         ticket.first_response_at = Some(at(5 + n % 300));
     }
-    if n % 7 != 0 {
+    if !n.is_multiple_of(7) {
         ticket.resolution = Some("Done".into());
         let _ = ticket.transition(Status::Resolved, at(60 + n % 4_000));
-        if n % 11 == 0 {
+        if n.is_multiple_of(11) {
             let _ = ticket.transition(Status::Open, at(5_000));
             let _ = ticket.transition(Status::Resolved, at(6_000));
         }
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             let _ = ticket.transition(Status::Closed, at(10_000));
             ticket.satisfaction = Some(Satisfaction {
-                rating: if n % 5 == 0 { Rating::Bad } else { Rating::Good },
+                rating: if n.is_multiple_of(5) {
+                    Rating::Bad
+                } else {
+                    Rating::Good
+                },
                 comment: None,
                 rated_at: at(10_100),
                 first_rated_at: at(10_100),
@@ -103,7 +110,8 @@ pub fn report_rows(
             return rows;
         }
         for group_by in ["none", "agent"] {
-            let Ok(mut running) = h.start_with(&route.name, &route.binary, &h.settings.proxy, COST_ENV)
+            let Ok(mut running) =
+                h.start_with(&route.name, &route.binary, &h.settings.proxy, COST_ENV)
             else {
                 return rows;
             };

@@ -63,6 +63,11 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Ticket not found")
     }
 
+    /// No such page or file of the pages (`serve-pages`).
+    pub fn page_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Page not found")
+    }
+
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,

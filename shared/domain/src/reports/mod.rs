@@ -38,5 +38,17 @@ pub async fn read_report<S: ReportStore>(
     caller.ensure_staff("read reports")?;
     let query = ReportQuery::parse(params, figures::day_of(now, zone))?;
     let stored = store.read_figures(query.group_by, &query).await?;
-    Ok(assemble(&query, &stored, zone.name()))
+    let report = assemble(&query, &stored, zone.name());
+    if report.series.len() > report::MAX_ROWS {
+        return Err(DomainError::validation(
+            "interval",
+            format!(
+                "the report would have {} rows, more than {}: choose a longer interval, a \
+                 shorter range or another grouping",
+                report.series.len(),
+                report::MAX_ROWS
+            ),
+        ));
+    }
+    Ok(report)
 }

@@ -14,6 +14,9 @@ use super::sketch::{Quantile, Sketch, MEDIAN, P90};
 
 /// The longest report, in days (`from` to `to`, both included): a year, leap day included.
 pub const MAX_DAYS: u64 = 366;
+/// The most rows (periods × groups) a report answers: about 3 MB of JSON, well within what a
+/// function may answer (6 MB). A year a day at a time fits for up to 27 agents.
+pub const MAX_ROWS: usize = 10_000;
 /// The days a report covers when the query names no `from`.
 pub const DEFAULT_DAYS: u64 = 30;
 
