@@ -90,6 +90,21 @@ impl DynamoStore {
         self.add_update(key(pk, COUNTER_SK), delta)
     }
 
+    /// Sends one update on its own (outside a transaction).
+    pub(crate) async fn apply_update(&self, update: Update) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(update.key))
+            .update_expression(update.update_expression)
+            .set_expression_attribute_names(update.expression_attribute_names)
+            .set_expression_attribute_values(update.expression_attribute_values)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
     /// `ADD` of each number of `delta` to the attribute it names, in the item `key`.
     pub(crate) fn add_update(
         &self,
@@ -213,17 +228,8 @@ impl DynamoStore {
             }
             report.corrected_items += 1;
             report.corrected_facets += delta.len();
-            let update = self.counter_update(pk.clone(), &delta)?;
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(update.key))
-                .update_expression(update.update_expression)
-                .set_expression_attribute_names(update.expression_attribute_names)
-                .set_expression_attribute_values(update.expression_attribute_values)
-                .send()
-                .await
-                .map_err(store_error)?;
+            self.apply_update(self.counter_update(pk.clone(), &delta)?)
+                .await?;
         }
         Ok(report)
     }

@@ -294,17 +294,8 @@ impl DynamoStore {
                 continue;
             }
             report.corrected_items += 1;
-            let update = self.add_update(key(report_pk(dimension), &sk), &delta)?;
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(update.key))
-                .update_expression(update.update_expression)
-                .set_expression_attribute_names(update.expression_attribute_names)
-                .set_expression_attribute_values(update.expression_attribute_values)
-                .send()
-                .await
-                .map_err(store_error)?;
+            self.apply_update(self.add_update(key(report_pk(dimension), &sk), &delta)?)
+                .await?;
         }
         Ok(report)
     }
