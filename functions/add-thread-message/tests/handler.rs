@@ -2,6 +2,7 @@
 
 use add_thread_message::handle;
 use serde_json::{json, Value};
+use tickets_domain::doubles::MemoryQueue;
 use tickets_domain::store::{TicketReader, TicketWriter};
 use tickets_domain::{Status, Ticket, Timestamp};
 use tickets_dynamodb::testing::{all_items, fresh_store, seed_ticket};
@@ -9,10 +10,13 @@ use tickets_dynamodb::DynamoStore;
 use tickets_http::testing::{read, TestRequest};
 use tickets_http::{Api, Auth};
 
-async fn setup() -> (Api<DynamoStore>, Ticket) {
+async fn setup() -> (Api<DynamoStore, (), MemoryQueue>, Ticket) {
     let (store, _) = fresh_store().await;
     let ticket = seed_ticket(&store, "client-1", "Thread").await;
-    (Api::new(store, Auth::default()), ticket)
+    (
+        Api::new(store, Auth::default()).with_jobs(MemoryQueue::default()),
+        ticket,
+    )
 }
 
 fn post(id: &str, body: &Value) -> TestRequest {
@@ -21,7 +25,7 @@ fn post(id: &str, body: &Value) -> TestRequest {
         .json(body)
 }
 
-async fn send(api: &Api<DynamoStore>, req: TestRequest) -> (u16, Value) {
+async fn send(api: &Api<DynamoStore, (), MemoryQueue>, req: TestRequest) -> (u16, Value) {
     read(handle(api, req.build()).await.unwrap())
 }
 

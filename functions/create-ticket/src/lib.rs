@@ -4,24 +4,24 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use tickets_domain::create::{open_ticket, Opened};
-use tickets_domain::store::{ContactStore, TicketCreator};
+use tickets_domain::store::{ContactStore, JobQueue, RekeyJobs, TicketCreator};
 use tickets_domain::{NewTicket, Timestamp, INITIAL_VERSION};
 use tickets_http::{request, respond, Api, ApiError, Reply};
 use tickets_lambda::metrics::{self, Metric};
 
-pub async fn handle<S: TicketCreator + ContactStore>(
-    api: &Api<S>,
+pub async fn handle<S: TicketCreator + ContactStore + RekeyJobs, Q: JobQueue>(
+    api: &Api<S, (), Q>,
     req: Request,
 ) -> Result<Response<Body>, Error> {
     Ok(respond(&req, create_ticket(api, &req).await))
 }
 
-async fn create_ticket<S: TicketCreator + ContactStore>(
-    api: &Api<S>,
+async fn create_ticket<S: TicketCreator + ContactStore + RekeyJobs, Q: JobQueue>(
+    api: &Api<S, (), Q>,
     req: &Request,
 ) -> Result<Reply, ApiError> {
     let caller = api.auth.caller(req)?;
-    tickets_http::remember_contact(&api.store, &caller).await;
+    tickets_http::remember_contact(&api.store, &api.jobs, &caller).await;
     let command: NewTicket = request::json_body(req)?;
     let key = request::idempotency_key(req, &caller)?;
     let opened = open_ticket(

@@ -2,15 +2,16 @@
 
 use create_ticket::handle;
 use serde_json::{json, Value};
+use tickets_domain::doubles::MemoryQueue;
 use tickets_domain::store::TicketReader;
 use tickets_dynamodb::testing::{all_items, fresh_store, stored_ticket_ids};
 use tickets_dynamodb::DynamoStore;
 use tickets_http::testing::{read, TestRequest};
 use tickets_http::{Api, Auth};
 
-async fn api() -> Api<DynamoStore> {
+async fn api() -> Api<DynamoStore, (), MemoryQueue> {
     let (store, _) = fresh_store().await;
-    Api::new(store, Auth::default())
+    Api::new(store, Auth::default()).with_jobs(MemoryQueue::default())
 }
 
 fn valid() -> Value {
@@ -26,7 +27,7 @@ fn post(body: &Value) -> TestRequest {
     TestRequest::new("POST", "/v2/support-tickets").json(body)
 }
 
-async fn send(api: &Api<DynamoStore>, req: TestRequest) -> (u16, Value) {
+async fn send(api: &Api<DynamoStore, (), MemoryQueue>, req: TestRequest) -> (u16, Value) {
     read(handle(api, req.build()).await.unwrap())
 }
 

@@ -10,14 +10,14 @@ use tickets_domain::Timestamp;
 use tickets_http::{respond, Api, ApiError, Reply};
 
 pub async fn handle<S: ErasureJobs, Q: JobQueue>(
-    api: &Api<S, Q>,
+    api: &Api<S, (), Q>,
     req: Request,
 ) -> Result<Response<Body>, Error> {
     Ok(respond(&req, erase(api, &req).await))
 }
 
 async fn erase<S: ErasureJobs, Q: JobQueue>(
-    api: &Api<S, Q>,
+    api: &Api<S, (), Q>,
     req: &Request,
 ) -> Result<Reply, ApiError> {
     let caller = api.auth.caller(req)?;
@@ -27,6 +27,6 @@ async fn erase<S: ErasureJobs, Q: JobQueue>(
         .and_then(|params| params.first("id"))
         .unwrap_or_default()
         .to_owned();
-    let job = start_erasure(&api.store, &api.files, &caller, &client, Timestamp::now()).await?;
+    let job = start_erasure(&api.store, &api.jobs, &caller, &client, Timestamp::now()).await?;
     Ok(Reply::new(StatusCode::ACCEPTED, &job, &()))
 }

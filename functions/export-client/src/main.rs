@@ -6,11 +6,10 @@ use tickets_sqs::SqsJobQueue;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let tickets_lambda::Init { settings, aws } = tickets_lambda::init()?;
-    // The jobs' queue stands where the attachment routes keep their files.
-    let api = Api::with_files(
+    let api = Api::new(
         DynamoStore::from_config(&aws, &settings)?,
-        SqsJobQueue::from_config(&aws, &settings)?,
         Auth::from_settings(&settings)?,
-    );
+    )
+    .with_jobs(SqsJobQueue::from_config(&aws, &settings)?);
     run(service_fn(|req| export_client::handle(&api, req))).await
 }

@@ -4,14 +4,22 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use tickets_domain::mail::notification_choice;
-use tickets_domain::store::ContactStore;
+use tickets_domain::store::{ContactStore, JobQueue, RekeyJobs};
 use tickets_http::{respond, Api, ApiError, Reply};
 
-pub async fn handle<S: ContactStore>(api: &Api<S>, req: Request) -> Result<Response<Body>, Error> {
+pub async fn handle<S: ContactStore + RekeyJobs, Q: JobQueue>(
+    api: &Api<S, (), Q>,
+    req: Request,
+) -> Result<Response<Body>, Error> {
     Ok(respond(&req, get_settings(api, &req).await))
 }
 
-async fn get_settings<S: ContactStore>(api: &Api<S>, req: &Request) -> Result<Reply, ApiError> {
+async fn get_settings<S: ContactStore + RekeyJobs, Q: JobQueue>(
+    api: &Api<S, (), Q>,
+    req: &Request,
+) -> Result<Reply, ApiError> {
     let caller = api.auth.caller(req)?;
-    Ok(Reply::ok(&notification_choice(&api.store, &caller).await?))
+    Ok(Reply::ok(
+        &notification_choice(&api.store, &api.jobs, &caller).await?,
+    ))
 }

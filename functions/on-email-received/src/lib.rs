@@ -144,11 +144,12 @@ where
     }
     let sender = store.contact_by_address(&mail.from).await?;
     // The reply address vouches for the sender only if it was made for them, about the
-    // ticket it names (a merged ticket's address keeps vouching for its client).
+    // ticket it names (a merged ticket's address keeps vouching for its client, and one made
+    // for who the sender was before they signed in keeps vouching for them).
     let via_reply_address = match (token, &answered, &sender) {
-        (Some(token), Some(named), Some(sender)) => {
-            inbound.key.vouches(token, named, &sender.principal)
-        }
+        (Some(token), Some(named), Some(sender)) => std::iter::once(&sender.principal)
+            .chain(&sender.former)
+            .any(|principal| inbound.key.vouches(token, named, principal)),
         _ => false,
     };
     let routed = route(
@@ -232,6 +233,7 @@ async fn newcomer<S: ContactStore>(
         notifications: true,
         staff: false,
         created_at: Timestamp::now(),
+        former: Vec::new(),
     };
     Ok(match store.remember_contact(&contact).await? {
         ContactRemembered::New => Ok(contact.principal),

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use lambda_runtime::{Context, LambdaEvent};
 use on_email_received::{handle, receive, Deps, Inbound, Received};
 use serde_json::json;
+use tickets_domain::doubles::MemoryQueue;
 use tickets_domain::mail::{InboundDefaults, MailKey};
 use tickets_domain::store::{
     raw_mail_key, ContactStore, FileStore, MailFiles, PresignedUpload, RawMail, StoredObject,
@@ -402,7 +403,7 @@ async fn replies_land_in_their_thread_as_their_sender_may_write() {
     // An agent known from its token: only with DKIM/DMARC alignment, then as the agent.
     let agent = tickets_domain::Caller::new("agent-7", tickets_domain::Role::Agent)
         .with_verified_email("agent7@desk-staff.example");
-    tickets_domain::mail::remember_caller(&setup.deps.store, &agent)
+    tickets_domain::mail::remember_caller(&setup.deps.store, &MemoryQueue::default(), &agent)
         .await
         .unwrap();
     let unsigned = raw(
@@ -445,7 +446,7 @@ async fn a_reply_reopens_a_resolved_ticket_and_one_to_a_closed_ticket_opens_a_fo
     let ticket = seed_ticket(store, "client-9", "Broken").await;
     let contact = tickets_domain::Caller::new("client-9", tickets_domain::Role::Client)
         .with_verified_email("nine@customer.example");
-    tickets_domain::mail::remember_caller(store, &contact)
+    tickets_domain::mail::remember_caller(store, &MemoryQueue::default(), &contact)
         .await
         .unwrap();
     set_status(store, &ticket.summary, Status::Resolved).await;

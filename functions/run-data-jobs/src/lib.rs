@@ -1,7 +1,8 @@
 //! SQS → the data jobs' steps. Each message names a job and its kind (`{"job": "<id>",
-//! "kind": "erasure" | "export"}`). An erasure's step erases a batch of the client's tickets
-//! and queues the next step, or, when none is left, what remains of the client and ends the
-//! job; an export's step writes a batch of tickets to the archive, or the last of it. A step is
+//! "kind": "erasure" | "export" | "rekey"}`). An erasure's step erases a batch of the client's
+//! tickets and queues the next step, or, when none is left, what remains of the client and
+//! ends the job; an export's step writes a batch of tickets to the archive, or the last of it;
+//! a move's step moves a batch of a person's tickets to the id they signed in with. A step is
 //! idempotent: run again after a crash, it finishes the work and counts nothing twice. A
 //! message that fails is reported alone (`ReportBatchItemFailures`) and comes back; after its
 //! last attempt (`JOB_ATTEMPTS`, the queue's receive count before the dead-letter queue) the
@@ -12,9 +13,10 @@ use futures_util::future::join_all;
 use lambda_runtime::{Error, LambdaEvent};
 use tickets_domain::export::{export_step, ExportStep};
 use tickets_domain::lifecycle::{erasure_step, Step};
+use tickets_domain::rekey::{rekey_step, RekeyStep};
 use tickets_domain::store::{
     ArchiveStore, ClientData, ErasureJobs, EventPublisher, ExportJobs, FailedJobs, FileStore,
-    HistoryStore, JobKind, JobQueue, ThreadReader, TicketEraser, TicketReader,
+    HistoryStore, JobKind, JobQueue, RekeyJobs, ThreadReader, TicketEraser, TicketReader,
 };
 use tickets_domain::Timestamp;
 use tickets_sqs::job_of;
@@ -33,6 +35,7 @@ pub trait JobStore:
     + TicketReader
     + ThreadReader
     + HistoryStore
+    + RekeyJobs
 {
 }
 
@@ -45,6 +48,7 @@ impl<T> JobStore for T where
         + TicketReader
         + ThreadReader
         + HistoryStore
+        + RekeyJobs
 {
 }
 
@@ -100,6 +104,13 @@ where
                 ExportStep::Continued => tracing::info!(job = %job, %kind, "step done, next one queued"),
                 ExportStep::Finished(exported) => tracing::info!(job = %job, %kind, tickets = exported.tickets, messages = exported.messages, attachments = exported.attachments, "export done"),
                 ExportStep::Idle => {}
+            }),
+        JobKind::Rekey => rekey_step(&jobs.store, &jobs.queue, &job, now)
+            .await
+            .map(|step| match step {
+                RekeyStep::Continued => tracing::info!(job = %job, %kind, "step done, next one queued"),
+                RekeyStep::Finished(tickets) => tracing::info!(job = %job, %kind, tickets, "move done"),
+                RekeyStep::Idle => {}
             }),
     };
     let Err(err) = outcome else {

@@ -66,6 +66,7 @@ async fn setup() -> Setup {
             notifications: true,
             staff,
             created_at: Timestamp::now(),
+            former: Vec::new(),
         };
         store.remember_contact(&contact).await.unwrap();
     }

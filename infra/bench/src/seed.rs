@@ -276,6 +276,7 @@ pub async fn contact(
         notifications: true,
         staff: false,
         created_at: tickets_domain::Timestamp::now(),
+        former: Vec::new(),
     };
     store.remember_contact(&contact).await?;
     Ok(())

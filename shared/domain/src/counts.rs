@@ -135,8 +135,17 @@ impl Facet {
             .into_iter()
             .chain(after.assigned_to.as_ref())
             .collect();
-        [CounterSet::Client(after.client.clone()), CounterSet::All]
+        // A ticket changes client only when its person is moved (docs/DESIGN.md, E-mail).
+        let clients: BTreeSet<&String> = before
+            .map(|b| &b.client)
             .into_iter()
+            .chain([&after.client])
+            .collect();
+        clients
+            .into_iter()
+            .cloned()
+            .map(CounterSet::Client)
+            .chain([CounterSet::All])
             .chain(assignees.into_iter().cloned().map(CounterSet::Assignee))
             .map(|set| {
                 let was = before.map(|b| Facet::of_set(b, &set)).unwrap_or_default();
@@ -352,5 +361,32 @@ mod tests {
         assert_eq!(of(CounterSet::Assignee("b".into())), Some(vec![1, 1]));
         // a message that changes nothing counted moves no set
         assert!(Facet::changes(Some(&after), &after).is_empty());
+    }
+
+    #[test]
+    fn a_moved_ticket_leaves_one_clients_set_for_anothers_and_the_overall_set_alone() {
+        let before = summary(Status::Open);
+        let mut after = before.clone();
+        after.client = "sub-erin".into();
+        let changes = Facet::changes(Some(&before), &after);
+        let delta = |set: CounterSet| {
+            changes
+                .iter()
+                .find(|(s, _)| *s == set)
+                .map(|(_, d)| d.clone())
+        };
+        let old = delta(CounterSet::Client(before.client.clone())).expect("the old client's");
+        let new = delta(CounterSet::Client(after.client.clone())).expect("the new client's");
+        assert!(!old.is_empty() && old.values().all(|change| *change == -1));
+        assert_eq!(
+            old.keys().collect::<Vec<_>>(),
+            new.keys().collect::<Vec<_>>()
+        );
+        assert!(new.values().all(|change| *change == 1));
+        assert_eq!(
+            delta(CounterSet::All),
+            None,
+            "counted once overall, before and after"
+        );
     }
 }

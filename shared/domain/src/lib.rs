@@ -18,6 +18,7 @@ pub mod mail;
 pub mod merge;
 pub mod model;
 pub mod notify;
+pub mod rekey;
 pub mod reports;
 pub mod satisfaction;
 pub mod service;

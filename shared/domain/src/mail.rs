@@ -16,7 +16,8 @@ use crate::model::{Attachment, AttachmentStatus, Status, Ticket, TicketSummary, 
 use std::collections::BTreeSet;
 
 use crate::error::StoreError;
-use crate::store::{Contact, ContactSource, ContactStore};
+use crate::rekey::{signs_in_as, start_rekey, Rekey};
+use crate::store::{Contact, ContactRemembered, ContactSource, ContactStore, JobQueue, RekeyJobs};
 use crate::validation::{DESCRIPTION_MAX, TITLE_MAX};
 
 /// The prefix a principal made for an e-mail address takes (`mail:<id>`).
@@ -441,12 +442,18 @@ pub struct NewNotificationChoice {
 /// Remembers the caller's verified address (from its token), once per person and process:
 /// the first call of each person in a warm function writes (or finds) their contact, later
 /// calls write nothing; after a failure the next call tries again. An address that belongs to
-/// someone who wrote by e-mail first stays theirs: their tickets move to the signed-in id by a
-/// job (docs/DESIGN.md, E-mail), never on a request.
-pub async fn remember_caller<S: ContactStore>(
+/// a person who wrote by e-mail first is that same person signing in: a job moves them to the
+/// signed-in id ([`crate::rekey`]); their calls check again until it has. What became of that
+/// move, when there is one.
+pub async fn remember_caller<S, Q>(
     store: &S,
+    queue: &Q,
     caller: &Caller,
-) -> Result<(), StoreError> {
+) -> Result<Option<Rekey>, StoreError>
+where
+    S: ContactStore + RekeyJobs,
+    Q: JobQueue,
+{
     static REMEMBERED: std::sync::Mutex<BTreeSet<String>> = std::sync::Mutex::new(BTreeSet::new());
     let remembered = || {
         REMEMBERED
@@ -454,30 +461,44 @@ pub async fn remember_caller<S: ContactStore>(
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     };
     let Some(address) = caller.email() else {
-        return Ok(());
+        return Ok(None);
     };
     if remembered().contains(&caller.id) {
-        return Ok(());
+        return Ok(None);
     }
+    let now = Timestamp::now();
     let contact = Contact {
         principal: caller.id.clone(),
         address: address.to_owned(),
         source: ContactSource::Token,
         notifications: true,
         staff: caller.is_staff(),
-        created_at: Timestamp::now(),
+        created_at: now,
+        former: Vec::new(),
     };
-    store.remember_contact(&contact).await?;
-    remembered().insert(caller.id.clone());
-    Ok(())
+    let rekey = match store.remember_contact(&contact).await? {
+        ContactRemembered::Taken(owner) if signs_in_as(caller, &owner) => {
+            Some(start_rekey(store, queue, &owner.principal, &caller.id, now).await?)
+        }
+        _ => None,
+    };
+    if matches!(rekey, None | Some(Rekey::Ended)) {
+        remembered().insert(caller.id.clone());
+    }
+    Ok(rekey)
 }
 
 /// The caller's notification choice.
-pub async fn notification_choice<S: ContactStore>(
+pub async fn notification_choice<S, Q>(
     store: &S,
+    queue: &Q,
     caller: &Caller,
-) -> Result<NotificationChoice, DomainError> {
-    remember_caller(store, caller).await?;
+) -> Result<NotificationChoice, DomainError>
+where
+    S: ContactStore + RekeyJobs,
+    Q: JobQueue,
+{
+    remember_caller(store, queue, caller).await?;
     Ok(match store.contact_of(&caller.id).await? {
         Some(contact) => NotificationChoice {
             address: Some(contact.address),
@@ -492,24 +513,29 @@ pub async fn notification_choice<S: ContactStore>(
 
 /// Switches the caller's notifications on or off. Without a known address there is nothing to
 /// switch (409: the caller's token carries no verified address).
-pub async fn choose_notifications<S: ContactStore>(
+pub async fn choose_notifications<S, Q>(
     store: &S,
+    queue: &Q,
     caller: &Caller,
     choice: NewNotificationChoice,
-) -> Result<NotificationChoice, DomainError> {
+) -> Result<NotificationChoice, DomainError>
+where
+    S: ContactStore + RekeyJobs,
+    Q: JobQueue,
+{
     let Some(on) = choice.email else {
         return Err(DomainError::validation(
             "email",
             "is required (true or false)",
         ));
     };
-    remember_caller(store, caller).await?;
+    remember_caller(store, queue, caller).await?;
     if !store.set_notifications(&caller.id, on).await? {
         return Err(DomainError::Conflict(
             "the desk knows no e-mail address of yours".into(),
         ));
     }
-    notification_choice(store, caller).await
+    notification_choice(store, queue, caller).await
 }
 
 #[cfg(test)]
@@ -530,6 +556,7 @@ mod tests {
             notifications: true,
             staff,
             created_at: Timestamp::now(),
+            former: Vec::new(),
         }
     }
 

@@ -11,10 +11,10 @@ use crate::error::condition_held;
 use crate::items::{from_item, key, string_attr, to_item, Item};
 use crate::{DynamoStore, Transaction};
 
-const ADDRESS_SK: &str = "ADDRESS";
-const CONTACT_SK: &str = "CONTACT";
+pub(crate) const ADDRESS_SK: &str = "ADDRESS";
+pub(crate) const CONTACT_SK: &str = "CONTACT";
 
-fn address_pk(address: &str) -> String {
+pub(crate) fn address_pk(address: &str) -> String {
     format!("CONTACT#{}", address.trim().to_lowercase())
 }
 

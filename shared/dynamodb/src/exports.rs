@@ -19,7 +19,8 @@ use crate::items::{
 use crate::jobs::{counts_added, job_pk, Names, Values, JOB_SK};
 use crate::{DynamoStore, Transaction};
 
-const KIND: &str = "kind";
+/// The attribute that names a job item's kind (an erasure's has none, as the first jobs did).
+pub(crate) const KIND: &str = "kind";
 const EXPORT: &str = "export";
 const PROGRESS: &str = "progress";
 /// The most queries one page of a client's tickets sends.

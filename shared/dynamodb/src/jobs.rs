@@ -8,7 +8,7 @@ use tickets_domain::{StoreError, Timestamp};
 
 use crate::counters::client_counter_pk;
 use crate::error::{condition_held, internal, store_error};
-use crate::exports::is_export;
+use crate::exports::{is_export, KIND};
 use crate::idempotency::caller_records_pk;
 use crate::items::{
     from_item, key, string_attr, to_item, Item, BY_CLIENT, BY_RESOLVED, COUNTER_SK,
@@ -240,7 +240,8 @@ impl ErasureJobs for DynamoStore {
         let Some(mut item) = self.read_item(key(job_pk(id), JOB_SK)).await? else {
             return Ok(None);
         };
-        if is_export(&item) {
+        if item.contains_key(KIND) {
+            // An export's or a move's.
             return Ok(None);
         }
         let client = string_attr(&item, "client");

@@ -20,6 +20,7 @@ mod jobs;
 mod list;
 mod mail;
 mod merge;
+mod rekey;
 mod reports;
 mod retry;
 mod sla;

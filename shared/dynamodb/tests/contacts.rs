@@ -13,6 +13,7 @@ fn contact(principal: &str, address: &str) -> Contact {
         notifications: true,
         staff: false,
         created_at: Timestamp::now(),
+        former: Vec::new(),
     }
 }
 

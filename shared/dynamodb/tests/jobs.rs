@@ -136,6 +136,7 @@ async fn desk(store: &DynamoStore) -> Vec<String> {
         notifications: true,
         staff: false,
         created_at: Timestamp::now(),
+        former: Vec::new(),
     };
     store
         .remember_contact(&address(CLIENT, "erase-me@example.com"))

@@ -97,6 +97,7 @@ crate::model::wire_enum!(
     JobKind {
         Erasure => "erasure",
         Export => "export",
+        Rekey => "rekey",
     }
 );
 

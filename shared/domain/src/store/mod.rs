@@ -16,7 +16,7 @@ mod tickets;
 mod webhooks;
 
 pub use attachments::{AttachmentReader, AttachmentWriter, UploadVerdict};
-pub use contacts::{Contact, ContactRemembered, ContactSource, ContactStore};
+pub use contacts::{Contact, ContactRemembered, ContactSource, ContactStore, RekeyJob, RekeyJobs};
 pub use events::{Change, EventPublisher};
 pub use exports::{
     ArchivePart, ArchiveStore, ExportJob, ExportJobs, ExportProgress, Exported, IdPage,
