@@ -19,9 +19,10 @@ import boto3
 import pytest
 import requests
 
-from .conftest import PREFIX, eventually, moto_endpoint
+from .conftest import PREFIX, Api, eventually, moto_endpoint
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "infra"))
+import identity  # noqa: E402
 import mail  # noqa: E402
 
 DESK = "support@desk.example"
@@ -175,6 +176,54 @@ def test_a_stranger_cannot_write_into_a_ticket_by_its_reply_address(agent, erin,
     messages = lambda: agent.request("GET", f"/{reference}/threads").json()["data"]  # noqa: E731
     assert eventually(lambda: any(f"Thank you {ids.run}." in m["message"] for m in messages()))
     assert not any("Send me the password" in m["message"] for m in messages())
+
+
+def test_a_person_who_wrote_by_mail_sees_their_tickets_once_they_sign_in(api_url, agent, erin, ids):
+    # Erin writes before she has an account: the desk makes a person of her own for the address.
+    deliver(new_mail(erin, f"Invoice missing {ids.run}", f"Where is my invoice {ids.run}?"))
+    [receipt] = wait_for_mail(erin, 1)
+    reference = re.search(r"\[#(\w+)\]", receipt["subject"]).group(1)
+    reply_to = header(receipt, "Reply-To")
+    person = ticket_client(agent, reference)
+    assert person.startswith("mail:")
+
+    # She signs up with that address (the pool verifies it) and calls the API: her first call
+    # starts the move of that person to her id; her tickets follow.
+    endpoint = moto_endpoint()
+    sub = identity.ensure_user(endpoint, PREFIX, ids.user("erin"), "client", erin)
+    erin_api = Api(api_url, identity.sign_in(endpoint, PREFIX, ids.user("erin"))["IdToken"])
+    settings = lambda: erin_api.session.get(f"{api_url}/v2/me/notifications", timeout=30).json()["data"]  # noqa: E731
+    assert eventually(lambda: settings()["address"] == erin, 60), settings()
+    assert settings()["email"] is True
+    assert eventually(lambda: ticket_client(agent, reference) == sub, 60)
+    listed = erin_api.request("GET").json()["data"]
+    assert [t["_id"] for t in listed] == [reference]
+    mine = erin_api.request("GET", f"/{reference}")
+    assert mine.status_code == 200 and person not in mine.text
+    [first] = erin_api.request("GET", f"/{reference}/threads").json()["data"]
+    assert first["author"] == sub
+
+    # A reply to the receipt's address (made for the person she was) still lands, as her.
+    deliver(new_mail(erin, "Re: invoice", f"Found it, thanks {ids.run}.", to=reply_to), dkim="none")
+
+    def thread_has(text):
+        messages = agent.request("GET", f"/{reference}/threads").json()["data"]
+        return [m for m in messages if text in m["message"]]
+
+    [reply] = eventually(lambda: thread_has(f"Found it, thanks {ids.run}."))
+    assert reply["author"] == sub and reply["type"] == "user"
+    # Her next new message opens a ticket that is hers from the start; the agent's answer
+    # reaches her address.
+    deliver(new_mail(erin, f"Second question {ids.run}", "Another one."))
+    second = wait_for_mail(erin, 2)[-1]
+    assert "Received" in second["subject"]
+    other = re.search(r"\[#(\w+)\]", second["subject"]).group(1)
+    assert other != reference and ticket_client(agent, other) == sub
+    erin_api.create(title=f"Via the API {ids.run}")
+    assert len(erin_api.request("GET").json()["data"]) == 3
+    answer = f"Here is your invoice {ids.run}."
+    assert agent.request("POST", f"/{reference}/threads", json={"message": answer}).status_code == 201
+    assert eventually(lambda: [m for m in mails_to(erin) if answer in (m["text"] or "")], 45)
 
 
 def test_a_redelivered_s3_event_changes_nothing_twice(agent, erin, ids):

@@ -20,8 +20,7 @@ use crate::rekey::{signs_in_as, start_rekey, Rekey};
 use crate::store::{Contact, ContactRemembered, ContactSource, ContactStore, JobQueue, RekeyJobs};
 use crate::validation::{DESCRIPTION_MAX, TITLE_MAX};
 
-/// The prefix a principal made for an e-mail address takes (`mail:<id>`).
-pub const MAIL_PRINCIPAL_PREFIX: &str = "mail:";
+pub use crate::model::MAIL_PRINCIPAL_PREFIX;
 
 /// The longest local part of the desk's address: its reply addresses add `+` and a 42-character
 /// token, and a local part holds at most 64 characters (RFC 5321).

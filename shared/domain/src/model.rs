@@ -354,6 +354,9 @@ pub const THREAD_WINDOW: usize = 50;
 /// The id automation acts under in histories and threads.
 pub const SYSTEM: &str = "system";
 
+/// The prefix of the id of a person the desk knows only by an e-mail address (`mail:<id>`).
+pub const MAIL_PRINCIPAL_PREFIX: &str = "mail:";
+
 /// The version every new ticket starts at.
 pub const INITIAL_VERSION: u64 = 1;
 

@@ -8,8 +8,7 @@
 
 use crate::access::Caller;
 use crate::error::StoreError;
-use crate::mail::MAIL_PRINCIPAL_PREFIX;
-use crate::model::Timestamp;
+use crate::model::{Timestamp, MAIL_PRINCIPAL_PREFIX};
 use crate::store::{ClientData, Contact, JobKind, JobQueue, JobStatus, RekeyJob, RekeyJobs};
 
 /// How many tickets one step moves: a step is one invocation, well within its time limit.
