@@ -5,7 +5,7 @@
 # of BENCH_COLD cold starts), first-invocation latency, warm p50/p99 over BENCH_WARM invocations
 # and peak RSS, next to the two floors measured in the same run (a hello-world lambda_runtime
 # binary and the bare SDK call); the DynamoDB and S3 requests per operation at BENCH_TICKETS and
-# BENCH_TICKETS_LARGE tickets; the cost of exporting and erasing a client of BENCH_JOB_TICKETS
+# BENCH_TICKETS_LARGE tickets; the cost of exporting, moving and erasing a client of BENCH_JOB_TICKETS
 # tickets (default 1000); and the arm64 zip size per function (BENCH_ZIP=0 skips that
 # build). The report is also written to .local/bench/report.md. BENCH_BUILD=0 measures the
 # binaries already in BENCH_BIN_DIR (default target/release) without building. Then the
@@ -54,7 +54,7 @@ export S3_FORCE_PATH_STYLE=true AUTO_CLOSE_AFTER_DAYS=4
 # The webhook functions: their queue, and the bench's receiver on loopback.
 export WEBHOOK_QUEUE_URL="http://127.0.0.1:$moto_port/123456789012/$prefix-webhooks"
 export WEBHOOK_ALLOW_LOOPBACK=true
-# The data jobs' queue (erase-client and export-client queue a job's first step on it; the
+# The data jobs' queue (erase-client, export-client and the routes that remember a caller queue a job's first step on it; the
 # benchmark runs the steps itself, one invocation each).
 export DATA_JOB_QUEUE_URL="http://127.0.0.1:$moto_port/123456789012/$prefix-data-jobs"
 # The e-mail functions: the desk's address (verified in the local SES by bootstrap), the key

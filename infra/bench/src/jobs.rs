@@ -1,7 +1,8 @@
-//! The data jobs' cost: a client with `BENCH_JOB_TICKETS` tickets (default 1,000) is exported,
-//! then erased, each job run step by step through `run-data-jobs` as its queue would run it
-//! (one message per step), every request counted by the proxy. The client's tickets are
-//! clones of one made by `create-ticket`, so the table is back at its size afterwards.
+//! The data jobs' cost: a client with `BENCH_JOB_TICKETS` tickets (default 1,000), a person
+//! who wrote by e-mail, is exported, then moved to the id they sign in with, then erased, each
+//! job run step by step through `run-data-jobs` as its queue would run it (one message per
+//! step), every request counted by the proxy. The client's tickets are clones of one made by
+//! `create-ticket`, so the table is back at its size afterwards.
 
 use std::time::{Duration, Instant};
 
@@ -11,15 +12,18 @@ use serde_json::{json, Value};
 use crate::stats::{Cost, JobRow};
 use crate::{http_body, seed, Function, Harness, Pools, COST_ENV};
 
-/// The client whose data the jobs export and erase.
-const JOB_CLIENT: &str = "bench-jobs-client";
+/// The client whose data the jobs export, move and erase: a person who wrote by e-mail first,
+/// and the id they sign in with.
+const JOB_CLIENT: &str = "mail:bench-jobs-client";
+const SIGNED_IN: &str = "bench-jobs-signed-in";
+const JOB_ADDRESS: &str = "bench-jobs-client@example.com";
 /// The client the fixtures of the two routes name (replaced by `JOB_CLIENT`).
 const FIXTURE_EXPORT_CLIENT: &str = "client-export-fixture";
 const FIXTURE_ERASE_CLIENT: &str = "client-erase-fixture";
 /// A job's steps at most (1,000 tickets take 40 steps of 25, plus the last).
 const MAX_STEPS: u32 = 2_000;
 
-/// Exports, then erases, a client of `tickets` tickets; a row per job.
+/// Exports, moves, then erases, a client of `tickets` tickets; a row per job.
 pub fn job_rows(
     h: &Harness,
     pools: &mut Pools,
@@ -30,9 +34,10 @@ pub fn job_rows(
     tickets: usize,
 ) -> Vec<JobRow> {
     let find = |name: &str| functions.iter().find(|f| f.name == name);
-    let (Some(create), Some(export), Some(erase), Some(steps)) = (
+    let (Some(create), Some(export), Some(settings), Some(erase), Some(steps)) = (
         find("create-ticket"),
         find("export-client"),
+        find("get-notification-settings"),
         find("erase-client"),
         find("run-data-jobs"),
     ) else {
@@ -73,33 +78,68 @@ pub fn job_rows(
         .block_on(seeder.add(tickets.saturating_sub(1)))
         .expect("seed the data jobs' client");
 
-    let mut rows = vec![];
-    for (label, route, fixture_client, kind) in [
-        ("export a client", export, FIXTURE_EXPORT_CLIENT, "export"),
-        ("erase a client", erase, FIXTURE_ERASE_CLIENT, "erasure"),
-    ] {
-        rows.push(run_job(
-            h,
-            tokio,
+    tokio
+        .block_on(seed::contact(
             sdk,
             table,
-            (route, fixture_client),
-            steps,
-            kind,
-            format!("{label} of {tickets} tickets"),
-        ));
-    }
-    rows
+            JOB_CLIENT,
+            JOB_ADDRESS,
+            tickets_domain::store::ContactSource::Email,
+        ))
+        .expect("seed the data jobs' client's address");
+    // The person signs in: their first call (their notification settings) starts the move.
+    let mut signing_in: Value = serde_json::from_str(&settings.fixture).expect("fixture is JSON");
+    signing_in["requestContext"]["authorizer"]["jwt"]["claims"] =
+        json!({"sub": SIGNED_IN, "email": JOB_ADDRESS, "email_verified": "true"});
+    let move_job = tickets_domain::rekey::rekey_job_id(JOB_CLIENT);
+    let jobs = [
+        (
+            "export a client",
+            export,
+            export.fixture.replace(FIXTURE_EXPORT_CLIENT, JOB_CLIENT),
+            "export",
+            None,
+        ),
+        (
+            "move a person who wrote by e-mail, signing in,",
+            settings,
+            signing_in.to_string(),
+            "rekey",
+            Some(move_job),
+        ),
+        (
+            "erase a client",
+            erase,
+            erase.fixture.replace(FIXTURE_ERASE_CLIENT, SIGNED_IN),
+            "erasure",
+            None,
+        ),
+    ];
+    jobs.into_iter()
+        .map(|(label, route, event, kind, job)| {
+            run_job(
+                h,
+                tokio,
+                sdk,
+                table,
+                (route, event, job),
+                steps,
+                kind,
+                format!("{label} of {tickets} tickets"),
+            )
+        })
+        .collect()
 }
 
-/// Starts a job through its route, then runs its steps until it ends.
+/// Starts a job through its route (`event`), then runs its steps until it ends. The job's id is
+/// `job`, or the one the route answers.
 #[allow(clippy::too_many_arguments)]
 fn run_job(
     h: &Harness,
     tokio: &tokio::runtime::Runtime,
     sdk: &aws_sdk_dynamodb::Client,
     table: &str,
-    (route, fixture_client): (&Function, &str),
+    (route, event, job): (&Function, String, Option<String>),
     steps: &Function,
     kind: &str,
     label: String,
@@ -113,17 +153,14 @@ fn run_job(
         return row;
     };
     let _ = crate::stats::proxy_take(&h.settings.proxy);
-    let started = h.invoke(
-        &mut running,
-        route.fixture.replace(fixture_client, JOB_CLIENT),
-    );
+    let started = h.invoke(&mut running, event);
     h.stop(running);
     row.start = crate::stats::proxy_take(&h.settings.proxy);
-    let Some(job) = started
+    let answered = started
         .ok()
         .and_then(|answer| http_body(&answer.body))
-        .and_then(|body| body["data"]["_id"].as_str().map(str::to_owned))
-    else {
+        .and_then(|body| body["data"]["_id"].as_str().map(str::to_owned));
+    let Some(job) = job.or(answered) else {
         eprintln!("warning: {} did not start a job", route.name);
         return row;
     };

@@ -1116,6 +1116,7 @@ fn main() {
             &table,
             "client-1",
             "client-1@customer.example",
+            tickets_domain::store::ContactSource::Token,
         ))
         .expect("seed the client's contact");
     tokio

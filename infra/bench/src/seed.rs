@@ -260,19 +260,20 @@ pub async fn floor_sample(client: &Client, table: &str, id: &str, floor: &mut Fl
     }
 }
 
-/// A person's address, as their verified token would leave it (for the notifications).
+/// A person's address, as their verified token (or their first e-mail) would leave it.
 pub async fn contact(
     client: &Client,
     table: &str,
     principal: &str,
     address: &str,
+    source: tickets_domain::store::ContactSource,
 ) -> Result<(), Error> {
-    use tickets_domain::store::{Contact, ContactSource, ContactStore};
+    use tickets_domain::store::{Contact, ContactStore};
     let store = tickets_dynamodb::DynamoStore::new(client.clone(), table);
     let contact = Contact {
         principal: principal.into(),
         address: address.into(),
-        source: ContactSource::Token,
+        source,
         notifications: true,
         staff: false,
         created_at: tickets_domain::Timestamp::now(),

@@ -101,7 +101,7 @@ pub fn job_section(rows: &[JobRow], p: &Prices) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\n### Data jobs (a client's tickets exported, then erased; prices of {})\n",
+        "\n### Data jobs (a client's tickets exported, moved to the id they sign in with, then erased; prices of {})\n",
         p.date()
     );
     let _ = writeln!(
