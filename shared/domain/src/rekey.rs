@@ -160,6 +160,59 @@ mod tests {
         assert!(!signs_in_as(&client, &person("mail:01ABC", true)));
     }
 
+    /// A store that holds one job already, as `request_rekey` finds it.
+    struct Stored(RekeyJob);
+
+    impl RekeyJobs for Stored {
+        async fn request_rekey(&self, _: &RekeyJob) -> Result<(RekeyJob, bool), StoreError> {
+            Ok((self.0.clone(), false))
+        }
+        async fn rekey_job(&self, _: &str) -> Result<Option<RekeyJob>, StoreError> {
+            unreachable!()
+        }
+        async fn move_contact(&self, _: &str, _: &str) -> Result<(), StoreError> {
+            unreachable!()
+        }
+        async fn rekey_ticket(&self, _: &str, _: &str, _: &str, _: &str) -> Result<(), StoreError> {
+            unreachable!()
+        }
+        async fn finish_rekey(&self, _: &str, _: &str, _: Timestamp) -> Result<(), StoreError> {
+            unreachable!()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stored_job_is_queued_again_only_when_it_stalled() {
+        let now: Timestamp = "2026-12-01T12:00:00Z".parse().unwrap();
+        let job = |status: JobStatus, minutes_ago: i64| RekeyJob {
+            id: rekey_job_id("mail:01ABC"),
+            status,
+            from: Some("mail:01ABC".into()),
+            to: Some("sub-1".into()),
+            created_at: Timestamp::EPOCH,
+            updated_at: Timestamp::from(now.as_datetime() - chrono::Duration::minutes(minutes_ago)),
+            finished_at: None,
+            tickets: 0,
+        };
+        for (stored, expected, queued) in [
+            (job(JobStatus::Running, 1), Rekey::Running, 0),
+            (
+                job(JobStatus::Running, STALLED_AFTER_MINUTES + 1),
+                Rekey::Queued,
+                1,
+            ),
+            (job(JobStatus::Done, 60), Rekey::Ended, 0),
+            (job(JobStatus::Failed, 60), Rekey::Ended, 0),
+        ] {
+            let queue = crate::doubles::MemoryQueue::default();
+            let started = start_rekey(&Stored(stored), &queue, "mail:01ABC", "sub-1", now)
+                .await
+                .unwrap();
+            assert_eq!(started, expected);
+            assert_eq!(queue.0.lock().unwrap().len(), queued);
+        }
+    }
+
     #[test]
     fn a_persons_job_id_is_derived_from_them() {
         assert_eq!(rekey_job_id("mail:01ABC"), "rekey-01ABC");
