@@ -9,6 +9,7 @@ import csv
 import io
 import os
 import shutil
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -136,6 +137,11 @@ def datasets(page: Page, canvas: str) -> dict[str, list]:
 
 
 def test_the_dashboard_charts_the_api_s_series(page, api_url, client, agent, ids):
+    today = datetime.now(timezone.utc).date()
+    period = {"from": str(today - timedelta(days=6)), "to": str(today), "interval": "day"}
+    bearer = token(ids.user("agent"), "agent")
+    totals = lambda: api_report(api_url, bearer, **period, groupBy="none")["totals"]  # noqa: E731
+    before = totals()
     # A seeded day: tickets answered, resolved and rated, so every chart has something to show.
     for n in range(3):
         ticket = client.create(title=f"Dashboard {n}")
@@ -143,10 +149,25 @@ def test_the_dashboard_charts_the_api_s_series(page, api_url, client, agent, ids
         resolved = agent.request("PATCH", f"/{ticket['_id']}", json={"status": "resolved", "resolution": "Done", "assignedTo": ids["agent"]})
         assert resolved.status_code == 200, resolved.text
         assert client.request("PUT", f"/{ticket['_id']}/satisfaction", json={"rating": "good" if n else "bad"}).status_code == 200
-    today = datetime.now(timezone.utc).date()
-    period = {"from": str(today - timedelta(days=6)), "to": str(today), "interval": "day"}
-    bearer = token(ids.user("agent"), "agent")
-    assert eventually(lambda: api_report(api_url, bearer, **period, groupBy="agent")["totals"]["satisfaction"]["bad"] >= 1, 60)
+    # The reports follow the events a moment later: the page is read once every seeded event has
+    # landed and the numbers stand still (a straggler from an earlier test would move one chart).
+    def landed():
+        now = totals()
+        return (
+            now["created"] >= before["created"] + 3
+            and now["resolved"] >= before["resolved"] + 3
+            and now["satisfaction"]["good"] >= before["satisfaction"]["good"] + 2
+            and now["satisfaction"]["bad"] >= before["satisfaction"]["bad"] + 1
+        )
+
+    assert eventually(landed, 60)
+
+    def standing_still():
+        first = totals()
+        time.sleep(1)
+        return first == totals()
+
+    assert eventually(standing_still, 60)
 
     sign_in(page, ids.user("agent"), "agent")
     page.wait_for_selector("body[data-shown]")

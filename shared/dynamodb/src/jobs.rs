@@ -2,6 +2,7 @@
 //! `JOB`) holding its counts, updated by the transaction that removes each ticket; it holds
 //! the client's id only while it runs.
 
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, Update};
 use tickets_domain::store::{ClientData, ErasureJob, ErasureJobs, FailedJobs, JobStatus, Removed};
 use tickets_domain::{StoreError, Timestamp};
@@ -183,6 +184,34 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// The update that ends running job `id` at `at` in `status` (`more` adds to the
+    /// expression, e.g. ` REMOVE #client`); its condition fails when the job no longer runs.
+    pub(crate) fn end_job(
+        &self,
+        id: &str,
+        status: JobStatus,
+        at: Timestamp,
+        more: &str,
+    ) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(job_pk(id), JOB_SK)))
+            .update_expression(format!(
+                "SET #status = :ended, updatedAt = :at, finishedAt = :at{more}"
+            ))
+            .condition_expression("#status = :running")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":ended", AttributeValue::S(status.to_string()))
+            .expression_attribute_values(
+                ":running",
+                AttributeValue::S(JobStatus::Running.to_string()),
+            )
+            .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
+    }
+}
+
 impl FailedJobs for DynamoStore {
     async fn fail_job(&self, id: &str, at: Timestamp) -> Result<bool, StoreError> {
         let Some(item) = self.read_item(key(job_pk(id), JOB_SK)).await? else {
@@ -191,26 +220,12 @@ impl FailedJobs for DynamoStore {
         // A failed erasure forgets its client as a done one does (the admin starts another);
         // a failed export keeps it, as its requester sees it.
         let forget = !is_export(&item);
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(job_pk(id), JOB_SK)))
-            .update_expression(format!(
-                "SET #status = :failed, updatedAt = :at, finishedAt = :at{}",
-                if forget { " REMOVE #client" } else { "" }
-            ))
-            .condition_expression("#status = :running")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(
-                ":failed",
-                AttributeValue::S(JobStatus::Failed.to_string()),
-            )
-            .expression_attribute_values(
-                ":running",
-                AttributeValue::S(JobStatus::Running.to_string()),
-            )
-            .expression_attribute_values(":at", AttributeValue::S(at.to_string()));
+        let mut update = self.end_job(
+            id,
+            JobStatus::Failed,
+            at,
+            if forget { " REMOVE #client" } else { "" },
+        );
         if forget {
             update = update.expression_attribute_names("#client", "client");
         }

@@ -395,6 +395,19 @@ impl DynamoStore {
         }
     }
 
+    /// Puts `item` unless an item with its key exists; whether it did.
+    pub(crate) async fn put_new(&self, item: Item) -> Result<bool, StoreError> {
+        crate::error::condition_held(
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await,
+        )
+    }
+
     /// After a failed condition: `Ok` when the stored ticket already is `after` (an attempt
     /// whose answer was lost committed it), `VersionConflict` otherwise.
     pub(crate) async fn unless_already(&self, after: &TicketSummary) -> Result<(), StoreError> {

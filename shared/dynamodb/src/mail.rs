@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use tickets_domain::store::MailStore;
 use tickets_domain::{StoreError, ThreadMessage, Timestamp};
 
-use crate::error::{condition_held, store_error};
+use crate::error::store_error;
 use crate::items::{key, message_from_item, message_sk, string_attr, ticket_pk, Item, TTL};
 use crate::DynamoStore;
 
@@ -125,15 +125,7 @@ impl MailStore for DynamoStore {
         let mut item = notice_key(event_id, recipient);
         item.insert("at".into(), text(&at.to_string()));
         item.insert(TTL.into(), expiry(at, NOTICE_DAYS));
-        condition_held(
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await,
-        )
+        self.put_new(item).await
     }
 
     async fn release_notice(&self, event_id: &str, recipient: &str) -> Result<(), StoreError> {

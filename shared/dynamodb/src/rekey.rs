@@ -7,7 +7,7 @@
 //! the version read. The ticket item goes last, so a crash in between leaves a ticket that is
 //! still the person's, which the next attempt finds and finishes.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 use tickets_domain::store::{Contact, ContactSource, ContactStore, JobStatus, RekeyJob, RekeyJobs};
 use tickets_domain::{Guard, StoreError, TicketEdit, Timestamp};
 
@@ -78,16 +78,7 @@ impl RekeyJobs for DynamoStore {
         let mut item = to_item(job)?;
         item.extend(key(job_pk(&job.id), JOB_SK));
         item.insert(KIND.into(), AttributeValue::S(REKEY.into()));
-        let stored = condition_held(
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await,
-        )?;
-        if stored {
+        if self.put_new(item).await? {
             return Ok((job.clone(), true));
         }
         let found = self
@@ -147,14 +138,7 @@ impl RekeyJobs for DynamoStore {
                 let mut item = to_item(&contact)?;
                 item.extend(key(person_pk(to), CONTACT_SK));
                 TransactWriteItem::builder()
-                    .put(
-                        Put::builder()
-                            .table_name(&self.table)
-                            .set_item(Some(item))
-                            .condition_expression("attribute_not_exists(pk)")
-                            .build()
-                            .map_err(internal)?,
-                    )
+                    .put(self.put(item, "attribute_not_exists(pk)")?)
                     .build()
             }
             Some(_) => TransactWriteItem::builder()
@@ -261,26 +245,9 @@ impl RekeyJobs for DynamoStore {
 
     async fn finish_rekey(&self, id: &str, from: &str, at: Timestamp) -> Result<(), StoreError> {
         condition_held(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key(job_pk(id), JOB_SK)))
-                .update_expression(
-                    "SET #status = :done, updatedAt = :at, finishedAt = :at REMOVE #from, #to",
-                )
-                .condition_expression("#status = :running")
-                .expression_attribute_names("#status", "status")
+            self.end_job(id, JobStatus::Done, at, " REMOVE #from, #to")
                 .expression_attribute_names("#from", "from")
                 .expression_attribute_names("#to", "to")
-                .expression_attribute_values(
-                    ":done",
-                    AttributeValue::S(JobStatus::Done.to_string()),
-                )
-                .expression_attribute_values(
-                    ":running",
-                    AttributeValue::S(JobStatus::Running.to_string()),
-                )
-                .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
                 .send()
                 .await,
         )?;
