@@ -71,7 +71,9 @@ def clients(endpoint: str):
 
 
 def create_table(dynamodb, name: str) -> None:
-    if name in dynamodb.list_tables()["TableNames"]:
+    # One page lists at most 100 tables; a shared local endpoint (the Rust tests') holds more.
+    tables = dynamodb.get_paginator("list_tables").paginate()
+    if any(name in page["TableNames"] for page in tables):
         return
     table = DEFINITION["table"]
     dynamodb.create_table(
