@@ -14,8 +14,10 @@ use crate::store::{ClientData, Contact, JobKind, JobQueue, JobStatus, RekeyJob, 
 /// How many tickets one step moves: a step is one invocation, well within its time limit.
 pub const REKEY_STEP: u32 = 25;
 
-/// A running job nothing has moved for this long lost its chain of steps (its first step was
-/// never queued): the person's next call queues it again.
+/// A running job no step has marked for this long lost its chain of steps (its first step was
+/// never queued, or a step's message went to the dead-letter queue): the person's next call
+/// queues it again. Every step marks the job as it starts, and a step ends within the
+/// function's time limit (300 s), so a job this quiet has no step running.
 const STALLED_AFTER_MINUTES: i64 = 5;
 
 /// The job that moves `mail:` person `from`: one per person.
@@ -72,7 +74,15 @@ where
     let stalled = stored.updated_at.as_datetime()
         < now.as_datetime() - chrono::Duration::minutes(STALLED_AFTER_MINUTES);
     match stored.status {
-        JobStatus::Running if new || stalled => {
+        // A stalled job is queued again by the one call that marks it (a burst of the person's
+        // calls queues one chain, not one each).
+        JobStatus::Running
+            if new
+                || (stalled
+                    && store
+                        .claim_rekey(&stored.id, stored.updated_at, now)
+                        .await?) =>
+        {
             queue.next_step(&stored.id, JobKind::Rekey).await?;
             Ok(Rekey::Queued)
         }
@@ -92,10 +102,12 @@ pub enum RekeyStep {
     Idle,
 }
 
-/// One step of move `id`: the address first (every step: it is idempotent, and a message that
-/// created a ticket for `from` while the address moved is found by the steps after it), then
-/// the next batch of `from`'s tickets; with none left, the job ends. Run again after a crash
-/// at any point, a step finishes the work and counts nothing twice.
+/// One step of move `id`: it marks the job (a step that finds it marked since it read it
+/// leaves the work to the step that did: two chains become one), then moves the address
+/// (every step: it is idempotent, and a message that created a ticket for `from` while the
+/// address moved is found by the steps after it), then the next batch of `from`'s tickets;
+/// with none left, the job ends. Run again after a crash at any point, a step finishes the
+/// work and counts nothing twice.
 pub async fn rekey_step<S, Q>(
     store: &S,
     queue: &Q,
@@ -112,6 +124,9 @@ where
     let (JobStatus::Running, Some(from), Some(to)) = (job.status, job.from, job.to) else {
         return Ok(RekeyStep::Idle);
     };
+    if !store.claim_rekey(id, job.updated_at, now).await? {
+        return Ok(RekeyStep::Idle);
+    }
     store.move_contact(&from, &to).await?;
     let tickets = store.client_ticket_ids(&from, REKEY_STEP).await?;
     for ticket in &tickets {
@@ -160,8 +175,9 @@ mod tests {
         assert!(!signs_in_as(&client, &person("mail:01ABC", true)));
     }
 
-    /// A store that holds one job already, as `request_rekey` finds it.
-    struct Stored(RekeyJob);
+    /// A store that holds one job already, as `request_rekey` finds it, and whose mark of
+    /// the job is this call's or another's.
+    struct Stored(RekeyJob, bool);
 
     impl RekeyJobs for Stored {
         async fn request_rekey(&self, _: &RekeyJob) -> Result<(RekeyJob, bool), StoreError> {
@@ -169,6 +185,18 @@ mod tests {
         }
         async fn rekey_job(&self, _: &str) -> Result<Option<RekeyJob>, StoreError> {
             unreachable!()
+        }
+        async fn claim_rekey(
+            &self,
+            _: &str,
+            seen: Timestamp,
+            _: Timestamp,
+        ) -> Result<bool, StoreError> {
+            assert_eq!(
+                seen, self.0.updated_at,
+                "the mark is conditional on the job as read"
+            );
+            Ok(self.1)
         }
         async fn move_contact(&self, _: &str, _: &str) -> Result<(), StoreError> {
             unreachable!()
@@ -194,18 +222,18 @@ mod tests {
             finished_at: None,
             tickets: 0,
         };
-        for (stored, expected, queued) in [
-            (job(JobStatus::Running, 1), Rekey::Running, 0),
-            (
-                job(JobStatus::Running, STALLED_AFTER_MINUTES + 1),
-                Rekey::Queued,
-                1,
-            ),
-            (job(JobStatus::Done, 60), Rekey::Ended, 0),
-            (job(JobStatus::Failed, 60), Rekey::Ended, 0),
+        let stalled = STALLED_AFTER_MINUTES + 1;
+        for (stored, marked, expected, queued) in [
+            (job(JobStatus::Running, 1), true, Rekey::Running, 0),
+            (job(JobStatus::Running, stalled), true, Rekey::Queued, 1),
+            // Another call marked it first and queued it: this one queues nothing.
+            (job(JobStatus::Running, stalled), false, Rekey::Running, 0),
+            (job(JobStatus::Done, 60), true, Rekey::Ended, 0),
+            (job(JobStatus::Failed, 60), true, Rekey::Ended, 0),
         ] {
             let queue = crate::doubles::MemoryQueue::default();
-            let started = start_rekey(&Stored(stored), &queue, "mail:01ABC", "sub-1", now)
+            let store = Stored(stored, marked);
+            let started = start_rekey(&store, &queue, "mail:01ABC", "sub-1", now)
                 .await
                 .unwrap();
             assert_eq!(started, expected);

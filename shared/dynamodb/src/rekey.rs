@@ -104,6 +104,33 @@ impl RekeyJobs for DynamoStore {
         from_item(item).map(Some)
     }
 
+    async fn claim_rekey(
+        &self,
+        id: &str,
+        seen: Timestamp,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        condition_held(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(job_pk(id), JOB_SK)))
+                .update_expression("SET updatedAt = :at")
+                .condition_expression(
+                    "#status = :running AND (updatedAt = :seen OR updatedAt = :at)",
+                )
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(
+                    ":running",
+                    AttributeValue::S(JobStatus::Running.to_string()),
+                )
+                .expression_attribute_values(":seen", AttributeValue::S(seen.to_string()))
+                .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
+                .send()
+                .await,
+        )
+    }
+
     async fn move_contact(&self, from: &str, to: &str) -> Result<(), StoreError> {
         let Some(person) = self.contact_of(from).await? else {
             // Moved already (or erased): nothing left to point elsewhere.

@@ -208,6 +208,17 @@ async fn a_person_who_wrote_by_mail_is_moved_to_the_id_they_sign_in_with() {
         "a second call finds the job and queues nothing"
     );
     assert_eq!(queue.pop(), None);
+    // Two steps that read the job at once (a chain queued again beside one still alive): one
+    // marks it and goes on, the other finds it marked and leaves; a mark whose answer was lost
+    // is found as the sender's own.
+    let seen = store.rekey_job(&job).await.unwrap().unwrap().updated_at;
+    let (first, second): (Timestamp, Timestamp) = (
+        "2030-01-01T00:00:00.001Z".parse().unwrap(),
+        "2030-01-01T00:00:00.002Z".parse().unwrap(),
+    );
+    assert!(store.claim_rekey(&job, seen, first).await.unwrap());
+    assert!(!store.claim_rekey(&job, seen, second).await.unwrap());
+    assert!(store.claim_rekey(&job, seen, first).await.unwrap());
     let stranger = Caller::new("sub-stranger", Role::Agent).with_verified_email(ADDRESS);
     assert_eq!(
         remember_caller(&store, &queue, &stranger).await.unwrap(),

@@ -105,6 +105,17 @@ pub trait RekeyJobs: Send + Sync {
         id: &str,
     ) -> impl Future<Output = Result<Option<RekeyJob>, StoreError>> + Send;
 
+    /// Marks running job `id` alive at `at`, if its `updated_at` is still `seen` (or `at`
+    /// already: this call's own write, answered late): whether the mark is this call's. Whoever
+    /// marks a job owns its chain of steps for the moment; whoever read it before the mark
+    /// leaves the chain to them.
+    fn claim_rekey(
+        &self,
+        id: &str,
+        seen: Timestamp,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Points `from`'s address at `to` (and `to`'s contact at the address, unless `to` has an
     /// address of its own), keeping `from` among `to`'s former ids; removes `from`'s contact.
     /// Idempotent: an address already `to`'s, or no longer `from`'s, is left as it is.
