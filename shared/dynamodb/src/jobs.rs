@@ -240,14 +240,9 @@ impl ErasureJobs for DynamoStore {
         if let Some(client) = &job.client {
             item.insert("client".into(), AttributeValue::S(client.clone()));
         }
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(store_error)?;
+        // The id is new (a ULID made for this job): an item found under it is this put's own,
+        // sent again by the SDK after an answer was lost.
+        self.put_new(item).await?;
         Ok(())
     }
 
