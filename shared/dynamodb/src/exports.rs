@@ -16,7 +16,7 @@ use crate::items::{
     from_item, key, string_attr, to_item, Item, BY_CLIENT, BY_RESOLVED, DELETED_TICKETS,
     IDX_RESOLVED, PK, RESOLVED_INDEX, SORT_CREATED,
 };
-use crate::jobs::{counts_added, job_pk, Names, Values, JOB_SK};
+use crate::jobs::{counts_added, job_pk, with_attributes, Names, Values, JOB_SK};
 use crate::{DynamoStore, Transaction};
 
 /// The attribute that names a job item's kind (an erasure's has none, as the first jobs did).
@@ -89,29 +89,6 @@ fn counts_update(exported: &Exported) -> (String, Names, Values) {
 }
 
 impl DynamoStore {
-    /// One conditional update of a job item; whether its condition held.
-    async fn update_job(
-        &self,
-        id: &str,
-        update: String,
-        condition: &str,
-        names: Names,
-        values: Values,
-    ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(job_pk(id), JOB_SK)))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await;
-        condition_held(result)
-    }
-
     /// One query of a page source: up to `limit` ids (after `position`), each with the
     /// position after it, and the position after what the query read (`None`: the source is
     /// read to its end).
@@ -271,53 +248,26 @@ impl ExportJobs for DynamoStore {
         exported: &Exported,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let (adds, mut names, mut values) = counts_update(exported);
-        names.extend([
-            ("#status".to_owned(), "status".to_owned()),
-            ("#progress".to_owned(), PROGRESS.to_owned()),
-            ("#step".to_owned(), "step".to_owned()),
-        ]);
-        values.extend([
-            (
-                ":progress".to_owned(),
+        let (adds, names, values) = counts_update(exported);
+        let update = self
+            .update_running_job(
+                id,
+                at,
+                &format!("SET #progress = :progress, updatedAt = :at ADD {adds}"),
+                " AND #progress.#step = :step",
+            )
+            .expression_attribute_names("#progress", PROGRESS)
+            .expression_attribute_names("#step", "step")
+            .expression_attribute_values(
+                ":progress",
                 serde_dynamo::to_attribute_value(progress).map_err(internal)?,
-            ),
-            (":at".to_owned(), AttributeValue::S(at.to_string())),
-            (":step".to_owned(), AttributeValue::N(step.to_string())),
-            (
-                ":running".to_owned(),
-                AttributeValue::S(JobStatus::Running.to_string()),
-            ),
-        ]);
-        self.update_job(
-            id,
-            format!("SET #progress = :progress, updatedAt = :at ADD {adds}"),
-            "#status = :running AND #progress.#step = :step",
-            names,
-            values,
-        )
-        .await
+            )
+            .expression_attribute_values(":step", AttributeValue::N(step.to_string()));
+        condition_held(with_attributes(update, names, values).send().await)
     }
 
     async fn finish_export(&self, id: &str, at: Timestamp) -> Result<bool, StoreError> {
-        self.update_job(
-            id,
-            "SET #status = :done, updatedAt = :at, finishedAt = :at".into(),
-            "#status = :running",
-            Names::from([("#status".into(), "status".into())]),
-            Values::from([
-                (
-                    ":done".into(),
-                    AttributeValue::S(JobStatus::Done.to_string()),
-                ),
-                (
-                    ":running".into(),
-                    AttributeValue::S(JobStatus::Running.to_string()),
-                ),
-                (":at".into(), AttributeValue::S(at.to_string())),
-            ]),
-        )
-        .await
+        condition_held(self.end_job(id, JobStatus::Done, at, "").send().await)
     }
 
     async fn client_tickets(

@@ -184,7 +184,44 @@ impl DynamoStore {
     }
 }
 
+/// `update` with the names and values of `names` and `values` added to its own.
+pub(crate) fn with_attributes(
+    update: UpdateItemFluentBuilder,
+    names: Names,
+    values: Values,
+) -> UpdateItemFluentBuilder {
+    let update = names.into_iter().fold(update, |update, (name, value)| {
+        update.expression_attribute_names(name, value)
+    });
+    values.into_iter().fold(update, |update, (name, value)| {
+        update.expression_attribute_values(name, value)
+    })
+}
+
 impl DynamoStore {
+    /// An update of job `id` at `at` on the condition that it runs (`#status = :running`, with
+    /// `also` added to the condition): `expression` may use `#status` and `:at`.
+    pub(crate) fn update_running_job(
+        &self,
+        id: &str,
+        at: Timestamp,
+        expression: &str,
+        also: &str,
+    ) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(job_pk(id), JOB_SK)))
+            .update_expression(expression)
+            .condition_expression(format!("#status = :running{also}"))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(
+                ":running",
+                AttributeValue::S(JobStatus::Running.to_string()),
+            )
+            .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
+    }
+
     /// The update that ends running job `id` at `at` in `status` (`more` adds to the
     /// expression, e.g. ` REMOVE #client`); its condition fails when the job no longer runs.
     pub(crate) fn end_job(
@@ -194,21 +231,13 @@ impl DynamoStore {
         at: Timestamp,
         more: &str,
     ) -> UpdateItemFluentBuilder {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(job_pk(id), JOB_SK)))
-            .update_expression(format!(
-                "SET #status = :ended, updatedAt = :at, finishedAt = :at{more}"
-            ))
-            .condition_expression("#status = :running")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":ended", AttributeValue::S(status.to_string()))
-            .expression_attribute_values(
-                ":running",
-                AttributeValue::S(JobStatus::Running.to_string()),
-            )
-            .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
+        self.update_running_job(
+            id,
+            at,
+            &format!("SET #status = :ended, updatedAt = :at, finishedAt = :at{more}"),
+            "",
+        )
+        .expression_attribute_values(":ended", AttributeValue::S(status.to_string()))
     }
 }
 
@@ -268,43 +297,17 @@ impl ErasureJobs for DynamoStore {
         removed: &Removed,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let (adds, mut names, mut values) = counts_expression(removed);
-        names.insert("#status".into(), "status".into());
-        names.insert("#client".into(), "client".into());
-        values.insert(
-            ":done".into(),
-            AttributeValue::S(JobStatus::Done.to_string()),
-        );
-        values.insert(
-            ":running".into(),
-            AttributeValue::S(JobStatus::Running.to_string()),
-        );
-        values.insert(":at".into(), AttributeValue::S(at.to_string()));
+        let (adds, names, values) = counts_expression(removed);
         let ended = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(job_pk(id), JOB_SK)))
-            .update_expression(format!(
-                "SET #status = :done, updatedAt = :at, finishedAt = :at REMOVE #client ADD {adds}"
-            ))
-            .condition_expression("#status = :running")
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await;
-        match ended {
-            Ok(_) => Ok(()),
-            // Ended already (a redelivered last step): nothing more to add.
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(err) => Err(store_error(err)),
-        }
+            .end_job(
+                id,
+                JobStatus::Done,
+                at,
+                &format!(" REMOVE #client ADD {adds}"),
+            )
+            .expression_attribute_names("#client", "client");
+        // Refused: ended already (a redelivered last step), nothing more to add.
+        condition_held(with_attributes(ended, names, values).send().await).map(|_| ())
     }
 }
 

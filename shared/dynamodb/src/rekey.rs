@@ -111,23 +111,15 @@ impl RekeyJobs for DynamoStore {
         at: Timestamp,
     ) -> Result<bool, StoreError> {
         condition_held(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key(job_pk(id), JOB_SK)))
-                .update_expression("SET updatedAt = :at")
-                .condition_expression(
-                    "#status = :running AND (updatedAt = :seen OR updatedAt = :at)",
-                )
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(
-                    ":running",
-                    AttributeValue::S(JobStatus::Running.to_string()),
-                )
-                .expression_attribute_values(":seen", AttributeValue::S(seen.to_string()))
-                .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
-                .send()
-                .await,
+            self.update_running_job(
+                id,
+                at,
+                "SET updatedAt = :at",
+                " AND (updatedAt = :seen OR updatedAt = :at)",
+            )
+            .expression_attribute_values(":seen", AttributeValue::S(seen.to_string()))
+            .send()
+            .await,
         )
     }
 
